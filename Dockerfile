@@ -1,0 +1,38 @@
+# maestro-eval workers, dashboard and simulator: one image, `node bin/maestro-eval.js <command>`.
+# The CLI runs TypeScript through tsx (a runtime dependency), so there is no build step;
+# the first stage only installs the production dependencies.
+#
+#   docker build -t maestro-eval:local .
+#   docker run --rm maestro-eval:local --help
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only (sharp's prebuilt linux binaries come with it).
+RUN npm ci --omit=dev --no-audit --no-fund \
+  && npm cache clean --force
+
+FROM node:20-bookworm-slim AS runtime
+# Fonts for the text in rendered fixture images and report charts (librsvg through sharp).
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends fonts-dejavu-core \
+  && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production \
+  MAESTRO_DATA_DIR=/data \
+  MAESTRO_METRICS_HOST=0.0.0.0
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+COPY skills ./skills
+COPY benchmarks ./benchmarks
+COPY registry ./registry
+COPY sweeps ./sweeps
+# A named volume mounted on /data starts with this directory's owner: the unprivileged user.
+RUN mkdir -p /data && chown node:node /data
+USER node
+# Worker metrics (MAESTRO_METRICS_PORT), dashboard, simulated servers.
+EXPOSE 9464 8080 8990
+ENTRYPOINT ["node", "bin/maestro-eval.js"]
+CMD ["--help"]

@@ -1,0 +1,387 @@
+/**
+ * Runs skills: builds the {@link SkillContext} an expert job hands to a skill, traces
+ * every model call, enforces the budget (calls and time), reaches auxiliary services
+ * through the cluster-wide limiter and caches their results per process.
+ *
+ * Invariant the expert pools rely on: a skill calls its chosen expert sequentially, so
+ * the expert queue's global concurrency (= capacity) also caps requests in flight to the
+ * expert. Auxiliary calls may run in parallel; the limiter caps them per service.
+ */
+import { PermanentError, RetryableError } from '../src/core/errors.ts';
+import { sha256, stableStringify } from '../src/core/hash.ts';
+import type { CallTrace, ImageRef, Item } from '../src/core/items.ts';
+import type { Expert, Registry, Service, Skill } from '../src/core/registry.ts';
+import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../src/data/image-tools.ts';
+import type { DataStore } from '../src/data/store.ts';
+import { type ChatResult, ClientCache, type ModelClient } from '../src/models/client.ts';
+import { LocalLimiter, type ServiceLimiter } from '../src/models/limiter.ts';
+import { DIRECT_SKILL, getSkillImplementation } from './index.ts';
+import type {
+  AskRequest,
+  AuxRequest,
+  AuxResult,
+  SkillBudget,
+  SkillContext,
+  SkillImplementation,
+  SkillOutput,
+} from './types.ts';
+import { imageMessage } from './types.ts';
+
+export interface SkillRuntimeOptions {
+  registry: Registry;
+  store: DataStore;
+  clients?: ClientCache;
+  /** Caps auxiliary services; expert pools pass a RedisLimiter. Default: in-process only. */
+  limiter?: ServiceLimiter;
+  tools?: ImageTools;
+  /** Model calls one skill run may make (router and solver together). Default 8. */
+  maxCalls?: number;
+  /** Wall-clock limit of one skill run (ms). Default 300 000. */
+  timeoutMs?: number;
+  /** Finds implementations by id. Default: skills/index.ts (tests and plug-ins may add their own). */
+  implementations?: (id: string) => SkillImplementation | undefined;
+}
+
+export interface SkillRunRequest {
+  expert: Expert;
+  /** Registry skill name, or `direct`. */
+  skill: string;
+  input: string;
+  item: Item;
+  images: ImageRef[];
+  /** Tracing headers (x-maestro-item, x-maestro-skill, x-maestro-seed). */
+  headers: Record<string, string>;
+  /** Served model name to send instead of the expert's own. */
+  model?: string;
+}
+
+export interface SkillRunResult {
+  text: string;
+  calls: CallTrace[];
+  latencyMs: number;
+}
+
+/** How deep routers may nest (a router dispatching to a router …). */
+const MAX_DEPTH = 3;
+
+/** A cached auxiliary reply. */
+interface AuxCacheEntry {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  sent: { width: number; height: number };
+  original: { width: number; height: number };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves with the promise, or rejects when the deadline passes first. */
+async function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string): Promise<T> {
+  const left = deadline - Date.now();
+  const late = () =>
+    new RetryableError(`${what}: the skill's time budget ran out`, {
+      hint: 'raise the skill timeout (expert pool skillTimeoutMs) or the endpoint capacity',
+    });
+  if (left <= 0) {
+    p.catch(() => {});
+    throw late();
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), left);
+  });
+  p.catch(() => {});
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The state one skill run shares with the solvers it dispatches to. */
+class Run {
+  readonly trace: CallTrace[] = [];
+  sent = 0;
+  private pendingNotes: string[] = [];
+  constructor(
+    readonly budget: SkillBudget,
+    readonly seed: string,
+  ) {}
+
+  note(text: string): void {
+    this.pendingNotes.push(text);
+  }
+
+  /** Starts a trace entry (reserving its place, so parallel calls keep their order). */
+  begin(service: string, model: string, note: string): CallTrace {
+    const notes = [...this.pendingNotes, note].filter(Boolean);
+    this.pendingNotes = [];
+    const entry: CallTrace = {
+      service,
+      model,
+      latencyMs: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      ok: true,
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    };
+    this.trace.push(entry);
+    return entry;
+  }
+
+  callsLeft(): number {
+    return Math.max(0, this.budget.maxCalls - this.sent);
+  }
+}
+
+/**
+ * One per process: holds the clients, the image tools (and their caches) and the limiter,
+ * and runs skills for expert jobs.
+ */
+export class SkillRuntime {
+  readonly registry: Registry;
+  readonly tools: ImageTools;
+  readonly clients: ClientCache;
+  readonly limiter: ServiceLimiter;
+  private readonly maxCalls: number;
+  private readonly timeoutMs: number;
+  private readonly implementation: (id: string) => SkillImplementation | undefined;
+
+  constructor(opts: SkillRuntimeOptions) {
+    this.registry = opts.registry;
+    this.tools = opts.tools ?? new ImageTools(opts.store);
+    this.clients = opts.clients ?? new ClientCache();
+    this.limiter = opts.limiter ?? new LocalLimiter();
+    this.maxCalls = opts.maxCalls ?? 8;
+    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    this.implementation = opts.implementations ?? getSkillImplementation;
+  }
+
+  /** The registry skill and its implementation; PermanentError when either is missing. */
+  resolve(skillName: string): { skill: Skill | undefined; impl: SkillImplementation } {
+    if (skillName.toLowerCase() === DIRECT_SKILL) {
+      const impl = this.implementation(DIRECT_SKILL);
+      if (!impl) throw new PermanentError('the built-in direct skill is missing from skills/index.ts');
+      return { skill: undefined, impl };
+    }
+    const skill = this.registry.findSkill(skillName);
+    if (!skill) {
+      throw new PermanentError(`unknown skill "${skillName}" in this worker's registry`, {
+        hint: `registry files: ${this.registry.files.join(', ')}`,
+      });
+    }
+    const impl = this.implementation(skill.implementation);
+    if (!impl) {
+      throw new PermanentError(
+        `skill ${skill.name}: no implementation "${skill.implementation}" in skills/`,
+        {
+          hint: 'use one of the ids in skills/index.ts, or `generic` for a prompt-only skill',
+        },
+      );
+    }
+    return { skill, impl };
+  }
+
+  /** Runs one skill call of an expert job. Throws when the skill cannot answer. */
+  async run(req: SkillRunRequest): Promise<SkillRunResult> {
+    const started = performance.now();
+    const { skill, impl } = this.resolve(req.skill);
+    const budget: SkillBudget = {
+      maxCalls: this.maxCalls,
+      timeoutMs: this.timeoutMs,
+      deadline: Date.now() + this.timeoutMs,
+    };
+    const run = new Run(budget, req.headers['x-maestro-seed'] ?? '');
+    const client = this.expertClient(req.expert, req.model);
+    const ctx = this.context(run, req, client, skill, req.input, req.headers, 0);
+    const out = await impl.run(ctx);
+    return { text: out.text, calls: run.trace, latencyMs: performance.now() - started };
+  }
+
+  private expertClient(expert: Expert, model: string | undefined): ModelClient {
+    return this.clients.get(model ? { ...expert, model } : expert);
+  }
+
+  private context(
+    run: Run,
+    req: SkillRunRequest,
+    client: ModelClient,
+    skill: Skill | undefined,
+    input: string,
+    headers: Record<string, string>,
+    depth: number,
+  ): SkillContext {
+    const { registry, tools } = this;
+    const expert = req.expert;
+    const expertPixels = expert.maxPixels ?? DEFAULT_MAX_PIXELS;
+    const ctx: SkillContext = {
+      expert,
+      client,
+      skill,
+      input,
+      item: req.item,
+      images: req.images,
+      tools,
+      registry,
+      budget: run.budget,
+      headers,
+      trace: run.trace,
+      callsLeft: () => run.callsLeft(),
+      service: (nameOrRole) => registry.service(nameOrRole),
+      expertImages: () => Promise.all(req.images.map((r) => tools.dataUrl(r, expertPixels))),
+      expertImage: (bytes) => tools.encode(bytes, expertPixels),
+      note: (text) => run.note(text),
+      ask: (ask) => this.ask(run, ctx, ask),
+      aux: (nameOrRole, aux) => this.aux(run, ctx, nameOrRole, aux),
+      solve: async (solverName, solverInput) => {
+        if (depth + 1 > MAX_DEPTH) throw new PermanentError(`skill routing nested deeper than ${MAX_DEPTH}`);
+        const { skill: solver, impl } = this.resolve(solverName);
+        const solverHeaders = { ...headers, 'x-maestro-skill': solver?.name ?? solverName };
+        const child = this.context(run, req, client, solver, solverInput ?? input, solverHeaders, depth + 1);
+        return impl.run(child) as Promise<SkillOutput>;
+      },
+    };
+    return ctx;
+  }
+
+  private async ask(run: Run, ctx: SkillContext, req: AskRequest): Promise<ChatResult> {
+    if (run.callsLeft() <= 0) {
+      throw new PermanentError(
+        `skill ${ctx.skill?.name ?? DIRECT_SKILL} exceeded its budget of ${run.budget.maxCalls} model calls`,
+      );
+    }
+    run.sent += 1;
+    const entry = run.begin('expert', ctx.client.endpoint.model, req.note);
+    const started = performance.now();
+    try {
+      const images = req.images ?? (await ctx.expertImages());
+      const res = await beforeDeadline(
+        ctx.client.chat({
+          messages: [{ role: 'system', content: req.system }, imageMessage(images, req.text)],
+          temperature: req.temperature ?? ctx.expert.temperature,
+          maxTokens: req.maxTokens ?? ctx.expert.maxTokens,
+          headers: ctx.headers,
+        }),
+        run.budget.deadline,
+        ctx.expert.name,
+      );
+      entry.latencyMs = res.latencyMs;
+      entry.promptTokens = res.promptTokens;
+      entry.completionTokens = res.completionTokens;
+      return res;
+    } catch (err) {
+      entry.ok = false;
+      entry.latencyMs = performance.now() - started;
+      entry.error = errorText(err);
+      throw err;
+    }
+  }
+
+  private async aux(run: Run, ctx: SkillContext, nameOrRole: string, req: AuxRequest): Promise<AuxResult> {
+    const service = this.registry.service(nameOrRole);
+    const fail = (error: string, svc: Service | undefined): AuxResult => {
+      if (req.required) {
+        throw new RetryableError(`${req.note}: ${error}`, {
+          hint: `skill ${ctx.skill?.name ?? ''} cannot answer without ${nameOrRole}`,
+        });
+      }
+      return { ok: false, error, service: svc };
+    };
+    if (!service) {
+      run.note(`${req.note}: skipped, the registry has no "${nameOrRole}" service`);
+      return fail(`no "${nameOrRole}" service in the registry`, undefined);
+    }
+
+    if (run.callsLeft() <= 0) {
+      run.note(`${req.note}: skipped, call budget used up`);
+      return fail('call budget used up', service);
+    }
+    // Reserve the call and its trace entry before any await, so calls started together
+    // are traced in the order the skill started them.
+    run.sent += 1;
+    const entry = run.begin(service.name, service.model, req.note);
+
+    // The image and what the service will see.
+    let bytes: Buffer;
+    let hash: string;
+    let ref: ImageRef | undefined;
+    try {
+      if ('ref' in req.image) {
+        ref = req.image.ref;
+        bytes = await this.tools.store.readImage(ref);
+        hash = ref.sha256;
+      } else {
+        bytes = req.image.bytes;
+        hash = sha256(bytes);
+      }
+    } catch (err) {
+      entry.ok = false;
+      entry.error = `image unavailable: ${errorText(err)}`;
+      return fail(entry.error, service);
+    }
+    const maxPixels = service.maxPixels ?? DEFAULT_MAX_PIXELS;
+    const key = sha256(
+      stableStringify([
+        hash,
+        maxPixels,
+        service.name,
+        service.model,
+        service.temperature,
+        req.prompt,
+        run.seed,
+      ]),
+    );
+    const hit = this.tools.cachedAux<AuxCacheEntry>(key);
+    if (hit) {
+      // No request sent: the call does not count against the budget. It stays in the trace
+      // with the original tokens so per-item accounting does not depend on which process
+      // ran the item first; latency 0 and the note tell it apart.
+      run.sent -= 1;
+      entry.note = `${entry.note ?? req.note} (cache hit)`;
+      entry.promptTokens = hit.promptTokens;
+      entry.completionTokens = hit.completionTokens;
+      return { ok: true, text: hit.text, service, cached: true, sent: hit.sent, original: hit.original };
+    }
+    const started = performance.now();
+    try {
+      const original = await picture(bytes);
+      const fitted = await fitPixels(bytes, maxPixels);
+      const url = ref ? await this.tools.dataUrl(ref, maxPixels) : await this.tools.encode(bytes, maxPixels);
+      const client = this.clients.get(service);
+      // An auxiliary call may use at most half of the time left, so the skill keeps time
+      // to answer without it.
+      const auxDeadline = Date.now() + Math.max(0, run.budget.deadline - Date.now()) / 2;
+      const lease = await this.limiter.acquire(service.name, service.capacity, { deadline: auxDeadline });
+      const call = client.chat({
+        messages: [imageMessage([url], req.prompt)],
+        temperature: service.temperature,
+        maxTokens: service.maxTokens,
+        headers: ctx.headers,
+      });
+      // The slot is held until the request is really over, even if the skill stops waiting.
+      const release = () => lease.release().catch(() => {});
+      call.then(release, release);
+      const res = await beforeDeadline(call, auxDeadline, service.name);
+      entry.latencyMs = res.latencyMs;
+      entry.promptTokens = res.promptTokens;
+      entry.completionTokens = res.completionTokens;
+      const value: AuxCacheEntry = {
+        text: res.text,
+        promptTokens: res.promptTokens,
+        completionTokens: res.completionTokens,
+        sent: { width: fitted.width, height: fitted.height },
+        original: { width: original.width, height: original.height },
+      };
+      this.tools.rememberAux(key, value);
+      return { ok: true, text: res.text, service, cached: false, sent: value.sent, original: value.original };
+    } catch (err) {
+      entry.ok = false;
+      entry.latencyMs = performance.now() - started;
+      entry.error = errorText(err);
+      entry.note = `${entry.note ?? req.note}; ${service.role} failed${req.required ? '' : ', continuing without it'}`;
+      return fail(errorText(err), service);
+    }
+  }
+}

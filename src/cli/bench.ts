@@ -1,0 +1,78 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { GlobalOptions } from './context.ts';
+
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new InvalidArgumentError('expected a port (0 = off)');
+  return n;
+};
+
+/** `maestro-eval bench`, and the worker's `--metrics-port` flag. */
+export function register(program: Command, ctx: { globals: () => GlobalOptions }): void {
+  program
+    .command('bench')
+    .description(
+      'measure the cluster on simulated servers (overhead, ceiling, GPU saturation, scale-out, memory, adaptive concurrency); writes bench/results/*.json and .md',
+    )
+    .option('--quick', 'short smoke run (about a minute)')
+    .option(
+      '--scenario <ids>',
+      'only these scenarios (comma-separated or repeated): overhead, ceiling, saturation, scaleout, memory, adaptive',
+      list,
+    )
+    .option('--out <dir>', 'output directory (default: bench/results)')
+    .option('--note <text>', 'what else ran on the machine, recorded in the report')
+    .option('--verbose', 'show worker and simulator output')
+    .option(
+      '--cpu-prof <dir>',
+      'profile every worker process (node --cpu-prof) and add where their time went',
+    )
+    .action(
+      async (o: {
+        quick?: boolean;
+        scenario?: string[];
+        out?: string;
+        note?: string;
+        verbose?: boolean;
+        cpuProf?: string;
+      }) => {
+        const { runBench } = await import('../bench/run.ts');
+        const redisUrl = ctx.globals().redisUrl;
+        await runBench({
+          quick: o.quick ?? false,
+          ...(o.scenario ? { scenarios: o.scenario } : {}),
+          ...(redisUrl ? { redisUrl } : {}),
+          ...(o.out ? { outDir: o.out } : {}),
+          ...(o.note ? { note: o.note } : {}),
+          verbose: o.verbose ?? false,
+          ...(o.cpuProf ? { cpuProfileDir: o.cpuProf } : {}),
+          command: `maestro-eval ${process.argv.slice(2).join(' ')}`.trim(),
+        });
+        // Worker processes and servers are stopped; leftover handles must not keep the CLI alive.
+        process.exit(0);
+      },
+    );
+
+  // The worker command lives in main.ts; its metrics port is read from MAESTRO_METRICS_PORT,
+  // and this flag sets that variable for the process.
+  const worker = program.commands.find((c) => c.name() === 'worker');
+  worker
+    ?.option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics on this port (env MAESTRO_METRICS_PORT; default 9464; 0 = off)',
+      port,
+    )
+    .hook('preAction', (cmd) => {
+      const p = cmd.opts<{ metricsPort?: number }>().metricsPort;
+      if (p !== undefined) process.env.MAESTRO_METRICS_PORT = String(p);
+    });
+}

@@ -1,0 +1,67 @@
+/** `maestro-eval dashboard`: queues, live sweep progress and results in a browser (src/dashboard). */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { GlobalOptions } from './context.ts';
+import { dataStore, loadRegistryFrom, resolveEnv } from './context.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number');
+  return n;
+};
+const seconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of seconds');
+  return n;
+};
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export function register(program: Command, { globals }: { globals: () => GlobalOptions }): void {
+  program
+    .command('dashboard')
+    .description('web dashboard: queues (bull-board), live sweep progress, results tables and charts')
+    .option('--host <addr>', 'address to bind (0.0.0.0 inside a container)', '127.0.0.1')
+    .option('--port <n>', 'port', port, 8080)
+    .option(
+      '--registry <file>',
+      'registry file (repeatable; env MAESTRO_REGISTRY): which expert queues to show',
+      collect,
+    )
+    .option('--refresh <seconds>', 'reload live pages every N seconds (0: never)', seconds, 5)
+    .option('--queue-actions', 'allow retrying, cleaning and removing jobs from the queue pages')
+    .action(
+      async (o: {
+        host: string;
+        port: number;
+        registry?: string[];
+        refresh: number;
+        queueActions?: boolean;
+      }) => {
+        const { dashboardAuthFromEnv, startDashboard } = await import('../dashboard/server.ts');
+        const env = resolveEnv(globals());
+        const auth = dashboardAuthFromEnv();
+        if (!auth && !LOOPBACK.has(o.host)) {
+          console.error(
+            `warning: the dashboard listens on ${o.host} without authentication; set MAESTRO_DASHBOARD_USER and MAESTRO_DASHBOARD_PASSWORD`,
+          );
+        }
+        const dashboard = await startDashboard({
+          env,
+          registry: loadRegistryFrom(o.registry),
+          store: dataStore(env),
+          host: o.host,
+          port: o.port,
+          auth,
+          refreshSeconds: o.refresh,
+          queueActions: o.queueActions ?? false,
+        });
+        console.log(`ready: dashboard on ${dashboard.url}${auth ? ' (basic auth)' : ''}`);
+        await new Promise<void>((r) => {
+          process.once('SIGTERM', r);
+          process.once('SIGINT', r);
+        });
+        await dashboard.close();
+      },
+    );
+}

@@ -1,0 +1,200 @@
+import cliProgress from 'cli-progress';
+import type { Redis } from 'ioredis';
+import type { Env } from '../core/env.ts';
+import { MaestroError } from '../core/errors.ts';
+import { readPause } from '../core/guards.ts';
+import { keys } from '../core/queues.ts';
+import { checkEvictionPolicy, connectRedis } from '../core/redis.ts';
+import { loadRegistry, type Registry } from '../core/registry.ts';
+import type { DataStore } from '../data/store.ts';
+import { ModelClient } from '../models/client.ts';
+import { loadSweepFile } from '../producer/config.ts';
+import { type PlanFilters, planSweep, type SweepPlan } from '../producer/plan.ts';
+import { failedRollouts } from '../producer/progress.ts';
+import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
+import { type SubmitResult, submitSweep } from '../producer/submit.ts';
+import { loadBenchmarks } from './context.ts';
+
+export interface SweepCommandOptions extends PlanFilters {
+  file: string;
+  registry?: string[];
+  dryRun?: boolean;
+  wait?: boolean;
+  /** Skip the endpoint reachability check. */
+  noPreflight?: boolean;
+  /** Re-run the rollouts recorded as errors (or failed outright), and only those. */
+  retryErrors?: boolean;
+  /** Lift a pause (error threshold) and start the rollouts it held back. */
+  resume?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Checks that every endpoint the sweep will call answers, before anything is enqueued. */
+export async function preflight(registry: Registry, plan: SweepPlan): Promise<void> {
+  const endpoints = new Map<string, ModelClient>();
+  for (const spec of plan.meta.policies) {
+    if (spec.kind === 'maestro') {
+      const p = registry.policy(spec.endpoint ?? 'maestro');
+      endpoints.set(`policy ${p.name}`, new ModelClient({ ...p, timeoutMs: 5_000 }));
+    }
+    if (spec.kind === 'direct') {
+      const e = registry.expert(spec.model ?? '');
+      endpoints.set(`expert ${e.name}`, new ModelClient({ ...e, timeoutMs: 5_000 }));
+    }
+  }
+  await Promise.all(
+    [...endpoints.entries()].map(async ([label, client]) => {
+      try {
+        await client.listModels();
+      } catch (err) {
+        throw new MaestroError(`${label} at ${client.endpoint.baseUrl} is unreachable`, {
+          cause: err,
+          hint: 'start the server or fix baseUrl in the registry; nothing was enqueued',
+        });
+      }
+    }),
+  );
+}
+
+export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCommandOptions) {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const config = loadSweepFile(opts.file);
+  const registry = loadRegistry(opts.registry?.length ? opts.registry : config.registry);
+  const { catalog, suite } = loadBenchmarks(config.catalog, config.suite);
+  const plan = await planSweep(config, { registry, catalog, suite, store }, opts);
+  const conn = connectRedis(env.REDIS_URL, 'client');
+  conn.on('error', () => {});
+  try {
+    const warning = await checkEvictionPolicy(conn);
+    if (warning) log(`warning: ${warning}`);
+    if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan);
+    if (opts.resume && !opts.dryRun) {
+      const r = await resumeSweep(conn, env.MAESTRO_PREFIX, plan.meta.id);
+      log(
+        r.lifted
+          ? `sweep ${r.sweepId}: resumed (was paused: ${r.lifted.reason}); ${r.promoted} held-back rollouts started`
+          : `sweep ${r.sweepId}: was not paused; ${r.promoted} held-back rollouts started`,
+      );
+    }
+    let toSubmit = plan;
+    if (opts.retryErrors && !opts.dryRun) {
+      const r = await resetErroredRollouts(conn, env.MAESTRO_PREFIX, store, plan);
+      log(
+        `sweep ${r.sweepId}: retrying ${r.reset.length} rollouts (${r.errors} recorded as errors, ${r.failed} failed outright)${
+          r.busy.length ? `; ${r.busy.length} still running, left alone` : ''
+        }`,
+      );
+      const reset = new Set(r.reset);
+      toSubmit = { ...plan, rollouts: plan.rollouts.filter((x) => reset.has(x.rolloutId)) };
+    }
+    const res = await submitSweep(conn, env.MAESTRO_PREFIX, store, toSubmit, {
+      dryRun: opts.dryRun ?? false,
+    });
+    const verb = opts.dryRun ? 'would be enqueued' : 'enqueued';
+    log(
+      `${opts.dryRun ? 'dry run: ' : ''}sweep ${res.sweepId}: ${res.planned} rollouts planned, ${res.done} already scored, ${res.inFlight} in flight, ${res.added} ${verb}`,
+    );
+    const pause = await readPause(conn, env.MAESTRO_PREFIX, plan.meta.id);
+    if (pause && !opts.wait) log(pausedMessage(plan.meta.id, pause.reason, opts.file));
+    if (opts.wait && !opts.dryRun)
+      await waitForSweep(conn, env.MAESTRO_PREFIX, plan, { log, file: opts.file });
+    return { plan, result: res };
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/**
+ * Waits until every rollout of the plan is scored (or failed outright), showing a
+ * progress bar on a terminal and a line every few seconds otherwise.
+ */
+export async function waitForSweep(
+  conn: Redis,
+  prefix: string,
+  plan: SweepPlan,
+  opts: { log?: (l: string) => void; timeoutMs?: number; pollMs?: number; file?: string } = {},
+): Promise<{ done: number; failed: number }> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const remaining = new Set(plan.rollouts.map((r) => r.rolloutId));
+  const total = remaining.size;
+  const doneKey = keys.done(prefix, plan.meta.id);
+  const tty = process.stderr.isTTY;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: ' {bar} {value}/{total} rollouts | {percentage}% | {rate}/s | errors {errors}',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const started = Date.now();
+  let lastLine = 0;
+  let errors = 0;
+  bar?.start(total, 0, { rate: '0.0', errors: 0 });
+  let failed = new Set<string>();
+  try {
+    while (remaining.size > 0) {
+      const ids = [...remaining];
+      const pipe = conn.pipeline();
+      for (const id of ids) pipe.hget(doneKey, id);
+      const replies = (await pipe.exec()) ?? [];
+      ids.forEach((id, i) => {
+        const v = replies[i]?.[1];
+        if (typeof v === 'string') {
+          remaining.delete(id);
+          if (v.startsWith('error|')) errors++;
+        }
+      });
+      const done = total - remaining.size;
+      const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
+      bar?.update(done, { rate, errors });
+      if (!tty && Date.now() - lastLine > 5_000) {
+        log(`progress: ${done}/${total} rollouts scored (${rate}/s, ${errors} errors)`);
+        lastLine = Date.now();
+      }
+      if (remaining.size === 0) break;
+      const pause = await readPause(conn, prefix, plan.meta.id);
+      if (pause) {
+        bar?.stop();
+        throw new SweepPausedError(
+          plan.meta.id,
+          pause.reason,
+          `${done}/${total} scored (${errors} errors)`,
+          opts.file,
+        );
+      }
+      failed = await failedRollouts(conn, prefix, plan.meta.id);
+      if ([...remaining].every((id) => failed.has(id))) break;
+      if (opts.timeoutMs && Date.now() - started > opts.timeoutMs) {
+        throw new MaestroError(
+          `sweep ${plan.meta.id} not finished after ${opts.timeoutMs} ms (${remaining.size} left)`,
+          {
+            hint: 'are workers running? see `maestro-eval status`',
+          },
+        );
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 300));
+    }
+  } finally {
+    bar?.stop();
+  }
+  const failedHere = [...remaining].filter((id) => failed.has(id)).length;
+  log(
+    `sweep ${plan.meta.id}: ${total - remaining.size}/${total} scored, ${errors} errors, ${failedHere} failed outright`,
+  );
+  return { done: total - remaining.size, failed: failedHere };
+}
+
+function pausedMessage(sweepId: string, reason: string, file?: string): string {
+  return `sweep ${sweepId} is paused: ${reason}. Rollouts in flight finish; new ones wait. Fix the cause, then run \`maestro-eval sweep ${file ?? 'FILE'} --resume\` (add --retry-errors to re-run the errors)`;
+}
+
+/** `sweep --wait` stops when the sweep is paused by its error threshold. */
+export class SweepPausedError extends MaestroError {
+  constructor(sweepId: string, reason: string, progress: string, file?: string) {
+    super(`${pausedMessage(sweepId, reason, file)}; ${progress}`);
+  }
+}
+
+export type { SubmitResult };

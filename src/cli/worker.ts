@@ -1,0 +1,109 @@
+import type { BenchmarkCatalog } from '../core/benchmarks.ts';
+import type { Env } from '../core/env.ts';
+import { describeError } from '../core/errors.ts';
+import { checkEvictionPolicy, connectRedis, redactUrl } from '../core/redis.ts';
+import type { Registry } from '../core/registry.ts';
+import type { DataStore } from '../data/store.ts';
+import { startWorkerTelemetry } from '../metrics/server.ts';
+import { scoreItem } from '../scoring/index.ts';
+import { startExpertPool } from '../workers/expert-pool.ts';
+import { startOrchestrator } from '../workers/orchestrator.ts';
+import { startScorer } from '../workers/scorer.ts';
+
+export type Role = 'orchestrator' | 'expert' | 'scorer' | 'all';
+
+export interface RunWorkerOptions {
+  roles: Role[];
+  env: Env;
+  registry: Registry;
+  store: DataStore;
+  catalog: BenchmarkCatalog;
+  experts?: string[];
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+/** Starts worker roles in this process; returns a graceful close. */
+export async function startWorkers(opts: RunWorkerOptions) {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const connection = connectRedis(opts.env.REDIS_URL, 'worker');
+  connection.on('error', (err) => log(`[redis] ${describeError(err)}`));
+  const warning = await checkEvictionPolicy(connection);
+  if (warning) log(`warning: ${warning}`);
+  const base = {
+    connection,
+    prefix: opts.env.MAESTRO_PREFIX,
+    lockDuration: opts.env.MAESTRO_LOCK_MS,
+    stalledInterval: opts.env.MAESTRO_STALLED_MS,
+  };
+  const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
+  const closers: Array<() => Promise<void>> = [];
+  if (roles.has('expert')) {
+    const pool = await startExpertPool({
+      ...base,
+      registry: opts.registry,
+      store: opts.store,
+      ...(opts.experts ? { experts: opts.experts } : {}),
+    });
+    closers.push(pool.close);
+    log(`expert pool serving ${pool.experts.join(', ')}`);
+  }
+  if (roles.has('scorer')) {
+    const scorer = startScorer({ ...base, store: opts.store, catalog: opts.catalog, scoreItem });
+    closers.push(scorer.close);
+  }
+  if (roles.has('orchestrator')) {
+    const orch = startOrchestrator({
+      ...base,
+      registry: opts.registry,
+      store: opts.store,
+      catalog: opts.catalog,
+      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    });
+    closers.push(orch.close);
+  }
+  // Prometheus endpoint (MAESTRO_METRICS_PORT, 0 = off) and the live entry `status` reads.
+  const telemetry = await startWorkerTelemetry({
+    conn: connection,
+    prefix: opts.env.MAESTRO_PREFIX,
+    registry: opts.registry,
+    roles: [...roles],
+    log,
+  });
+  closers.push(telemetry.close);
+  log(
+    `ready: roles=${[...roles].join(',')} redis=${redactUrl(opts.env.REDIS_URL)} prefix=${opts.env.MAESTRO_PREFIX} pid=${process.pid}`,
+  );
+  return {
+    async close() {
+      // Workers stop taking jobs and wait for the active ones to finish.
+      await Promise.all(closers.map((c) => c()));
+      connection.disconnect();
+    },
+  };
+}
+
+/**
+ * Runs workers until SIGTERM/SIGINT, then shuts down gracefully: no new jobs are taken,
+ * active ones finish; past the deadline the process exits and any unfinished job is
+ * recovered by another worker once its lock expires.
+ */
+export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs = 30_000): Promise<void> {
+  const handle = await startWorkers(opts);
+  await new Promise<void>((resolveStop) => {
+    const stop = (signal: string) => {
+      console.log(`${signal}: finishing in-flight jobs (deadline ${deadlineMs} ms)`);
+      const timer = setTimeout(() => {
+        console.log('shutdown deadline passed; exiting (unfinished jobs will be recovered)');
+        process.exit(1);
+      }, deadlineMs);
+      timer.unref();
+      handle.close().then(
+        () => resolveStop(),
+        () => resolveStop(),
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,202 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, NotFoundError } from './errors.ts';
+import { AnswerType } from './items.ts';
+import { parseWith, readYamlFile } from './yaml-file.ts';
+
+/**
+ * Benchmark definitions are data: `benchmarks/catalog.yaml` lists every benchmark (metric,
+ * answer type, where its public release comes from and how to import it), and suite files
+ * (`benchmarks/suites/*.yaml`) pick the in-domain and out-of-domain ones. Adding a benchmark
+ * or a suite needs no code as long as its metric and file format already exist.
+ */
+
+/** A column of a source row; a dotted path (`metadata.context`) reads inside struct/object columns. */
+const Column = z.string().min(1);
+
+/** How a value read for `extra` is converted. `auto` keeps the source type (TSV cells are strings). */
+export const ExtraType = z.enum(['auto', 'string', 'number', 'integer', 'boolean', 'list', 'json']);
+export type ExtraType = z.infer<typeof ExtraType>;
+
+export const ExtraField = z.union([
+  Column,
+  z.strictObject({ column: Column, type: ExtraType.default('auto') }),
+]);
+export type ExtraField = z.infer<typeof ExtraField>;
+
+/**
+ * How the columns of a source file become a canonical Item. Every field is optional: each
+ * importer fills its format's defaults (see docs/benchmarks.md).
+ */
+export const ColumnMapping = z.strictObject({
+  /** Column holding the item id. */
+  id: Column.optional(),
+  /**
+   * Item id template: `{value}` (the id column; `{value:4}` zero-pads an integer to 4 digits),
+   * `{row}` / `{row:4}` (1-based row of the file), `{benchmark}`, `{file}` (file name without
+   * extension). Default `{value}` with an id column, else `{file}-{row}`.
+   */
+  idTemplate: z.string().min(1).optional(),
+  /** Column with the question text. Default `question`. */
+  question: Column.optional(),
+  /** Remove `<image>` placeholders from the question. Default true. */
+  stripImageTokens: z.boolean().optional(),
+  /**
+   * Image columns, in order. A cell holds one image or a list of them; an image is bytes,
+   * `{bytes, path}` (Hugging Face Image), base64 text, a `data:` URL or a relative path.
+   */
+  images: z.array(Column).optional(),
+  /** How image strings are read: `auto` (base64 when it looks like it, else a path), `base64`, `path`. */
+  imageEncoding: z.enum(['auto', 'base64', 'path']).optional(),
+  /** Folder, relative to the data file's folder, that relative image paths start from. */
+  imageDir: z.string().optional(),
+  /** Options: one list column, or one column per option (labelled by the column name, e.g. A…H). */
+  options: z.union([Column, z.array(Column).min(1)]).optional(),
+  /** Column with the answer. Default `answer`. */
+  answer: Column.optional(),
+  /**
+   * How the answer cell reads: `label` (an option letter), `text` (an option's text; the
+   * answer itself on rows without options, as in MathVista's free-form items), `index`
+   * (0-based option index), `list` (all accepted answers: a list, or a list written as text),
+   * `value` (one answer), `auto` (label or option text when there are options, else value).
+   */
+  answerFormat: z.enum(['auto', 'label', 'text', 'index', 'list', 'value']).optional(),
+  /** Answer type of the items. Default: `choice` when an item has options, else the benchmark's. */
+  answerType: AnswerType.optional(),
+  /** `extra` fields of the item: key → column (or `{column, type}`), in this order. */
+  extra: z.record(z.string(), ExtraField).optional(),
+  /** Columns not used above: copied into `extra` as they are, or ignored. */
+  otherColumns: z.enum(['extra', 'ignore']).optional(),
+});
+export type ColumnMapping = z.infer<typeof ColumnMapping>;
+
+/** How a benchmark is imported, as written in the catalog (`mapping` may name a YAML file). */
+const ImportEntry = z.strictObject({
+  /** Importer id (src/importers): `verl-parquet`, `hf` or `vlmeval-tsv`. */
+  format: z.string().min(1),
+  /** How the public release is distributed, for people reading the catalog. */
+  distribution: z.string().min(1),
+  /** The column mapping, inline or a YAML file relative to the catalog. */
+  mapping: z.union([z.string().min(1), ColumnMapping]).optional(),
+  /** Shipped fixture files in this format, relative to the catalog. */
+  fixtures: z.array(z.string().min(1)).optional(),
+});
+
+/** The resolved import definition of a benchmark. */
+export interface ImportSpec {
+  format: string;
+  distribution: string;
+  mapping: ColumnMapping;
+  /** Where the mapping came from (the catalog, or a mapping file). */
+  mappingFile: string;
+  /** Absolute paths of the shipped fixture files. */
+  fixtures: string[];
+}
+
+const BenchmarkFields = {
+  id: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, "_" or "-"'),
+  name: z.string(),
+  group: z.enum(['in-domain', 'out-of-domain']),
+  /** Domain used by routers, simulators and reports (chart, math, counting, …). */
+  domain: z.string(),
+  source: z.string(),
+  split: z.string(),
+  answerType: AnswerType,
+  /** Metric id implemented in src/scoring/metrics. */
+  metric: z.string(),
+};
+
+export const Benchmark = z.object({
+  ...BenchmarkFields,
+  /** The default importer and its column mapping; absent for benchmarks imported with an explicit mapping. */
+  import: z.custom<ImportSpec>().optional(),
+});
+export type Benchmark = z.infer<typeof Benchmark>;
+
+const BenchmarkEntry = z.object({ ...BenchmarkFields, import: ImportEntry.optional() });
+
+export const Catalog = z.object({ benchmarks: z.array(BenchmarkEntry).min(1) });
+
+export const Suite = z.object({
+  name: z.string(),
+  inDomain: z.array(z.string()),
+  outOfDomain: z.array(z.string()),
+});
+export type Suite = z.infer<typeof Suite>;
+
+export class BenchmarkCatalog {
+  readonly benchmarks: Benchmark[];
+  constructor(benchmarks: Benchmark[]) {
+    this.benchmarks = benchmarks;
+  }
+  find(id: string): Benchmark | undefined {
+    return this.benchmarks.find((b) => b.id === id);
+  }
+  get(id: string): Benchmark {
+    const b = this.find(id);
+    if (!b) {
+      throw new NotFoundError(`unknown benchmark "${id}"`, {
+        hint: `known benchmarks: ${this.benchmarks.map((x) => x.id).join(', ')}`,
+      });
+    }
+    return b;
+  }
+}
+
+/** Reads a mapping file: a bare mapping, or a document with a `mapping:` key. */
+export function loadMappingFile(file: string): ColumnMapping {
+  const doc = readYamlFile(file);
+  const body =
+    doc && typeof doc === 'object' && !Array.isArray(doc) && 'mapping' in doc
+      ? (doc as { mapping: unknown }).mapping
+      : doc;
+  return parseWith(ColumnMapping, body ?? {}, file);
+}
+
+function resolveImport(entry: z.infer<typeof ImportEntry>, file: string, index: number): ImportSpec {
+  const base = dirname(file);
+  let mapping: ColumnMapping = {};
+  let mappingFile = file;
+  if (typeof entry.mapping === 'string') {
+    mappingFile = resolve(base, entry.mapping);
+    if (!existsSync(mappingFile)) {
+      throw new ConfigError(file, `benchmarks[${index}].import.mapping`, `no such file ${mappingFile}`);
+    }
+    mapping = loadMappingFile(mappingFile);
+  } else if (entry.mapping) {
+    mapping = entry.mapping;
+  }
+  const fixtures = (entry.fixtures ?? []).map((f) => resolve(base, f));
+  return { format: entry.format, distribution: entry.distribution, mapping, mappingFile, fixtures };
+}
+
+export function loadCatalog(file: string): BenchmarkCatalog {
+  const entries = parseWith(Catalog, readYamlFile(file), file).benchmarks;
+  const seen = new Set<string>();
+  const benchmarks = entries.map((entry, i): Benchmark => {
+    if (seen.has(entry.id)) throw new ConfigError(file, `benchmarks[${i}].id`, `duplicate id "${entry.id}"`);
+    seen.add(entry.id);
+    const { import: imp, ...rest } = entry;
+    return imp ? { ...rest, import: resolveImport(imp, file, i) } : rest;
+  });
+  return new BenchmarkCatalog(benchmarks);
+}
+
+export function loadSuite(file: string, catalog: BenchmarkCatalog): Suite {
+  const suite = parseWith(Suite, readYamlFile(file), file);
+  const groups = [
+    ['inDomain', suite.inDomain],
+    ['outOfDomain', suite.outOfDomain],
+  ] as const;
+  for (const [key, ids] of groups) {
+    ids.forEach((id, i) => {
+      if (!catalog.find(id)) {
+        throw new ConfigError(file, `${key}[${i}]`, `unknown benchmark "${id}"`, {
+          hint: `known benchmarks: ${catalog.benchmarks.map((b) => b.id).join(', ')}`,
+        });
+      }
+    });
+  }
+  return suite;
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { DEFAULT_PREFIX } from './queues.ts';
+import { issuePath } from './yaml-file.ts';
+
+const Env = z.object({
+  /** Redis connection URL (redis:// or rediss://, password allowed). */
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** Key prefix for every queue and key; keep the braces (hash tag) for Redis Cluster. */
+  MAESTRO_PREFIX: z.string().min(1).default(DEFAULT_PREFIX),
+  /** Directory every host can read: datasets, content-addressed images, sweep records. */
+  MAESTRO_DATA_DIR: z.string().default('maestro-data'),
+  /** Lock duration of active jobs; a crashed worker's jobs are recovered after about this long. */
+  MAESTRO_LOCK_MS: z.coerce.number().int().positive().default(30_000),
+  /** How often workers look for stalled jobs. */
+  MAESTRO_STALLED_MS: z.coerce.number().int().positive().default(15_000),
+});
+export type Env = z.infer<typeof Env>;
+
+/** Reads and validates the environment once. */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = Env.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ConfigError('(environment)', issuePath(issue?.path ?? []), issue?.message ?? 'invalid');
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+
+/** JSON with object keys sorted, so equal values always serialise to the same text. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as object).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Hash of a value's canonical JSON. */
+export function fingerprint(value: unknown): string {
+  return sha256(stableStringify(value));
+}
+
+/**
+ * A uniform number in [0, 1) determined only by the parts given: the basis of every
+ * "random" choice in the project, so results never depend on order or timing.
+ */
+export function hashUnit(...parts: Array<string | number>): number {
+  const h = createHash('sha256').update(parts.join('\u241f')).digest();
+  // 48 bits are plenty and stay exact in a double.
+  return h.readUIntBE(0, 6) / 2 ** 48;
+}
+
+/** Deterministic pick from a non-empty list. */
+export function hashPick<T>(items: readonly T[], ...parts: Array<string | number>): T {
+  if (items.length === 0) throw new Error('hashPick: empty list');
+  return items[Math.floor(hashUnit(...parts) * items.length)] as T;
+}
+
+/** A sample from a lognormal distribution with the given median, driven by two hash units. */
+export function hashLognormal(median: number, sigma: number, ...parts: Array<string | number>): number {
+  const u1 = Math.max(hashUnit(...parts, 'u1'), 1e-12);
+  const u2 = hashUnit(...parts, 'u2');
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return median * Math.exp(sigma * z);
+}
+
+/** Keeps [A-Za-z0-9_.-]; anything else becomes `_` and a short hash keeps names distinct. */
+export function slug(value: string, maxLength = 48): string {
+  const clean = value.replace(/[^A-Za-z0-9_.-]/g, '_');
+  if (clean === value && clean.length <= maxLength) return clean;
+  return `${clean.slice(0, maxLength - 9)}_${sha256(value).slice(0, 8)}`;
+}

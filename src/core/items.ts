@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/** How an item's answer is shaped; decides the default metric. */
+export const AnswerType = z.enum([
+  'choice',
+  'number',
+  'integer',
+  'text',
+  'yesno',
+  'list',
+  'code',
+  'expression',
+]);
+export type AnswerType = z.infer<typeof AnswerType>;
+
+/** An image of an item, by content hash: the bytes live in the data directory, never in Redis. */
+export const ImageRef = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a 64-character lowercase hex sha256'),
+  mime: z.enum(['image/png', 'image/jpeg', 'image/webp', 'image/gif']),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+});
+export type ImageRef = z.infer<typeof ImageRef>;
+
+export const ChatMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** One benchmark item in the canonical format every importer produces. */
+export const Item = z.object({
+  id: z.string().min(1),
+  benchmark: z.string().min(1),
+  question: z.string().min(1),
+  images: z.array(ImageRef).default([]),
+  /** Multiple-choice options in order; labels are A, B, C, … unless given. */
+  options: z.array(z.object({ label: z.string().min(1), text: z.string() })).optional(),
+  /** Accepted answers (any one is correct). For choice items, the correct label first. */
+  answers: z.array(z.string()).min(1),
+  answerType: AnswerType,
+  /** Benchmark-specific fields: precision, unit, tests, category, … */
+  extra: z.record(z.string(), z.unknown()).default({}),
+  /** The item's own full chat prompt, when its source format carries one (upstream verl rows). */
+  prompt: z.array(ChatMessage).optional(),
+});
+export type Item = z.infer<typeof Item>;
+
+/** A model call made while running a skill. */
+export const CallTrace = z.object({
+  service: z.string(),
+  model: z.string(),
+  latencyMs: z.number().nonnegative(),
+  promptTokens: z.number().int().nonnegative().default(0),
+  completionTokens: z.number().int().nonnegative().default(0),
+  ok: z.boolean().default(true),
+  error: z.string().optional(),
+  note: z.string().optional(),
+});
+export type CallTrace = z.infer<typeof CallTrace>;
+
+/** The action a policy turn ended in, after parsing. */
+export const Action = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('search'), model: z.string(), skill: z.string(), input: z.string() }),
+  z.object({ type: z.literal('answer'), answer: z.string() }),
+  z.object({ type: z.literal('invalid'), reason: z.string() }),
+]);
+export type Action = z.infer<typeof Action>;
+
+/** One turn of a rollout: what the policy said and, for a skill call, what came back. */
+export const Step = z.object({
+  turn: z.number().int().nonnegative(),
+  policyText: z.string(),
+  policyLatencyMs: z.number().nonnegative(),
+  policyPromptTokens: z.number().int().nonnegative().default(0),
+  policyCompletionTokens: z.number().int().nonnegative().default(0),
+  action: Action,
+  /** Resolved registry names when the call named a known expert and skill. */
+  expert: z.string().optional(),
+  skill: z.string().optional(),
+  observation: z.string().optional(),
+  /** Name error, malformed call, or a skill that failed: what the policy was told. */
+  formatError: z.string().optional(),
+  expertLatencyMs: z.number().nonnegative().optional(),
+  calls: z.array(CallTrace).default([]),
+});
+export type Step = z.infer<typeof Step>;
+
+export const RolloutStatus = z.enum(['answered', 'no_answer', 'error']);
+export type RolloutStatus = z.infer<typeof RolloutStatus>;
+
+/** The outcome of scoring one prediction. */
+export const ScoreResult = z.object({
+  correct: z.boolean(),
+  score: z.number().min(0).max(1),
+  extracted: z.string().nullable(),
+  reason: z.string(),
+});
+export type ScoreResult = z.infer<typeof ScoreResult>;
+
+/** The durable per-item record: written before the rollout job completes; the source of every table. */
+export const ItemRecord = z.object({
+  v: z.literal(1),
+  sweepId: z.string(),
+  rolloutId: z.string(),
+  policy: z.string(),
+  benchmark: z.string(),
+  itemId: z.string(),
+  seed: z.number().int(),
+  sample: z.number().int().nonnegative().default(0),
+  status: RolloutStatus,
+  /** Text the answer is extracted from: the policy's last turn, or a baseline's expert output. */
+  rawOutput: z.string(),
+  extracted: z.string().nullable(),
+  correct: z.boolean(),
+  score: z.number(),
+  scoreReason: z.string(),
+  error: z.string().optional(),
+  steps: z.array(Step),
+  /** Fan-out policies (oracle): each pair's verdict. */
+  candidates: z
+    .array(
+      z.object({
+        expert: z.string(),
+        skill: z.string(),
+        extracted: z.string().nullable(),
+        correct: z.boolean(),
+        error: z.string().optional(),
+      }),
+    )
+    .optional(),
+  policyMeta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  latencyMs: z.number().nonnegative(),
+  policyLatencyMs: z.number().nonnegative(),
+  expertLatencyMs: z.number().nonnegative(),
+  expertCalls: z.number().int().nonnegative(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type ItemRecord = z.infer<typeof ItemRecord>;

@@ -1,0 +1,319 @@
+import { z } from 'zod';
+import { ConfigError, NotFoundError } from './errors.ts';
+import { fingerprint } from './hash.ts';
+import { interpolateEnv, parseWith, readYamlFile } from './yaml-file.ts';
+
+/** Simulation settings: read only by the simulated servers, ignored by real endpoints. */
+export const SimProfile = z.object({
+  /** Probability of a correct answer per domain (see benchmarks/catalog.yaml). */
+  accuracy: z.record(z.string(), z.number().min(0).max(1)).default({}),
+  /** Accuracy for domains not listed. */
+  defaultAccuracy: z.number().min(0).max(1).default(0.3),
+  /** Lognormal service time of one request once it holds a batch slot. */
+  latencyMs: z
+    .object({ median: z.number().nonnegative(), sigma: z.number().nonnegative().default(0.3) })
+    .default({
+      median: 150,
+      sigma: 0.3,
+    }),
+  /** Policy only: probability of routing to the best (expert, skill) for the item's domain. */
+  routingQuality: z.number().min(0).max(1).optional(),
+  /**
+   * Batch knee (like vLLM past its KV-cache budget): with more than `at` requests active,
+   * each request's service time grows by `slowdown` × (active − at) of itself.
+   */
+  knee: z.object({ at: z.number().int().nonnegative(), slowdown: z.number().nonnegative() }).optional(),
+});
+export type SimProfile = z.infer<typeof SimProfile>;
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\- ]*$/, 'a name of letters, digits, ".", "_", "-"');
+
+const endpointFields = {
+  /** Served model name sent in the `model` field. */
+  model: z.string().min(1),
+  /** OpenAI-compatible base URL, e.g. http://gpu-3:2376/v1 */
+  baseUrl: z.url(),
+  /** Max concurrent requests this endpoint takes (vLLM batch capacity); enforced cluster-wide. */
+  capacity: z.number().int().positive().default(16),
+  /** Host label, for placement and reports. */
+  host: z.string().default('local'),
+  /** Name of the environment variable holding the API key (keys never live in files). */
+  apiKeyEnv: z.string().optional(),
+  timeoutMs: z.number().int().positive().default(120_000),
+  /** Largest image (width × height) the model takes; larger images are shrunk before sending. */
+  maxPixels: z.number().int().positive().optional(),
+  /** Optional price, for cost columns. */
+  pricePerMillionTokens: z
+    .object({ input: z.number().nonnegative(), output: z.number().nonnegative() })
+    .optional(),
+  sim: SimProfile.optional(),
+};
+
+/**
+ * Adaptive concurrency for one expert endpoint (opt-in): an AIMD controller shared by every
+ * pool process through Redis sets the queue's global concurrency between `min` and `max`,
+ * never above `capacity`. See src/models/adaptive.ts.
+ */
+export const AdaptiveConcurrency = z.object({
+  /** Lowest limit. Default 1. */
+  min: z.number().int().positive().default(1),
+  /** Highest limit; default and ceiling: the expert's `capacity`. */
+  max: z.number().int().positive().optional(),
+  /** Back off when a window's mean latency exceeds this; default: `tolerance` × the lowest latency seen. */
+  targetLatencyMs: z.number().positive().optional(),
+  /** Latency rise (over the lowest seen) that counts as overload when no target is set. Default 1.5. */
+  tolerance: z.number().gt(1).default(1.5),
+  /** Prometheus endpoint of the server (vLLM `/metrics`): requests waiting there count as overload. */
+  metricsUrl: z.url().optional(),
+});
+export type AdaptiveConcurrency = z.infer<typeof AdaptiveConcurrency>;
+
+export const Expert = z.object({
+  /** Name the policy uses in `<search> NAME@@SKILL: … </search>`. */
+  name,
+  ...endpointFields,
+  adaptive: AdaptiveConcurrency.optional(),
+  /** One line on what the expert is good at; shown in the policy prompt. */
+  strengths: z.string().default(''),
+  /** Listed in the policy prompt. Experts used only by `direct:` baselines set false. */
+  offered: z.boolean().default(true),
+  /** Temperature inside skills. */
+  temperature: z.number().min(0).max(2).default(0.2),
+  /** Temperature for direct (baseline) calls. */
+  directTemperature: z.number().min(0).max(2).default(0),
+  maxTokens: z.number().int().positive().default(1024),
+});
+export type Expert = z.infer<typeof Expert>;
+
+export const ServiceRole = z.enum(['zoom', 'ocr', 'detection', 'caption']);
+export const Service = z.object({
+  name,
+  role: ServiceRole,
+  ...endpointFields,
+  /** How the boxes it returns are meant: image pixels, or 0–1000 on both axes. Default: guessed per box. */
+  coordinates: z.enum(['pixel', 'norm1000']).optional(),
+  temperature: z.number().min(0).max(2).default(0),
+  maxTokens: z.number().int().positive().default(1024),
+});
+export type Service = z.infer<typeof Service>;
+
+export const Skill = z.object({
+  /** Name the policy uses (Level 1) or a router dispatches to (Level 2). */
+  name,
+  level: z.union([z.literal(1), z.literal(2)]).default(1),
+  /** When to use it; shown in the policy prompt for Level-1 skills. */
+  description: z.string().default(''),
+  /** Code that runs it, from skills/ (e.g. `generic`). */
+  implementation: z.string().default('generic'),
+  /** Domains it is meant for (used by the rules router, simulators and reports). */
+  domains: z.array(z.string()).default([]),
+  /** Level-2 solvers a router skill may dispatch to. */
+  solvers: z.array(z.string()).default([]),
+  /** Auxiliary services (names or roles) the skill calls. */
+  services: z.array(z.string()).default([]),
+  /** Instruction text sent to the expert (data-defined skills). */
+  prompt: z.string().optional(),
+});
+export type Skill = z.infer<typeof Skill>;
+
+export const Policy = z.object({
+  name,
+  ...endpointFields,
+  temperature: z.number().min(0).max(2).default(0),
+  topP: z.number().gt(0).max(1).default(1),
+  maxTokens: z.number().int().positive().default(1024),
+});
+export type Policy = z.infer<typeof Policy>;
+
+export const RegistryFile = z.object({
+  version: z.literal(1).default(1),
+  experts: z.array(Expert).default([]),
+  services: z.array(Service).default([]),
+  skills: z.array(Skill).default([]),
+  policies: z.array(Policy).default([]),
+  defaults: z
+    .object({
+      maxTurns: z.number().int().positive().optional(),
+      observationChars: z.number().int().positive().optional(),
+    })
+    .default({}),
+});
+
+/** Normalises a model or skill name: case-insensitive, `_`/`-`/space/no separator alike. */
+export function normalizeName(value: string): string {
+  return value.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/** A merged, validated registry with name lookups. */
+export class Registry {
+  readonly experts: Expert[];
+  readonly services: Service[];
+  readonly skills: Skill[];
+  readonly policies: Policy[];
+  readonly maxTurns: number;
+  readonly observationChars: number;
+  readonly files: string[];
+  private readonly expertIndex = new Map<string, Expert>();
+  private readonly skillIndex = new Map<string, Skill>();
+
+  constructor(parts: {
+    experts: Expert[];
+    services: Service[];
+    skills: Skill[];
+    policies: Policy[];
+    maxTurns: number;
+    observationChars: number;
+    files: string[];
+  }) {
+    this.experts = parts.experts;
+    this.services = parts.services;
+    this.skills = parts.skills;
+    this.policies = parts.policies;
+    this.maxTurns = parts.maxTurns;
+    this.observationChars = parts.observationChars;
+    this.files = parts.files;
+    for (const e of this.experts) this.expertIndex.set(normalizeName(e.name), e);
+    for (const s of this.skills) this.skillIndex.set(normalizeName(s.name), s);
+  }
+
+  /** Experts listed in the policy prompt. */
+  offeredExperts(): Expert[] {
+    return this.experts.filter((e) => e.offered);
+  }
+
+  /** Level-1 skills listed in the policy prompt. */
+  offeredSkills(): Skill[] {
+    return this.skills.filter((s) => s.level === 1);
+  }
+
+  /** Finds an expert by a policy-written name (case and separator tolerant). */
+  findExpert(nameText: string): Expert | undefined {
+    return this.expertIndex.get(normalizeName(nameText));
+  }
+
+  findSkill(nameText: string): Skill | undefined {
+    return this.skillIndex.get(normalizeName(nameText));
+  }
+
+  expert(nameText: string): Expert {
+    const e = this.findExpert(nameText);
+    if (!e) {
+      throw new NotFoundError(`unknown expert "${nameText}"`, {
+        hint: `known experts: ${this.experts.map((x) => x.name).join(', ')}`,
+      });
+    }
+    return e;
+  }
+
+  policy(nameText: string): Policy {
+    const p = this.policies.find((x) => normalizeName(x.name) === normalizeName(nameText));
+    if (!p) {
+      throw new NotFoundError(`unknown policy endpoint "${nameText}"`, {
+        hint: `policy endpoints in the registry: ${this.policies.map((x) => x.name).join(', ') || '(none)'}`,
+      });
+    }
+    return p;
+  }
+
+  /** Finds an auxiliary service by name or by role. */
+  service(nameOrRole: string): Service | undefined {
+    const n = normalizeName(nameOrRole);
+    return (
+      this.services.find((s) => normalizeName(s.name) === n) ??
+      this.services.find((s) => s.role === nameOrRole)
+    );
+  }
+
+  /**
+   * Hash of everything that can change results: names, models, skills, prompts, sampling
+   * settings, simulation profiles. Endpoint URLs, capacities, adaptive concurrency and hosts
+   * are operational and left out, so moving a model to another GPU does not invalidate a sweep.
+   */
+  fingerprint(): string {
+    const strip = <
+      T extends { baseUrl: string; capacity: number; host: string; timeoutMs: number; adaptive?: unknown },
+    >(
+      x: T,
+    ) => {
+      const { baseUrl: _b, capacity: _c, host: _h, timeoutMs: _t, adaptive: _a, ...rest } = x;
+      return rest;
+    };
+    return fingerprint({
+      experts: this.experts.map(strip),
+      services: this.services.map(strip),
+      skills: this.skills,
+      policies: this.policies.map(strip),
+      maxTurns: this.maxTurns,
+      observationChars: this.observationChars,
+    });
+  }
+}
+
+/**
+ * Loads and merges registry files in order. A name defined twice is an error naming both
+ * files; references (skill solvers) must resolve in the merged result.
+ */
+export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.env): Registry {
+  if (files.length === 0)
+    throw new ConfigError('(registry)', '', 'no registry file given', { hint: 'pass --registry FILE' });
+  const seen = new Map<string, string>();
+  const merged = {
+    experts: [] as Expert[],
+    services: [] as Service[],
+    skills: [] as Skill[],
+    policies: [] as Policy[],
+    maxTurns: 4,
+    observationChars: 1000,
+  };
+  for (const file of files) {
+    const raw = interpolateEnv(readYamlFile(file), file, env);
+    const parsed = parseWith(RegistryFile, raw, file);
+    const claim = (list: string, kind: string, value: string, index: number) => {
+      const key = `${kind}:${normalizeName(value)}`;
+      const prior = seen.get(key);
+      if (prior) {
+        throw new ConfigError(
+          file,
+          `${list}[${index}].name`,
+          `${kind} "${value}" is already defined in ${prior}`,
+          {
+            hint: 'rename one of them or remove the duplicate',
+          },
+        );
+      }
+      seen.set(key, file);
+    };
+    for (const [i, e] of parsed.experts.entries()) claim('experts', 'expert', e.name, i);
+    for (const [i, s] of parsed.services.entries()) claim('services', 'service', s.name, i);
+    for (const [i, s] of parsed.skills.entries()) claim('skills', 'skill', s.name, i);
+    for (const [i, p] of parsed.policies.entries()) claim('policies', 'policy', p.name, i);
+    merged.experts.push(...parsed.experts);
+    merged.services.push(...parsed.services);
+    merged.skills.push(...parsed.skills);
+    merged.policies.push(...parsed.policies);
+    if (parsed.defaults.maxTurns) merged.maxTurns = parsed.defaults.maxTurns;
+    if (parsed.defaults.observationChars) merged.observationChars = parsed.defaults.observationChars;
+  }
+  const registry = new Registry({ ...merged, files });
+  registry.skills.forEach((skill, i) => {
+    for (const solver of skill.solvers) {
+      if (!registry.findSkill(solver)) {
+        throw new ConfigError(
+          files.join(' + '),
+          `skills[${i}].solvers`,
+          `solver "${solver}" of ${skill.name} is not defined`,
+        );
+      }
+    }
+    for (const svc of skill.services) {
+      if (!registry.service(svc)) {
+        throw new ConfigError(
+          files.join(' + '),
+          `skills[${i}].services`,
+          `service "${svc}" of ${skill.name} is not defined`,
+        );
+      }
+    }
+  });
+  return registry;
+}

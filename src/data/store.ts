@@ -1,0 +1,284 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, NotFoundError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/files.ts';
+import { slug } from '../core/hash.ts';
+import { type ImageRef, Item, ItemRecord } from '../core/items.ts';
+import { issuePath } from '../core/yaml-file.ts';
+
+const EXT: Record<ImageRef['mime'], string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+};
+
+export const DatasetManifest = z.object({
+  benchmark: z.string(),
+  /** sha256 of items.jsonl: part of a sweep's fingerprint. */
+  version: z.string(),
+  count: z.number().int().nonnegative(),
+  source: z.string(),
+  createdAt: z.string(),
+});
+export type DatasetManifest = z.infer<typeof DatasetManifest>;
+
+export interface Dataset {
+  manifest: DatasetManifest;
+  items: Item[];
+  byId: Map<string, Item>;
+}
+
+export { writeFileAtomic };
+
+/** JSON.parse with an error that names the file (and line) instead of a bare SyntaxError. */
+function parseJson(text: string, file: string, where = ''): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(file, where, `not valid JSON (${cause instanceof Error ? cause.message : cause})`, {
+      cause,
+      hint: 'the file was changed by hand or written by something else; re-import or remove it',
+    });
+  }
+}
+
+/**
+ * The data directory every host reads: content-addressed images, canonical datasets and
+ * per-item sweep records. Job payloads carry references into it, never bytes.
+ */
+export class DataStore {
+  readonly root: string;
+  private readonly datasetCache = new Map<string, { mtimeMs: number; dataset: Dataset }>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  // ---- images -------------------------------------------------------------------------
+
+  imagePath(ref: Pick<ImageRef, 'sha256' | 'mime'>): string {
+    if (!/^[0-9a-f]{64}$/.test(ref.sha256))
+      throw new ConfigError('(image ref)', 'sha256', 'not a sha256 hex digest');
+    return join(this.root, 'images', ref.sha256.slice(0, 2), `${ref.sha256}.${EXT[ref.mime]}`);
+  }
+
+  /** Stores image bytes once, under their hash. */
+  async putImage(
+    bytes: Uint8Array,
+    mime: ImageRef['mime'],
+    size?: { width: number; height: number },
+  ): Promise<ImageRef> {
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const ref: ImageRef = { sha256: sha, mime, ...(size ?? {}) };
+    const path = this.imagePath(ref);
+    if (!existsSync(path)) await writeFileAtomic(path, bytes);
+    return ref;
+  }
+
+  async readImage(ref: Pick<ImageRef, 'sha256' | 'mime'>): Promise<Buffer> {
+    const path = this.imagePath(ref);
+    try {
+      return await readFile(path);
+    } catch (cause) {
+      throw new NotFoundError(`image ${ref.sha256.slice(0, 12)}… is not in the data directory ${this.root}`, {
+        hint: 'every host must see the same data directory (MAESTRO_DATA_DIR); re-run the import',
+        cause,
+      });
+    }
+  }
+
+  // ---- datasets -----------------------------------------------------------------------
+
+  datasetDir(benchmark: string): string {
+    return join(this.root, 'datasets', slug(benchmark));
+  }
+
+  /** Writes a dataset whole: a partial write never replaces a good one. */
+  async writeDataset(benchmark: string, items: Item[], source: string): Promise<DatasetManifest> {
+    const ids = new Set<string>();
+    items.forEach((item, i) => {
+      if (item.benchmark !== benchmark) {
+        throw new ConfigError(
+          source,
+          `items[${i}].benchmark`,
+          `expected "${benchmark}", got "${item.benchmark}"`,
+        );
+      }
+      if (ids.has(item.id)) throw new ConfigError(source, `items[${i}].id`, `duplicate item id "${item.id}"`);
+      ids.add(item.id);
+    });
+    const text = items.map((it) => JSON.stringify(Item.parse(it))).join('\n') + (items.length ? '\n' : '');
+    const manifest: DatasetManifest = {
+      benchmark,
+      version: createHash('sha256').update(text).digest('hex'),
+      count: items.length,
+      source,
+      createdAt: new Date().toISOString(),
+    };
+    const dir = this.datasetDir(benchmark);
+    const staging = `${dir}.staging-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await mkdir(staging, { recursive: true });
+    await writeFileAtomic(join(staging, 'items.jsonl'), text);
+    await writeFileAtomic(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const old = `${dir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+    if (existsSync(dir)) await rename(dir, old);
+    await rename(staging, dir);
+    await rm(old, { recursive: true, force: true });
+    this.datasetCache.delete(benchmark);
+    return manifest;
+  }
+
+  hasDataset(benchmark: string): boolean {
+    return existsSync(join(this.datasetDir(benchmark), 'manifest.json'));
+  }
+
+  /** Loads a dataset (cached while its manifest is unchanged). */
+  async loadDataset(benchmark: string): Promise<Dataset> {
+    const dir = this.datasetDir(benchmark);
+    const manifestPath = join(dir, 'manifest.json');
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(manifestPath)).mtimeMs;
+    } catch (cause) {
+      throw new NotFoundError(`no dataset for benchmark "${benchmark}" in ${this.root}`, {
+        hint: 'run `maestro-eval data fixtures` or `maestro-eval data import` first',
+        cause,
+      });
+    }
+    const cached = this.datasetCache.get(benchmark);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.dataset;
+    const manifestParsed = DatasetManifest.safeParse(
+      parseJson(await readFile(manifestPath, 'utf8'), manifestPath),
+    );
+    if (!manifestParsed.success) {
+      const issue = manifestParsed.error.issues[0];
+      throw new ConfigError(manifestPath, issuePath(issue?.path ?? []), issue?.message ?? 'invalid manifest');
+    }
+    const manifest = manifestParsed.data;
+    const file = join(dir, 'items.jsonl');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    const items: Item[] = [];
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      const parsed = Item.safeParse(parseJson(line, file, `line ${i + 1}`));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issuePath(issue?.path ?? []);
+        throw new ConfigError(
+          file,
+          `line ${i + 1}${field ? `, ${field}` : ''}`,
+          issue?.message ?? 'invalid item',
+        );
+      }
+      items.push(parsed.data);
+    });
+    const dataset: Dataset = { manifest, items, byId: new Map(items.map((it) => [it.id, it])) };
+    this.datasetCache.set(benchmark, { mtimeMs, dataset });
+    return dataset;
+  }
+
+  async item(benchmark: string, itemId: string): Promise<Item> {
+    const item = (await this.loadDataset(benchmark)).byId.get(itemId);
+    if (!item) throw new NotFoundError(`item "${itemId}" is not in the ${benchmark} dataset`);
+    return item;
+  }
+
+  // ---- sweep records ------------------------------------------------------------------
+
+  sweepDir(sweepId: string): string {
+    return join(this.root, 'sweeps', slug(sweepId, 120));
+  }
+
+  recordPath(sweepId: string, rolloutId: string): string {
+    return join(this.sweepDir(sweepId), 'records', `${slug(rolloutId, 200)}.json`);
+  }
+
+  /** Durable per-item record (fsync'd). Same rollout → same file: writing twice cannot count twice. */
+  async writeRecord(record: ItemRecord): Promise<void> {
+    await writeFileAtomic(this.recordPath(record.sweepId, record.rolloutId), JSON.stringify(record));
+  }
+
+  /**
+   * Writes a rollout's record only if it has none yet (temp file, fsync, then a hard link,
+   * which fails if the record exists, even on NFS). Returns false when another writer got
+   * there first: two processes scoring the same rollout at once write one record.
+   */
+  async createRecord(record: ItemRecord): Promise<boolean> {
+    const path = this.recordPath(record.sweepId, record.rolloutId);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(JSON.stringify(record));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await link(tmp, path);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async readRecord(sweepId: string, rolloutId: string): Promise<ItemRecord | null> {
+    try {
+      return ItemRecord.parse(JSON.parse(await readFile(this.recordPath(sweepId, rolloutId), 'utf8')));
+    } catch {
+      return null;
+    }
+  }
+
+  /** All records of a sweep, in a stable order (independent of which worker wrote what, when). */
+  async readRecords(sweepId: string): Promise<ItemRecord[]> {
+    const dir = join(this.sweepDir(sweepId), 'records');
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+    } catch {
+      return [];
+    }
+    const records: ItemRecord[] = [];
+    for (const name of names) {
+      const file = join(dir, name);
+      const parsed = ItemRecord.safeParse(parseJson(await readFile(file, 'utf8'), file));
+      if (!parsed.success)
+        throw new ConfigError(file, '', parsed.error.issues[0]?.message ?? 'invalid record');
+      records.push(parsed.data);
+    }
+    records.sort((a, b) =>
+      a.policy !== b.policy
+        ? a.policy < b.policy
+          ? -1
+          : 1
+        : a.benchmark !== b.benchmark
+          ? a.benchmark < b.benchmark
+            ? -1
+            : 1
+          : a.itemId !== b.itemId
+            ? a.itemId < b.itemId
+              ? -1
+              : 1
+            : a.seed - b.seed,
+    );
+    return records;
+  }
+
+  /** Resolves a user-given relative path inside a base directory, refusing escapes. */
+  static safeJoin(base: string, relative: string): string {
+    const full = resolve(base, relative);
+    const root = resolve(base);
+    if (full !== root && !full.startsWith(root + sep)) {
+      throw new ConfigError(relative, '', `path escapes ${root}`);
+    }
+    return full;
+  }
+}

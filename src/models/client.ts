@@ -1,0 +1,161 @@
+import OpenAI from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { PermanentError, RetryableError } from '../core/errors.ts';
+
+/** What a model client needs to know about an endpoint (experts, services and policies all fit). */
+export interface EndpointConfig {
+  name: string;
+  model: string;
+  baseUrl: string;
+  apiKeyEnv?: string | undefined;
+  timeoutMs: number;
+}
+
+export interface ChatRequest {
+  messages: ChatCompletionMessageParam[];
+  temperature: number;
+  topP?: number;
+  maxTokens: number;
+  stop?: string[];
+  seed?: number;
+  /** Tracing headers (item, skill, seed): correlate requests in server logs. */
+  headers?: Record<string, string>;
+}
+
+export interface ChatResult {
+  text: string;
+  finishReason: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+}
+
+/**
+ * The one place the project talks to OpenAI-compatible endpoints (vLLM, API gateways,
+ * the simulators). Retries are not done here: the queue retries with backoff, so a
+ * waiting retry never holds a worker slot. Errors come out typed: RetryableError
+ * (timeouts, resets, 5xx, 429 with its retry-after) or PermanentError (other 4xx).
+ */
+export class ModelClient {
+  readonly endpoint: EndpointConfig;
+  private readonly client: OpenAI;
+
+  constructor(endpoint: EndpointConfig, env: NodeJS.ProcessEnv = process.env) {
+    this.endpoint = endpoint;
+    const apiKey = endpoint.apiKeyEnv ? env[endpoint.apiKeyEnv] : undefined;
+    if (endpoint.apiKeyEnv && !apiKey) {
+      throw new PermanentError(`${endpoint.name}: environment variable ${endpoint.apiKeyEnv} is not set`, {
+        hint: `export ${endpoint.apiKeyEnv}=… on every host that runs this endpoint's workers`,
+      });
+    }
+    this.client = new OpenAI({
+      baseURL: endpoint.baseUrl,
+      apiKey: apiKey ?? 'EMPTY',
+      timeout: endpoint.timeoutMs,
+      maxRetries: 0,
+    });
+  }
+
+  async chat(req: ChatRequest): Promise<ChatResult> {
+    const started = performance.now();
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = await this.client.chat.completions.create(
+        {
+          model: this.endpoint.model,
+          messages: req.messages,
+          temperature: req.temperature,
+          ...(req.topP !== undefined ? { top_p: req.topP } : {}),
+          max_tokens: req.maxTokens,
+          ...(req.stop ? { stop: req.stop } : {}),
+          ...(req.seed !== undefined ? { seed: req.seed } : {}),
+        },
+        req.headers ? { headers: req.headers } : undefined,
+      );
+    } catch (err) {
+      throw classifyError(this.endpoint.name, err);
+    }
+    const choice = completion?.choices?.[0];
+    if (!choice || typeof choice.message?.content !== 'string') {
+      throw new RetryableError(`${this.endpoint.name}: response had no choices or no content`);
+    }
+    return {
+      text: choice.message.content,
+      finishReason: choice.finish_reason ?? 'unknown',
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+      latencyMs: performance.now() - started,
+    };
+  }
+
+  /** Lists served models: a cheap reachability check before a sweep starts. */
+  async listModels(): Promise<string[]> {
+    try {
+      const page = await this.client.models.list();
+      return page.data.map((m) => m.id);
+    } catch (err) {
+      throw classifyError(this.endpoint.name, err);
+    }
+  }
+}
+
+/** Parses `retry-after` (seconds or HTTP date) and `retry-after-ms` into milliseconds. */
+export function parseRetryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {
+  if (!headers) return undefined;
+  const get = (k: string) => (headers instanceof Headers ? headers.get(k) : headers[k]) ?? undefined;
+  const ms = get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ra = get('retry-after');
+  if (!ra) return undefined;
+  if (Number.isFinite(Number(ra))) return Math.max(0, Number(ra) * 1000);
+  const date = Date.parse(ra);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export function classifyError(name: string, err: unknown): RetryableError | PermanentError {
+  if (err instanceof RetryableError || err instanceof PermanentError) return err;
+  if (err instanceof OpenAI.APIConnectionTimeoutError) {
+    return new RetryableError(`${name}: request timed out`, { cause: err });
+  }
+  if (err instanceof OpenAI.APIConnectionError) {
+    return new RetryableError(
+      `${name}: connection failed (${err.cause instanceof Error ? err.cause.message : err.message})`,
+      {
+        cause: err,
+        hint: 'is the server up and the baseUrl right?',
+      },
+    );
+  }
+  if (err instanceof OpenAI.APIError) {
+    const status = err.status ?? 0;
+    if (status === 429) {
+      return new RetryableError(`${name}: rate limited (429)`, {
+        cause: err,
+        retryAfterMs: parseRetryAfter(err.headers),
+      });
+    }
+    if (status >= 500 || status === 408 || status === 409 || status === 0) {
+      return new RetryableError(`${name}: server error ${status || ''}`.trim(), { cause: err });
+    }
+    return new PermanentError(`${name}: request rejected (${status}): ${err.message}`, {
+      cause: err,
+      hint: status === 404 ? 'check the served model name and baseUrl in the registry' : undefined,
+    });
+  }
+  // Malformed bodies (truncated JSON) and other surprises: worth a bounded retry.
+  return new RetryableError(`${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** One client per endpoint per process (keeps connections alive). */
+export class ClientCache {
+  private readonly clients = new Map<string, ModelClient>();
+  get(endpoint: EndpointConfig): ModelClient {
+    const key = `${endpoint.name}|${endpoint.baseUrl}|${endpoint.model}`;
+    let c = this.clients.get(key);
+    if (!c) {
+      c = new ModelClient(endpoint);
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+}

@@ -1,0 +1,88 @@
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+import { PauseOnErrors, PolicySpec, parsePolicyKey } from '../core/sweep.ts';
+import { parseWith, readYamlFile } from '../core/yaml-file.ts';
+
+const PolicyEntry = z.union([
+  z.string().min(1),
+  PolicySpec.partial({ key: true }).extend({ kind: PolicySpec.shape.kind }),
+]);
+
+/** A sweep file (sweeps/*.yaml): what to run. Paths are relative to the file. */
+export const SweepFile = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" or "-"'),
+  /** Registry files, merged in order. */
+  registry: z.array(z.string()).min(1).default(['../registry/simulated.yaml']),
+  catalog: z.string().default('../benchmarks/catalog.yaml'),
+  suite: z.string().default('../benchmarks/suites/default.yaml'),
+  /** Benchmarks to run; default: the whole suite. */
+  benchmarks: z.array(z.string()).optional(),
+  policies: z.array(PolicyEntry).min(1),
+  seeds: z.array(z.number().int()).min(1).default([0]),
+  /** Items per benchmark (first N by dataset order); default all. Part of the sweep's identity. */
+  limit: z.number().int().positive().optional(),
+  /** Turn limit; default the registry's (4 in the release). */
+  maxTurns: z.number().int().positive().optional(),
+  /** Wall-clock budget of one rollout in ms (an error "time budget exceeded" past it). Default none. */
+  itemBudgetMs: z.number().int().positive().optional(),
+  /** Pause when more than `rate` of the last `window` finished items are errors. Default off. */
+  pauseOnErrors: PauseOnErrors.optional(),
+});
+export type SweepFile = z.infer<typeof SweepFile>;
+
+export interface SweepConfig {
+  name: string;
+  registry: string[];
+  catalog: string;
+  suite: string;
+  benchmarks?: string[];
+  policies: PolicySpec[];
+  seeds: number[];
+  limit?: number;
+  maxTurns?: number;
+  itemBudgetMs?: number;
+  pauseOnErrors?: PauseOnErrors;
+  file: string;
+}
+
+export function toPolicySpec(entry: z.infer<typeof PolicyEntry>, file: string, index: number): PolicySpec {
+  try {
+    if (typeof entry === 'string') return parsePolicyKey(entry);
+    const key =
+      entry.key ??
+      (entry.kind === 'direct'
+        ? `direct:${entry.model}`
+        : entry.kind === 'maestro'
+          ? (entry.endpoint ?? 'maestro')
+          : entry.kind);
+    return PolicySpec.parse({ ...entry, key });
+  } catch (err) {
+    throw new ConfigError(file, `policies[${index}]`, err instanceof Error ? err.message : String(err));
+  }
+}
+
+export function loadSweepFile(file: string): SweepConfig {
+  const parsed = parseWith(SweepFile, readYamlFile(file), file);
+  const base = dirname(resolve(file));
+  const policies = parsed.policies.map((p, i) => toPolicySpec(p, file, i));
+  const keys = new Set<string>();
+  policies.forEach((p, i) => {
+    if (keys.has(p.key)) throw new ConfigError(file, `policies[${i}]`, `policy "${p.key}" is listed twice`);
+    keys.add(p.key);
+  });
+  return {
+    name: parsed.name,
+    registry: parsed.registry.map((r) => resolve(base, r)),
+    catalog: resolve(base, parsed.catalog),
+    suite: resolve(base, parsed.suite),
+    ...(parsed.benchmarks ? { benchmarks: parsed.benchmarks } : {}),
+    policies,
+    seeds: parsed.seeds,
+    ...(parsed.limit ? { limit: parsed.limit } : {}),
+    ...(parsed.maxTurns ? { maxTurns: parsed.maxTurns } : {}),
+    ...(parsed.itemBudgetMs ? { itemBudgetMs: parsed.itemBudgetMs } : {}),
+    ...(parsed.pauseOnErrors ? { pauseOnErrors: parsed.pauseOnErrors } : {}),
+    file,
+  };
+}

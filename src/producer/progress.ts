@@ -1,0 +1,134 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { expertQueueName, keys, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
+import type { Registry } from '../core/registry.ts';
+import { SweepMeta } from '../core/sweep.ts';
+
+export interface BenchmarkProgress {
+  benchmark: string;
+  total: number;
+  done: number;
+  correct: number;
+  errors: number;
+}
+
+/** Progress of one policy on one benchmark (totals count every seed and sample). */
+export interface CellProgress extends BenchmarkProgress {
+  policy: string;
+}
+
+export interface SweepProgress {
+  sweepId: string;
+  total: number;
+  done: number;
+  errors: number;
+  /** Rollouts that failed outright (not scored): need `sweep --retry-failed`. */
+  failed: number;
+  benchmarks: BenchmarkProgress[];
+  /** Per benchmark and policy, from the same hash read. */
+  cells: CellProgress[];
+}
+
+export async function readSweepMeta(conn: Redis, prefix: string, sweepId: string): Promise<SweepMeta | null> {
+  const raw = await conn.get(keys.sweep(prefix, sweepId));
+  return raw ? SweepMeta.parse(JSON.parse(raw)) : null;
+}
+
+export async function listSweeps(conn: Redis, prefix: string): Promise<SweepMeta[]> {
+  const ids = await conn.smembers(keys.sweeps(prefix));
+  const metas = (await Promise.all(ids.map((id) => readSweepMeta(conn, prefix, id)))).filter(
+    (m): m is SweepMeta => m !== null,
+  );
+  return metas.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/** Progress of a sweep from the compact results (one hash read) and the failed set. */
+export async function sweepProgress(
+  conn: Redis,
+  prefix: string,
+  meta: SweepMeta,
+  failedIds?: Set<string>,
+): Promise<SweepProgress> {
+  const entries = await conn.hgetall(keys.done(prefix, meta.id));
+  const perBench = new Map<string, BenchmarkProgress>();
+  const perItem = meta.policies.length * meta.seeds.length;
+  for (const b of meta.benchmarks) {
+    perBench.set(b.id, { benchmark: b.id, total: b.count * perItem, done: 0, correct: 0, errors: 0 });
+  }
+  const perCell = new Map<string, CellProgress>();
+  for (const b of meta.benchmarks) {
+    for (const p of meta.policies) {
+      const total = b.count * meta.seeds.length * (p.samples ?? 1);
+      perCell.set(`${b.id}|${p.key}`, {
+        benchmark: b.id,
+        policy: p.key,
+        total,
+        done: 0,
+        correct: 0,
+        errors: 0,
+      });
+    }
+  }
+  let errors = 0;
+  for (const value of Object.values(entries)) {
+    const [status, correct, benchmark, ...policy] = value.split('|');
+    const row = perBench.get(benchmark ?? '');
+    if (!row) continue;
+    row.done++;
+    if (correct === '1') row.correct++;
+    if (status === 'error') {
+      row.errors++;
+      errors++;
+    }
+    const cell = perCell.get(`${benchmark}|${policy.join('|')}`);
+    if (cell) {
+      cell.done++;
+      if (correct === '1') cell.correct++;
+      if (status === 'error') cell.errors++;
+    }
+  }
+  const benchmarks = [...perBench.values()];
+  return {
+    sweepId: meta.id,
+    total: benchmarks.reduce((a, b) => a + b.total, 0),
+    done: Object.keys(entries).length,
+    errors,
+    failed: failedIds?.size ?? 0,
+    benchmarks,
+    cells: [...perCell.values()],
+  };
+}
+
+/** Job counts of every queue of the cluster. */
+export async function queueCounts(conn: Redis, prefix: string, registry: Registry) {
+  const names = [ROLLOUT_QUEUE, SCORE_QUEUE, ...registry.experts.map((e) => expertQueueName(e.name))];
+  const out: Array<{ queue: string; counts: Record<string, number> }> = [];
+  for (const name of names) {
+    const q = new Queue(name, { connection: conn, prefix });
+    out.push({
+      queue: name,
+      counts: await q.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'waiting-children',
+        'completed',
+        'failed',
+        'prioritized',
+      ),
+    });
+    await q.close();
+  }
+  return out;
+}
+
+/** Ids of rollouts of a sweep that failed outright (attempts exhausted). */
+export async function failedRollouts(conn: Redis, prefix: string, sweepId: string): Promise<Set<string>> {
+  const q = new Queue(ROLLOUT_QUEUE, { connection: conn, prefix });
+  try {
+    const failed = await q.getFailed(0, -1);
+    return new Set(failed.filter((j) => j.data?.sweepId === sweepId).map((j) => j.id!));
+  } finally {
+    await q.close();
+  }
+}

@@ -1,0 +1,104 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOB_SIZE_LIMITS } from '../core/jobs.ts';
+import { keys, ROLLOUT_QUEUE } from '../core/queues.ts';
+import type { SweepMeta } from '../core/sweep.ts';
+import type { DataStore } from '../data/store.ts';
+import { writeFileAtomic } from '../data/store.ts';
+import type { SweepPlan } from './plan.ts';
+
+export interface SubmitResult {
+  sweepId: string;
+  planned: number;
+  /** Already scored (skipped). */
+  done: number;
+  /** Already queued or running (skipped). */
+  inFlight: number;
+  /** Newly enqueued. */
+  added: number;
+}
+
+/** Attempts of a rollout job for retryable failures (policy endpoint down, Redis blips). */
+export const ROLLOUT_ATTEMPTS = 5;
+
+/**
+ * Enqueues the rollouts of a plan that are neither scored nor already queued. Adding a
+ * job whose id exists is a no-op in BullMQ, so two producers racing on the same sweep
+ * cannot duplicate work either.
+ */
+export async function submitSweep(
+  conn: Redis,
+  prefix: string,
+  store: DataStore,
+  plan: SweepPlan,
+  opts: { dryRun?: boolean; onProgress?: (added: number, total: number) => void } = {},
+): Promise<SubmitResult> {
+  const { meta, rollouts } = plan;
+  const doneKey = keys.done(prefix, meta.id);
+  const result: SubmitResult = { sweepId: meta.id, planned: rollouts.length, done: 0, inFlight: 0, added: 0 };
+  const todo: SweepPlan['rollouts'] = [];
+  const CHUNK = 1000;
+  for (let i = 0; i < rollouts.length; i += CHUNK) {
+    const chunk = rollouts.slice(i, i + CHUNK);
+    const pipe = conn.pipeline();
+    for (const r of chunk) {
+      pipe.hexists(doneKey, r.rolloutId);
+      pipe.exists(`${prefix}:${ROLLOUT_QUEUE}:${r.rolloutId}`);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    chunk.forEach((r, j) => {
+      const isDone = replies[2 * j]?.[1] === 1;
+      const exists = replies[2 * j + 1]?.[1] === 1;
+      if (isDone) result.done++;
+      else if (exists) result.inFlight++;
+      else todo.push(r);
+    });
+  }
+  if (opts.dryRun) {
+    result.added = todo.length;
+    return result;
+  }
+  await saveSweepMeta(conn, prefix, store, meta);
+  const queue = new Queue(ROLLOUT_QUEUE, { connection: conn, prefix });
+  try {
+    for (let i = 0; i < todo.length; i += 500) {
+      const chunk = todo.slice(i, i + 500);
+      await queue.addBulk(
+        chunk.map((r) => ({
+          name: 'rollout',
+          data: r,
+          opts: {
+            jobId: r.rolloutId,
+            attempts: ROLLOUT_ATTEMPTS,
+            backoff: { type: 'exponential', delay: 1_000 },
+            removeOnComplete: false,
+            removeOnFail: false,
+            sizeLimit: JOB_SIZE_LIMITS.rollout,
+          },
+        })),
+      );
+      result.added += chunk.length;
+      opts.onProgress?.(result.added, todo.length);
+    }
+  } finally {
+    await queue.close();
+  }
+  return result;
+}
+
+/** Stores the sweep's metadata in Redis (for workers) and in the data directory (for reports). */
+export async function saveSweepMeta(
+  conn: Redis,
+  prefix: string,
+  store: DataStore,
+  meta: SweepMeta,
+): Promise<void> {
+  const existing = await conn.get(keys.sweep(prefix, meta.id));
+  const stored = existing ? { ...meta, createdAt: (JSON.parse(existing) as SweepMeta).createdAt } : meta;
+  await conn
+    .multi()
+    .set(keys.sweep(prefix, meta.id), JSON.stringify(stored))
+    .sadd(keys.sweeps(prefix), meta.id)
+    .exec();
+  await writeFileAtomic(`${store.sweepDir(meta.id)}/sweep.json`, `${JSON.stringify(stored, null, 2)}\n`);
+}

@@ -1,0 +1,154 @@
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DIRECT_SKILL } from '../../skills/index.ts';
+import { SkillRuntime } from '../../skills/runtime.ts';
+import { describeError, MaestroError, RetryableError } from '../core/errors.ts';
+import { clipTail, ExpertJobData, type ExpertJobResult } from '../core/jobs.ts';
+import { expertQueueName } from '../core/queues.ts';
+import type { Expert, Registry } from '../core/registry.ts';
+import type { DataStore } from '../data/store.ts';
+import {
+  adaptiveChanged,
+  adaptiveSet,
+  expertCallLatency,
+  expertJobStarted,
+  watchWorker,
+} from '../metrics/index.ts';
+import { type AdaptiveController, startAdaptive } from '../models/adaptive.ts';
+import { ClientCache } from '../models/client.ts';
+import { RedisLimiter } from '../models/limiter.ts';
+import { traceHeaders } from './orchestrator.ts';
+import { bullOptions, type WorkerSettings } from './runtime.ts';
+
+export interface ExpertPoolOptions extends WorkerSettings {
+  registry: Registry;
+  store: DataStore;
+  /** Experts this process serves (policy-facing names). Default: all in the registry. */
+  experts?: string[];
+  /** Max model calls one skill run may make. Default 8. */
+  maxCallsPerSkill?: number;
+  /** Wall-clock limit of one skill run (ms). Default 300 000. */
+  skillTimeoutMs?: number;
+  /** Backoff base and cap for retryable failures (ms). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+/**
+ * Exponential backoff with full jitter, or the server's `retry-after` when it gave one.
+ * Exported for tests.
+ */
+export function expertBackoff(attemptsMade: number, err: unknown, baseMs = 500, maxMs = 30_000): number {
+  if (err instanceof RetryableError && err.retryAfterMs !== undefined)
+    return Math.min(err.retryAfterMs, maxMs * 4);
+  const cap = Math.min(maxMs, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(cap / 2 + (Math.random() * cap) / 2);
+}
+
+/**
+ * Expert pool: one BullMQ worker per expert queue, with worker concurrency = capacity and
+ * the queue's global concurrency = capacity, so the endpoint never has more requests in
+ * flight than its capacity however many pool processes run on however many hosts.
+ */
+export async function startExpertPool(opts: ExpertPoolOptions) {
+  const { registry, store } = opts;
+  const clients = new ClientCache();
+  const selected: Expert[] = opts.experts?.length
+    ? opts.experts.map((n) => registry.expert(n))
+    : registry.experts;
+  // Skills reach auxiliary services through a Redis semaphore per service (cluster-wide cap).
+  const skills = new SkillRuntime({
+    registry,
+    store,
+    clients,
+    // A dead process's service slots come back on the same timescale as its jobs' locks.
+    limiter: new RedisLimiter(opts.connection, opts.prefix, { leaseMs: opts.lockDuration ?? 15_000 }),
+    maxCalls: opts.maxCallsPerSkill ?? 8,
+    ...(opts.skillTimeoutMs ? { timeoutMs: opts.skillTimeoutMs } : {}),
+  });
+
+  async function run(expert: Expert, job: Job): Promise<ExpertJobResult> {
+    const parsed = ExpertJobData.safeParse(job.data);
+    if (!parsed.success)
+      throw new UnrecoverableError(`invalid expert job payload: ${parsed.error.issues[0]?.message}`);
+    const data = parsed.data;
+    const item = await store.item(data.benchmark, data.itemId);
+    const skillName =
+      data.skill === DIRECT_SKILL ? DIRECT_SKILL : (registry.findSkill(data.skill)?.name ?? data.skill);
+    try {
+      const out = await skills.run({
+        expert,
+        skill: data.skill,
+        input: data.input,
+        item,
+        images: data.images,
+        headers: traceHeaders(item, skillName, data.seed),
+        ...(data.model ? { model: data.model } : {}),
+      });
+      return { text: clipTail(out.text), calls: out.calls, latencyMs: out.latencyMs };
+    } catch (err) {
+      if (err instanceof MaestroError && !err.retryable) throw new UnrecoverableError(describeError(err));
+      throw err;
+    }
+  }
+
+  /** run() with metrics and, for adaptive experts, a report to the cluster-wide controller. */
+  async function observed(expert: Expert, job: Job, adaptive: AdaptiveController | undefined) {
+    const raw = typeof job.data?.skill === 'string' ? job.data.skill : '';
+    const skill = raw === DIRECT_SKILL ? raw : (registry.findSkill(raw)?.name ?? 'unknown');
+    const end = expertJobStarted(expert.name, skill);
+    const epoch = adaptive?.epoch ?? 0;
+    const report = (sample: { latencyMs?: number; error?: boolean }) =>
+      adaptive
+        ?.observe({ epoch, ...sample })
+        .catch((err) => console.error(`[adaptive ${expert.name}] ${describeError(err)}`));
+    try {
+      const out = await run(expert, job);
+      end('ok', out.calls);
+      const latencyMs = expertCallLatency(out.calls);
+      if (latencyMs !== undefined) void report({ latencyMs });
+      return out;
+    } catch (err) {
+      end('error');
+      if (err instanceof MaestroError && err.retryable) void report({ error: true });
+      throw err;
+    }
+  }
+
+  const workers: Worker[] = [];
+  const queues: Queue[] = [];
+  const stops: Array<() => void> = [];
+  for (const expert of selected) {
+    const name = expertQueueName(expert.name);
+    const queue = new Queue(name, { connection: opts.connection, prefix: opts.prefix });
+    // Cluster-wide cap: the capacity, or the shared adaptive limit (never above capacity).
+    const adaptive = await startAdaptive(opts.connection, opts.prefix, expert, queue.keys);
+    if (adaptive) {
+      adaptiveSet(expert.name, adaptive.controller.limit);
+      adaptive.controller.onChange((d) => adaptiveChanged(expert.name, d.limit, d.reason));
+      stops.push(adaptive.stop);
+    } else await queue.setGlobalConcurrency(expert.capacity);
+    queues.push(queue);
+    const worker = new Worker(name, (job) => observed(expert, job, adaptive?.controller), {
+      ...bullOptions(opts),
+      concurrency: expert.capacity,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          expertBackoff(attemptsMade, err, opts.backoffBaseMs, opts.backoffMaxMs),
+      },
+    });
+    worker.on('error', (err) => console.error(`[expert ${expert.name}] ${describeError(err)}`));
+    watchWorker(worker, name);
+    workers.push(worker);
+  }
+
+  return {
+    workers,
+    experts: selected.map((e) => e.name),
+    async close() {
+      for (const stop of stops) stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(queues.map((q) => q.close()));
+      await skills.limiter.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Redis } from 'ioredis';
+import { NotFoundError } from '../core/errors.ts';
+import { keys } from '../core/queues.ts';
+import { SweepMeta } from '../core/sweep.ts';
+
+/** Settings shared by every worker role. */
+export interface WorkerSettings {
+  /** Worker connection (maxRetriesPerRequest: null). */
+  connection: Redis;
+  prefix: string;
+  /** Lock duration of active jobs (ms): a crashed worker's jobs return to the queue after it. */
+  lockDuration?: number;
+  /** How often to look for stalled jobs (ms). */
+  stalledInterval?: number;
+  /** How many times a job may stall (its worker died) before it fails. */
+  maxStalledCount?: number;
+}
+
+export function bullOptions(s: WorkerSettings) {
+  return {
+    connection: s.connection,
+    prefix: s.prefix,
+    lockDuration: s.lockDuration ?? 30_000,
+    stalledInterval: s.stalledInterval ?? 15_000,
+    maxStalledCount: s.maxStalledCount ?? 10,
+  };
+}
+
+/** Sweep metadata from Redis, cached per process (it never changes for a sweep id). */
+export class SweepCache {
+  private readonly cache = new Map<string, SweepMeta>();
+  constructor(
+    private readonly conn: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async get(sweepId: string): Promise<SweepMeta> {
+    const hit = this.cache.get(sweepId);
+    if (hit) return hit;
+    const raw = await this.conn.get(keys.sweep(this.prefix, sweepId));
+    if (!raw) throw new NotFoundError(`sweep ${sweepId} has no metadata in Redis (prefix ${this.prefix})`);
+    const meta = SweepMeta.parse(JSON.parse(raw));
+    this.cache.set(sweepId, meta);
+    return meta;
+  }
+}

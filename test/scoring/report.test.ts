@@ -1,0 +1,152 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ItemRecord } from '../../src/core/items.ts';
+import { writeReport } from '../../src/scoring/report.ts';
+import { catalog, rec, suite } from './helpers.ts';
+
+const dirs: string[] = [];
+async function freshDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'scoring-report-test-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+/**
+ * maestro: alpha 2/3 with 1 error (66.7 (1 err)), beta 1/2 (50.0), gamma 1/1, delta 0/1
+ *   → in-domain (66.67 + 50) / 2 = 58.3, out-of-domain (100 + 0) / 2 = 50.0
+ * direct: alpha 1/1, no other benchmark → averages "—".
+ */
+function records(): ItemRecord[] {
+  return [
+    rec({ policy: 'maestro', benchmark: 'alpha', itemId: 'a0', correct: true }),
+    rec({ policy: 'maestro', benchmark: 'alpha', itemId: 'a1', correct: true }),
+    rec({ policy: 'maestro', benchmark: 'alpha', itemId: 'a2', correct: false }),
+    rec({ policy: 'maestro', benchmark: 'alpha', itemId: 'a3', status: 'error', error: 'expert down' }),
+    rec({ policy: 'maestro', benchmark: 'beta', itemId: 'b0', correct: true }),
+    rec({ policy: 'maestro', benchmark: 'beta', itemId: 'b1', status: 'no_answer' }),
+    rec({ policy: 'maestro', benchmark: 'gamma', itemId: 'g0', correct: true }),
+    rec({ policy: 'maestro', benchmark: 'delta', itemId: 'd0', correct: false }),
+    rec({ policy: 'direct', benchmark: 'alpha', itemId: 'a0', correct: true }),
+  ];
+}
+
+const FILES = [
+  'results.md',
+  'results.csv',
+  'results.json',
+  'details.csv',
+  'details.md',
+  'summary.json',
+  'items.jsonl',
+  'routing.md',
+  'accuracy.png',
+];
+
+describe('writeReport', () => {
+  it('writes every file and returns results.md as markdown', async () => {
+    const dir = await freshDir();
+    const r = await writeReport(dir, records(), { catalog, suite, sweepId: 'sw-1' });
+    expect(Object.keys(r.files).sort()).toEqual([...FILES].sort());
+    for (const name of FILES) expect(r.files[name]).toBe(join(dir, name));
+    expect(await readFile(join(dir, 'results.md'), 'utf8')).toBe(r.markdown);
+    expect(r.markdown).toContain(
+      '| Policy | Alpha | Beta | Gamma | Delta | In-domain avg | Out-of-domain avg |',
+    );
+    expect(r.markdown).toContain('| direct | 100.0 | — | — | — | — | — |');
+    expect(r.markdown).toContain('| maestro | 66.7 (1 err) | 50.0 | 100.0 | 0.0 | 58.3 | 50.0 |');
+    expect(r.markdown).toContain('- direct: no in-domain average; missing beta.');
+    expect(r.markdown).not.toMatch(/latency/i);
+  });
+
+  it('keeps numbers in their own CSV columns and JSON fields', async () => {
+    const dir = await freshDir();
+    await writeReport(dir, records(), { catalog, suite, sweepId: 'sw-1' });
+    const csv = (await readFile(join(dir, 'results.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe(
+      'policy,alpha,beta,gamma,delta,in_domain_avg,out_of_domain_avg,n_alpha,n_beta,n_gamma,n_delta,errors_alpha,errors_beta,errors_gamma,errors_delta',
+    );
+    expect(csv[1]).toBe('direct,100.0,,,,,,1,,,,0,,,');
+    expect(csv[2]).toBe('maestro,66.7,50.0,100.0,0.0,58.3,50.0,3,2,1,1,1,0,0,0');
+    const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
+    const maestro = json.rows.find((x: { policy: string }) => x.policy === 'maestro');
+    expect(maestro).toMatchObject({
+      inDomainAvg: 58.3,
+      outOfDomainAvg: 50,
+      accuracy: { alpha: 66.7 },
+      errors: { alpha: 1 },
+    });
+  });
+
+  it('writes details with n, interval, errors and latency per cell', async () => {
+    const dir = await freshDir();
+    await writeReport(dir, records(), { catalog, suite, sweepId: 'sw-1' });
+    const details = (await readFile(join(dir, 'details.csv'), 'utf8')).trim().split('\n');
+    expect(details[0]).toBe(
+      'policy,benchmark,n,correct,accuracy,stderr,ci95_lo,ci95_hi,errors,no_answer,extraction_failures,latency_mean_ms,latency_p50_ms,latency_p95_ms,expert_calls_mean,tokens_mean',
+    );
+    const beta = details.find((l) => l.startsWith('maestro,beta,'));
+    // 1 of 2: accuracy 0.5, stderr sqrt(0.25/2) = 0.3536, Wilson [0.0945, 0.9055]; 1 no-answer.
+    expect(beta).toMatch(/^maestro,beta,2,1,0\.5000,0\.3536,0\.0945,0\.9055,0,1,0,/);
+    const md = await readFile(join(dir, 'details.md'), 'utf8');
+    expect(md).toContain('| maestro | Alpha | 3 | 2 | 66.7 |');
+  });
+
+  it('writes items.jsonl sorted by policy, benchmark, item and seed', async () => {
+    const dir = await freshDir();
+    await writeReport(dir, [...records()].reverse(), { catalog, suite, sweepId: 'sw-1' });
+    const lines = (await readFile(join(dir, 'items.jsonl'), 'utf8')).trim().split('\n');
+    const keys = lines.map((l) => {
+      const r = JSON.parse(l) as ItemRecord;
+      return `${r.policy}/${r.benchmark}/${r.itemId}`;
+    });
+    expect(keys).toEqual([
+      'direct/alpha/a0',
+      'maestro/alpha/a0',
+      'maestro/alpha/a1',
+      'maestro/alpha/a2',
+      'maestro/alpha/a3',
+      'maestro/beta/b0',
+      'maestro/beta/b1',
+      'maestro/delta/d0',
+      'maestro/gamma/g0',
+    ]);
+  });
+
+  it('writes byte-identical main tables for records that differ only in latency, tokens, order and sweep id', async () => {
+    const a = records();
+    const b = records()
+      .map((r, i) => ({ ...r, latencyMs: 10_000 + i * 37, promptTokens: 999 + i, expertCalls: i % 3 }))
+      .reverse();
+    const [da, db] = [await freshDir(), await freshDir()];
+    await writeReport(da, a, { catalog, suite, sweepId: 'sw-1' });
+    await writeReport(db, b, { catalog, suite, sweepId: 'sw-2' });
+    for (const name of ['results.md', 'results.csv', 'results.json']) {
+      expect(await readFile(join(db, name), 'utf8')).toBe(await readFile(join(da, name), 'utf8'));
+    }
+    // …while the details do change (so the check above is not vacuous).
+    expect(await readFile(join(db, 'details.csv'), 'utf8')).not.toBe(
+      await readFile(join(da, 'details.csv'), 'utf8'),
+    );
+  });
+
+  it('changes the main table when one item flips', async () => {
+    const flipped = records().map((r) =>
+      r.itemId === 'a2' && r.policy === 'maestro' ? { ...r, correct: true } : r,
+    );
+    const r = await writeReport(await freshDir(), flipped, { catalog, suite, sweepId: 'sw-1' });
+    expect(r.markdown).toContain('| maestro | 100.0 (1 err) | 50.0 | 100.0 | 0.0 | 75.0 | 50.0 |');
+  });
+
+  it('leaves no temporary files behind and uses the given title', async () => {
+    const dir = await freshDir();
+    const r = await writeReport(dir, records(), { catalog, suite, sweepId: 'sw-1', title: 'Table 1 | main' });
+    expect(r.markdown.startsWith('# Table 1 \\| main\n')).toBe(true);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).sort()).toEqual([...FILES].sort());
+  });
+});
