@@ -118,6 +118,8 @@ export function renderCompose(plan: DeployPlan, opts: ComposeOptions): string {
     ' docker compose --profile sim up -d          # the whole cluster on simulated servers, no GPU',
     ' docker compose --profile monitoring up -d   # Prometheus (127.0.0.1:9090) and Grafana (127.0.0.1:3000)',
     '',
+    ' The project name is the folder\'s (no top-level `name:`, so Compose v1 reads this file too);',
+    ' set COMPOSE_PROJECT_NAME=maestro-eval or pass -p to choose another.',
     ' Runbook: docs/deploy.md. Variables: REDIS_PASSWORD, MAESTRO_REDIS_ADDR, MAESTRO_REDIS_HOST, MAESTRO_IMAGE,',
     ' VLLM_IMAGE, HF_HOME, HF_TOKEN, MAESTRO_MODELS_DIR, WEIGHTS_<ID>, GPU_<ID>, MAESTRO_VLLM_ADDR,',
     " MAESTRO_REGISTRY, MAESTRO_SIM_REGISTRY, MAESTRO_DASHBOARD_USER/PASSWORD, and the registry's own.",
@@ -326,7 +328,6 @@ export function renderCompose(plan: DeployPlan, opts: ComposeOptions): string {
   };
 
   const doc = {
-    name: 'maestro-eval',
     'x-vllm': new Anchored(
       {
         image: c(variable('VLLM_IMAGE', plan.models.image)),

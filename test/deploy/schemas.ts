@@ -75,7 +75,7 @@ export type ComposeService = z.infer<typeof ComposeService>;
 
 export const ComposeFile = z
   .object({
-    name: Str.regex(/^[a-z0-9][a-z0-9_-]*$/),
+    name: Str.regex(/^[a-z0-9][a-z0-9_-]*$/).optional(),
     services: z.record(Str.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/), ComposeService),
     volumes: z.record(Str, z.object({}).strict().nullable()).optional(),
   })

@@ -58,7 +58,9 @@ async function calibrate(
     await worker.waitUntilReady();
     for (let i = 0; i < n + 10; i++) {
       const t = performance.now();
-      const job = await queue.add('noop', { i }, { removeOnComplete: true });
+      // Kept until the queue is obliterated: a job removed on completion can vanish before
+      // waitUntilFinished looks it up ("Missing key for job").
+      const job = await queue.add('noop', { i });
       await job.waitUntilFinished(events, 10_000);
       if (i >= 10) jobs.push(performance.now() - t);
     }
