@@ -31,7 +31,7 @@ export interface AdaptiveSettings {
   targetLatencyMs?: number;
   /** Without a target: back off when the mean exceeds tolerance × the lowest window mean. Default 1.5. */
   tolerance?: number;
-  /** Multiplicative decrease. Default 0.75. */
+  /** Multiplicative decrease after slow start (the first back-off halves). Default 0.75. */
   decrease?: number;
   /** Additive increase per healthy window (after slow start). Default 1. */
   increase?: number;
@@ -171,7 +171,9 @@ if mean then
 end
 local old = math.floor(limit)
 if reason > 0 then
-  limit = clamp(limit * beta)
+  -- Leaving slow start: the limit before the last doubling was healthy, so go back to it
+  -- (halve) rather than creep down from an overshoot; afterwards decrease by beta.
+  if ssthresh >= max and limit > min then limit = clamp(limit * 0.5) else limit = clamp(limit * beta) end
   ssthresh = limit
 elseif peak >= math.ceil(0.9 * old) then
   -- Grow only a limit that was used: an idle endpoint's limit says nothing about load.

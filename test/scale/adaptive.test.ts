@@ -106,12 +106,18 @@ describe('adaptive concurrency controller (shared through Redis)', () => {
     await setActive(16);
     const d = await window(c, { latencyMs: 200 });
     expect(d.reason).toBe('latency');
-    expect(c.limit).toBe(12); // × 0.75
-    expect(await queue.getGlobalConcurrency()).toBe(12);
+    // Leaving slow start: back to the limit before the last doubling (× 0.5).
+    expect(c.limit).toBe(8);
+    expect(await queue.getGlobalConcurrency()).toBe(8);
     // Healthy again: +1 per window now (congestion avoidance), not doubling.
-    await setActive(12);
+    await setActive(8);
     await window(c, { latencyMs: 100 });
-    expect(c.limit).toBe(13);
+    expect(c.limit).toBe(9);
+    // A later back-off is multiplicative by 0.75.
+    await setActive(9);
+    const again = await window(c, { latencyMs: 200 });
+    expect(again.reason).toBe('latency');
+    expect(c.limit).toBe(6); // floor(9 × 0.75)
   });
 
   it('holds when latency rises less than the tolerance', async () => {
@@ -159,7 +165,7 @@ describe('adaptive concurrency controller (shared through Redis)', () => {
     await setActive(c.limit);
     const d = await window(c, { latencyMs: 100 });
     expect(d.reason).toBe('congestion');
-    expect(c.limit).toBe(6);
+    expect(c.limit).toBe(4); // out of slow start: × 0.5
   });
 
   it('ignores reports of requests that started before the last change', async () => {
