@@ -118,7 +118,7 @@ export function renderCompose(plan: DeployPlan, opts: ComposeOptions): string {
     ' docker compose --profile sim up -d          # the whole cluster on simulated servers, no GPU',
     ' docker compose --profile monitoring up -d   # Prometheus (127.0.0.1:9090) and Grafana (127.0.0.1:3000)',
     '',
-    ' The project name is the folder\'s (no top-level `name:`, so Compose v1 reads this file too);',
+    " The project name is the folder's (no top-level `name:`, so Compose v1 reads this file too);",
     ' set COMPOSE_PROJECT_NAME=maestro-eval or pass -p to choose another.',
     ' Runbook: docs/deploy.md. Variables: REDIS_PASSWORD, MAESTRO_REDIS_ADDR, MAESTRO_REDIS_HOST, MAESTRO_IMAGE,',
     ' VLLM_IMAGE, HF_HOME, HF_TOKEN, MAESTRO_MODELS_DIR, WEIGHTS_<ID>, GPU_<ID>, MAESTRO_VLLM_ADDR,',

@@ -251,9 +251,13 @@ describe('docker-compose.yml', () => {
   // Compose v2 (`docker compose`) where the plugin is installed, else v1 (`docker-compose`,
   // Debian's package, which .ci/run installs): both must accept the file.
   const composeCli = (): string[] => {
-    if (spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0) return ['docker', 'compose'];
-    if (spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0) return ['docker-compose'];
-    throw new Error('no Compose client: install the docker compose plugin or Debian\'s docker-compose package');
+    if (spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0)
+      return ['docker', 'compose'];
+    if (spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0)
+      return ['docker-compose'];
+    throw new Error(
+      "no Compose client: install the docker compose plugin or Debian's docker-compose package",
+    );
   };
   it('is accepted by the Compose client (`config`) with every profile', () => {
     const [cmd, ...pre] = composeCli();
