@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
+import { FIXTURE_BENCHMARKS, generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../cli/context.ts';
 import { freePort, type RedisHandle, startRedisServer } from '../cli/redis-server.ts';
 import { CLI_BIN, type SpawnedWorker, spawnCli, stopProcess } from '../cli/spawn.ts';
@@ -25,21 +25,7 @@ import type { EndpointStats } from '../sim/server.ts';
 import { monotonicUs } from './profile.ts';
 
 /** Benchmarks the scenarios draw items from (code execution scoring left out: it measures Python, not the cluster). */
-export const BENCH_BENCHMARKS = [
-  'mathvista',
-  'geometry3k',
-  'tallyqa',
-  'chartqa',
-  'charxiv',
-  'vstar',
-  'hrbench4k',
-  'slake',
-  'microvqa',
-  'msearth',
-  'ocrbench',
-  'vlmsareblind',
-  'erqa',
-];
+export const BENCH_BENCHMARKS: string[] = FIXTURE_BENCHMARKS.filter((b) => b !== 'humanevalv');
 
 export interface BenchContextOptions {
   /** Use this Redis instead of starting a private one. */

@@ -57,3 +57,18 @@ export function slug(value: string, maxLength = 48): string {
   if (clean === value && clean.length <= maxLength) return clean;
   return `${clean.slice(0, maxLength - 9)}_${sha256(value).slice(0, 8)}`;
 }
+
+/**
+ * A small seedable PRNG (mulberry32): uniform numbers in [0, 1), the same sequence for the
+ * same seed on every host. Ample for bandit sampling, bootstrap indices and test schedules.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { hashUnit } from '../core/hash.ts';
+import { hashUnit, mulberry32 } from '../core/hash.ts';
 import { answerWithLastObservation, callDecision, offeredPairs } from './baselines.ts';
 import type { PolicyDefinition } from './types.ts';
 
@@ -57,18 +57,6 @@ for _, f in ipairs({e, s}) do
   redis.call('HINCRBYFLOAT', KEYS[1], ctx .. '|b|' .. f, r)
 end
 return 1`;
-
-/** A deterministic PRNG (mulberry32) seeded from a hash. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cholesky factor L (lower) of a symmetric positive-definite matrix. */
 function cholesky(m: number[][]): number[][] {
@@ -216,7 +204,7 @@ export const banditPolicy: PolicyDefinition = {
           });
         }
         const stats = await ctx.redis.hgetall(k.stats);
-        const rand = rng(Math.floor(hashUnit('bandit', ctx.seed, ctx.rolloutId) * 2 ** 32));
+        const rand = mulberry32(Math.floor(hashUnit('bandit', ctx.seed, ctx.rolloutId) * 2 ** 32));
         const chosen = linearThompsonPick(arms, stats, ctx.domain, rand, { lambda: prior }).key;
         // Another process may have decided this rollout already (a retry): keep its choice.
         const stored = String(

@@ -1,4 +1,4 @@
-import { sha256 } from '../core/hash.ts';
+import { mulberry32, sha256 } from '../core/hash.ts';
 import type { ItemRecord } from '../core/items.ts';
 import { dedupeRecords, percentile } from './aggregate.ts';
 
@@ -61,18 +61,6 @@ export interface PairedOptions {
   resamples?: number;
   /** Extra seed text for the bootstrap. Default ''. */
   seed?: string;
-}
-
-/** A small, fast, seedable PRNG (mulberry32); quality is ample for resampling indices. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function seeded(parts: unknown[]): () => number {

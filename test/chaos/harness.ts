@@ -13,6 +13,7 @@ import { CLI_BIN } from '../../src/cli/spawn.ts';
 import { startWorkers } from '../../src/cli/worker.ts';
 import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import { readEnv } from '../../src/core/env.ts';
+import { mulberry32 } from '../../src/core/hash.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
 import { keys } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
@@ -173,17 +174,8 @@ export async function audit(cluster: TestCluster, plan: SweepPlan): Promise<Audi
   };
 }
 
-/** Small seeded PRNG (mulberry32): the same seed gives the same chaos schedule. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small seeded PRNG: the same seed gives the same chaos schedule. */
+export const seeded = mulberry32;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
