@@ -10,7 +10,7 @@ import type { DataStore } from '../data/store.ts';
 import { ModelClient } from '../models/client.ts';
 import { loadSweepFile } from '../producer/config.ts';
 import { type PlanFilters, planSweep, type SweepPlan } from '../producer/plan.ts';
-import { failedRollouts } from '../producer/progress.ts';
+import { failedRollouts, repairDoneIndex } from '../producer/progress.ts';
 import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
 import { type SubmitResult, submitSweep } from '../producer/submit.ts';
 import { loadBenchmarks } from './context.ts';
@@ -108,6 +108,9 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
  * Waits until every rollout of the plan is scored (or failed outright), showing a
  * progress bar on a terminal and a line every few seconds otherwise.
  */
+/** How long `waitForSweep` sees no progress before it checks for lost done entries. */
+const REPAIR_AFTER_MS = 5_000;
+
 export async function waitForSweep(
   conn: Redis,
   prefix: string,
@@ -133,6 +136,8 @@ export async function waitForSweep(
   let errors = 0;
   bar?.start(total, 0, { rate: '0.0', errors: 0 });
   let failed = new Set<string>();
+  let lastDone = 0;
+  let lastProgress = Date.now();
   try {
     while (remaining.size > 0) {
       const ids = [...remaining];
@@ -163,6 +168,15 @@ export async function waitForSweep(
           `${done}/${total} scored (${errors} errors)`,
           opts.file,
         );
+      }
+      if (done > lastDone) {
+        lastDone = done;
+        lastProgress = Date.now();
+      } else if (Date.now() - lastProgress > REPAIR_AFTER_MS) {
+        // No progress for a while: a rollout may have completed with its done entry lost.
+        lastProgress = Date.now();
+        const fixed = await repairDoneIndex(conn, prefix, plan.meta.id, [...remaining]);
+        if (fixed.length) log(`re-derived ${fixed.length} done entries from completed rollout jobs`);
       }
       failed = await failedRollouts(conn, prefix, plan.meta.id);
       if ([...remaining].every((id) => failed.has(id))) break;

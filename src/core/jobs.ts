@@ -113,6 +113,16 @@ export const ScoreJobResult = z.object({
 });
 export type ScoreJobResult = z.infer<typeof ScoreJobResult>;
 
+/** The value of a rollout in its sweep's `done` hash: `status|correct|benchmark|policy`. */
+export function compactResult(r: {
+  status: string;
+  correct: boolean;
+  benchmark: string;
+  policy: string;
+}): string {
+  return `${r.status}|${r.correct ? 1 : 0}|${r.benchmark}|${r.policy}`;
+}
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 

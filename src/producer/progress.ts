@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { compactResult, ScoreJobResult } from '../core/jobs.ts';
 import { expertQueueName, keys, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
 import type { Registry } from '../core/registry.ts';
 import { SweepMeta } from '../core/sweep.ts';
@@ -131,4 +132,42 @@ export async function failedRollouts(conn: Redis, prefix: string, sweepId: strin
   } finally {
     await q.close();
   }
+}
+
+/**
+ * Re-derives the `done` entries of rollouts whose job has completed but whose entry is
+ * missing, from the job's own return value (stored by BullMQ atomically with the
+ * completion). The scorer writes the entry before its job completes, but a Redis that
+ * loses its last second of writes (`appendfsync everysec` and an OS crash) can lose that
+ * entry while a completion sent after the restart lands. A completed rollout means its
+ * scoring child completed, so its record exists and was written once: `scored` is set to 1
+ * where absent, as the scorer's own reuse path does. Returns the ids repaired.
+ */
+export async function repairDoneIndex(
+  conn: Redis,
+  prefix: string,
+  sweepId: string,
+  rolloutIds: readonly string[],
+): Promise<string[]> {
+  const q = new Queue(ROLLOUT_QUEUE, { connection: conn, prefix });
+  const repaired: string[] = [];
+  try {
+    for (const id of rolloutIds) {
+      const job = await q.getJob(id);
+      if (!job?.finishedOn || job.failedReason || job.data?.sweepId !== sweepId) continue;
+      const result = ScoreJobResult.safeParse(job.returnvalue);
+      const benchmark = job.data?.benchmark;
+      const policy = job.data?.policy;
+      if (!result.success || typeof benchmark !== 'string' || typeof policy !== 'string') continue;
+      await conn
+        .multi()
+        .hsetnx(keys.scored(prefix, sweepId), id, 1)
+        .hsetnx(keys.done(prefix, sweepId), id, compactResult({ ...result.data, benchmark, policy }))
+        .exec();
+      repaired.push(id);
+    }
+  } finally {
+    await q.close();
+  }
+  return repaired;
 }

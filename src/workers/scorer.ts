@@ -3,7 +3,7 @@ import type { Benchmark, BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
 import { noteOutcome } from '../core/guards.ts';
 import type { Item, ItemRecord, ScoreResult } from '../core/items.ts';
-import { RolloutJobData, ScoreJobData, type ScoreJobResult } from '../core/jobs.ts';
+import { compactResult, RolloutJobData, ScoreJobData, type ScoreJobResult } from '../core/jobs.ts';
 import { keys, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
 import type { DataStore } from '../data/store.ts';
 import { itemDone, watchWorker } from '../metrics/index.ts';
@@ -17,11 +17,6 @@ export interface ScorerOptions extends WorkerSettings {
   scoreItem: (item: Item, benchmark: Benchmark, rawOutput: string) => Promise<ScoreResult>;
   /** Scoring jobs at once (code execution runs in child processes). Default 4. */
   concurrency?: number;
-}
-
-/** The compact per-item entry kept in Redis for status and progress. */
-export function compactResult(r: Pick<ItemRecord, 'status' | 'correct' | 'benchmark' | 'policy'>): string {
-  return `${r.status}|${r.correct ? 1 : 0}|${r.benchmark}|${r.policy}`;
 }
 
 /**

@@ -107,7 +107,8 @@ describe('worker metrics, live status and adaptive concurrency in a running clus
     const registry = loadRegistry(cluster.registryFiles, {});
     let text = '';
     let cols: string[] = [];
-    // The workers publish every 2 s; wait for an entry that has counted the whole sweep.
+    // Each worker process publishes every 2 s on its own clock: wait until the expert pool's
+    // entry has counted the whole sweep and the orchestrator's has reported its policy steps.
     for (let i = 0; i < 50; i++) {
       text = await statusText(env, registry, plan.meta.id);
       cols =
@@ -116,7 +117,7 @@ describe('worker metrics, live status and adaptive concurrency in a running clus
           .find((l) => l.trim().startsWith('Elastic'))
           ?.trim()
           .split(/\s+/) ?? [];
-      if (Number(cols[6]) === plan.rollouts.length) break;
+      if (Number(cols[6]) === plan.rollouts.length && /policy step/.test(text)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(text).toContain('worker processes reporting');
