@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { loadLua, runLua } from './lua.ts';
 import { keys } from './queues.ts';
 import type { PauseOnErrors } from './sweep.ts';
 
@@ -19,16 +20,7 @@ export interface PauseInfo {
 export const PAUSED_RECHECK_MS = 10_000;
 
 /** Push one outcome, keep the last `window`, and count errors among them (atomic). */
-const PUSH_AND_COUNT = `
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-local errors = 0
-for _, v in ipairs(items) do
-  if v == 'error' then errors = errors + 1 end
-end
-return { errors, #items }
-`;
+const PUSH_AND_COUNT = loadLua(import.meta.url, './guards-push-and-count.lua');
 
 export async function readPause(conn: Redis, prefix: string, sweepId: string): Promise<PauseInfo | null> {
   const raw = await conn.get(keys.paused(prefix, sweepId));
@@ -54,12 +46,11 @@ export async function noteOutcome(
   outcome: { status: string; error?: string | undefined },
 ): Promise<PauseInfo | null> {
   if (!rule) return null;
-  const [errors, seen] = (await conn.eval(
+  const [errors, seen] = (await runLua(
+    conn,
     PUSH_AND_COUNT,
-    1,
-    keys.recent(prefix, sweepId),
-    outcome.status === 'error' ? 'error' : 'ok',
-    String(rule.window),
+    [keys.recent(prefix, sweepId)],
+    [outcome.status === 'error' ? 'error' : 'ok', String(rule.window)],
   )) as [number, number];
   if (seen < rule.window || errors <= rule.rate * seen) return null;
   const info: PauseInfo = {

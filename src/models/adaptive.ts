@@ -7,18 +7,26 @@
  * a window of reports is complete, decides: back off (×`decrease`) when the window's
  * latency rose past the target or past `tolerance` × the lowest latency seen, when too
  * many requests failed, or when the server reported requests waiting in its own queue;
- * otherwise grow, but only when the limit was actually used. The decision is applied in
- * the same script by writing the BullMQ queue's global concurrency (what
- * `Queue.setGlobalConcurrency` writes), so one limit holds for every worker of the queue.
- * It never leaves [min, max], and max never exceeds the registry's capacity.
+ * otherwise grow, but only when the limit was actually used (the queue's active count,
+ * read through BullMQ's `getActiveCount`, reached the limit). The script (`adaptive.lua`)
+ * touches only the controller's own hash; the process that made a change applies it with
+ * BullMQ's public `Queue.setGlobalConcurrency`, so one limit holds for every worker of the
+ * queue. It never leaves [min, max], and max never exceeds the registry's capacity.
+ *
+ * Deciding and applying are two steps, so two processes that change the limit at nearly
+ * the same time could apply their values out of order. Each applier therefore reads the
+ * controller's limit back after writing and writes again until both agree: the last
+ * writer always re-checks after every earlier decision, so the queue ends on the latest
+ * limit. Workers idle on a full queue pick up a raised limit at the queue's next job
+ * fetch (BullMQ wakes one blocked worker per job it moves to active), at the latest after
+ * the worker's drain delay.
  *
  * Windows only count requests that started after the last change (an epoch number the
  * caller read before starting them), so a decision is judged by requests that ran under
  * the limit being judged — no clocks are compared across hosts.
  */
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { slug } from '../core/hash.ts';
+import { type LuaConnection, loadLua, runLua } from '../core/lua.ts';
 import type { AdaptiveConcurrency } from '../core/registry.ts';
 
 /** Tuning of the controller. Only min and max are required; the rest have defaults. */
@@ -47,17 +55,17 @@ export interface AdaptiveSettings {
   ttlMs?: number;
 }
 
-/** Redis keys the script touches. All share the prefix's hash tag (one Redis Cluster slot). */
-export interface AdaptiveKeys {
-  /** The controller's hash. */
-  state: string;
-  /** The BullMQ queue's meta hash (its `concurrency` field is the global concurrency). */
-  meta: string;
-  /** The BullMQ queue's marker (wakes blocked workers when the limit grows). */
-  marker: string;
-  /** The BullMQ queue's active list (what the global concurrency counts). */
-  active: string;
+/** What the controller needs of the expert's BullMQ queue (public `Queue` methods). */
+export interface ConcurrencyTarget {
+  setGlobalConcurrency(concurrency: number): Promise<unknown>;
+  getActiveCount(): Promise<number>;
 }
+
+/** What the controller needs of a connection: scripts and reading its hash. */
+export type AdaptiveConnection = LuaConnection & {
+  hget(key: string, field: string): Promise<string | null>;
+  hgetall(key: string): Promise<Record<string, string>>;
+};
 
 /** Why a window ended the way it did. */
 export type AdaptiveReason = 'hold' | 'grow' | 'latency' | 'errors' | 'congestion' | 'pending' | 'stale';
@@ -98,112 +106,13 @@ export function adaptiveSettings(capacity: number, block: AdaptiveConcurrency): 
   };
 }
 
-const SCRIPT = `
-local state, meta, marker, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local op = ARGV[1]
-local min = tonumber(ARGV[2])
-local max = tonumber(ARGV[3])
-local ttl = tonumber(ARGV[4])
-local now = ARGV[5]
-local function clamp(x)
-  if x < min then return min end
-  if x > max then return max end
-  return x
-end
-local function apply(limit, grew)
-  local n = math.floor(limit)
-  redis.call('HSET', meta, 'concurrency', n)
-  if grew then redis.call('ZADD', marker, 0, '0') end
-  return n
-end
-local function fresh(limit)
-  redis.call('HSET', state, 'limit', limit, 'epoch', 1, 'ssthresh', max, 'n', 0, 'ok', 0, 'errs', 0,
-    'sum', 0, 'cong', 0, 'peak', 0, 'min', min, 'max', max, 'at', now)
-  redis.call('PEXPIRE', state, ttl)
-  return {apply(limit, true), 1, 0}
-end
+const SCRIPT = loadLua(import.meta.url, './adaptive.lua');
 
-local s = redis.call('HMGET', state, 'limit', 'epoch', 'n', 'ok', 'errs', 'sum', 'cong', 'peak', 'baseline', 'ssthresh')
-local limit = tonumber(s[1])
-if op == 'init' then
-  if not limit then return fresh(clamp(tonumber(ARGV[6]))) end
-  -- Another process runs it already: keep its state, apply the current bounds.
-  limit = clamp(limit)
-  redis.call('HSET', state, 'limit', limit, 'min', min, 'max', max)
-  redis.call('PEXPIRE', state, ttl)
-  return {apply(limit, true), tonumber(s[2]), 0}
-end
-if not limit then return fresh(min) end
+/** The script's reply: limit, epoch, reason index, whether to apply, the window's mean. */
+type Reply = [number, number, number, number, string?];
 
-local epoch = tonumber(s[2])
-if tonumber(ARGV[6]) < epoch then return {math.floor(limit), epoch, 6} end
-local latency, isErr, congested = tonumber(ARGV[7]), ARGV[8] == '1', ARGV[9] == '1'
-local target, tol, beta, alpha = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local windowMin, errRate, drift = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
-local n, ok, errs, sum = tonumber(s[3]) + 1, tonumber(s[4]), tonumber(s[5]), tonumber(s[6])
-local cong, peak = tonumber(s[7]), tonumber(s[8])
-if isErr then errs = errs + 1 else ok = ok + 1; sum = sum + latency end
-if congested then cong = cong + 1 end
-local act = redis.call('LLEN', active)
-if act > peak then peak = act end
-local ssthresh = tonumber(s[10]) or max
--- Slow start judges smaller windows (it only looks for the region); afterwards windowMin.
-local need = math.max(windowMin, math.ceil(limit / 2))
-if limit < ssthresh then need = math.max(math.min(4, windowMin), math.ceil(limit / 2)) end
-if n < need then
-  redis.call('HSET', state, 'n', n, 'ok', ok, 'errs', errs, 'sum', sum, 'cong', cong, 'peak', peak)
-  redis.call('PEXPIRE', state, ttl)
-  return {math.floor(limit), epoch, 5}
-end
-
--- The window is complete: decide.
-local baseline = tonumber(s[9])
-local mean = nil
-if ok > 0 then mean = sum / ok end
-local reason = 0
-if errs / n > errRate then reason = 3
-elseif cong * 2 > n then reason = 4
-elseif mean and target > 0 and mean > target then reason = 2
-elseif mean and target <= 0 and baseline and mean > baseline * tol then reason = 2
-end
-if mean then
-  if (not baseline) or mean < baseline then baseline = mean else baseline = baseline * (1 + drift) end
-end
-local old = math.floor(limit)
-if reason > 0 then
-  -- Leaving slow start: the limit before the last doubling was healthy, so go back to it
-  -- (halve) rather than creep down from an overshoot; afterwards decrease by beta.
-  if ssthresh >= max and limit > min then limit = clamp(limit * 0.5) else limit = clamp(limit * beta) end
-  ssthresh = limit
-elseif peak >= math.ceil(0.9 * old) then
-  -- Grow only a limit that was used: an idle endpoint's limit says nothing about load.
-  if limit < ssthresh then limit = clamp(math.min(limit * 2, ssthresh)) else limit = clamp(limit + alpha) end
-  if math.floor(limit) > old then reason = 1 end
-end
-local new = math.floor(limit)
-if new ~= old then epoch = epoch + 1 end
-redis.call('HSET', state, 'limit', limit, 'epoch', epoch, 'ssthresh', ssthresh, 'n', 0, 'ok', 0, 'errs', 0,
-  'sum', 0, 'cong', 0, 'peak', 0, 'at', now, 'reason', reason)
-if baseline then redis.call('HSET', state, 'baseline', baseline) end
-if mean then redis.call('HSET', state, 'mean', mean) end
-redis.call('PEXPIRE', state, ttl)
-if new ~= old then apply(limit, new > old) end
-if mean then return {new, epoch, reason, tostring(mean)} end
-return {new, epoch, reason}
-`;
-
-const SHA = createHash('sha1').update(SCRIPT).digest('hex');
-
-/** Runs the script by hash, loading it once per server (EVALSHA, then EVAL on NOSCRIPT). */
-async function runScript(conn: Redis, keys: AdaptiveKeys, args: Array<string | number>): Promise<unknown> {
-  const k = [keys.state, keys.meta, keys.marker, keys.active];
-  try {
-    return await conn.evalsha(SHA, k.length, ...k, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-    return conn.eval(SCRIPT, k.length, ...k, ...args);
-  }
-}
+/** Rounds of "write, read back" before giving up on an applier race (each round is one decision behind). */
+const APPLY_ROUNDS = 5;
 
 /**
  * One endpoint's controller, as seen from one process. Several processes (and hosts)
@@ -219,8 +128,10 @@ export class AdaptiveController {
   private readonly s: Required<Omit<AdaptiveSettings, 'targetLatencyMs'>> & { targetLatencyMs: number };
 
   constructor(
-    private readonly conn: Redis,
-    readonly keys: AdaptiveKeys,
+    private readonly conn: AdaptiveConnection,
+    /** The controller's hash (`adaptiveStateKey`). */
+    readonly stateKey: string,
+    private readonly queue: ConcurrencyTarget,
     settings: AdaptiveSettings,
   ) {
     const max = Math.max(1, Math.floor(settings.max));
@@ -252,17 +163,31 @@ export class AdaptiveController {
 
   /** Creates the state if none exists (or clamps it to the current bounds) and applies the limit. */
   async init(): Promise<number> {
-    const reply = (await runScript(this.conn, this.keys, [
-      'init',
-      this.s.min,
-      this.s.max,
-      this.s.ttlMs,
-      Date.now(),
-      this.s.initial,
-    ])) as [number, number, number];
-    this.limit = Number(reply[0]);
+    const reply = (await runLua(
+      this.conn,
+      SCRIPT,
+      [this.stateKey],
+      ['init', this.s.min, this.s.max, this.s.ttlMs, Date.now(), this.s.initial],
+    )) as Reply;
+    this.limit = await this.apply(Number(reply[0]));
     this.epoch = Number(reply[1]);
     return this.limit;
+  }
+
+  /**
+   * Sets the queue's global concurrency to `limit`, then reads the controller's limit back
+   * and writes again while another process has changed it meanwhile. Returns the limit set.
+   */
+  private async apply(limit: number): Promise<number> {
+    let value = limit;
+    for (let round = 0; round < APPLY_ROUNDS; round++) {
+      await this.queue.setGlobalConcurrency(value);
+      const stored = await this.conn.hget(this.stateKey, 'limit');
+      const current = stored === null ? value : Math.floor(Number(stored));
+      if (current === value) break;
+      value = current;
+    }
+    return value;
   }
 
   /**
@@ -276,30 +201,38 @@ export class AdaptiveController {
   /** Reports one finished request. */
   async observe(sample: AdaptiveSample): Promise<AdaptiveDecision> {
     const s = this.s;
-    const reply = (await runScript(this.conn, this.keys, [
-      'sample',
-      s.min,
-      s.max,
-      s.ttlMs,
-      Date.now(),
-      sample.epoch,
-      sample.error ? 0 : Math.max(0, sample.latencyMs ?? 0),
-      sample.error ? 1 : 0,
-      this.congested ? 1 : 0,
-      s.targetLatencyMs,
-      s.tolerance,
-      s.decrease,
-      s.increase,
-      s.windowMin,
-      s.errorRate,
-      s.drift,
-    ])) as [number, number, number, string?];
+    const active = await this.queue.getActiveCount();
+    const reply = (await runLua(
+      this.conn,
+      SCRIPT,
+      [this.stateKey],
+      [
+        'sample',
+        s.min,
+        s.max,
+        s.ttlMs,
+        Date.now(),
+        sample.epoch,
+        sample.error ? 0 : Math.max(0, sample.latencyMs ?? 0),
+        sample.error ? 1 : 0,
+        this.congested ? 1 : 0,
+        s.targetLatencyMs,
+        s.tolerance,
+        s.decrease,
+        s.increase,
+        s.windowMin,
+        s.errorRate,
+        s.drift,
+        active,
+      ],
+    )) as Reply;
     const before = this.limit;
+    const limit = Number(reply[3]) === 1 ? await this.apply(Number(reply[0])) : Number(reply[0]);
     const decision: AdaptiveDecision = {
-      limit: Number(reply[0]),
+      limit,
       epoch: Number(reply[1]),
       reason: REASONS[Number(reply[2])] ?? 'hold',
-      ...(reply[3] !== undefined ? { meanMs: Number(reply[3]) } : {}),
+      ...(reply[4] !== undefined ? { meanMs: Number(reply[4]) } : {}),
     };
     this.limit = decision.limit;
     this.epoch = Math.max(this.epoch, decision.epoch);
@@ -308,7 +241,7 @@ export class AdaptiveController {
   }
 
   /** The shared state, for status displays. */
-  static async read(conn: Redis, stateKey: string): Promise<AdaptiveState | null> {
+  static async read(conn: AdaptiveConnection, stateKey: string): Promise<AdaptiveState | null> {
     const h = await conn.hgetall(stateKey);
     if (!h.limit) return null;
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -393,22 +326,21 @@ interface AdaptiveExpert {
 }
 
 /**
- * Starts the shared controller of an expert with an `adaptive` block, on its BullMQ queue's
- * keys (`queue.keys`), and the vLLM queue watcher when `metricsUrl` is set. Null when the
- * expert has no `adaptive` block (its global concurrency is its capacity).
+ * Starts the shared controller of an expert with an `adaptive` block, driving its BullMQ
+ * queue, and the vLLM queue watcher when `metricsUrl` is set. Null when the expert has no
+ * `adaptive` block (its global concurrency is its capacity).
  */
 export async function startAdaptive(
-  conn: Redis,
+  conn: AdaptiveConnection,
   prefix: string,
   expert: AdaptiveExpert,
-  queueKeys: Record<string, string>,
+  queue: ConcurrencyTarget,
 ): Promise<{ controller: AdaptiveController; stop(): void } | null> {
   if (!expert.adaptive) return null;
-  const { meta, marker, active } = queueKeys;
-  if (!meta || !marker || !active) throw new Error(`queue keys of ${expert.name} lack meta/marker/active`);
   const controller = new AdaptiveController(
     conn,
-    { state: adaptiveStateKey(prefix, expert.name), meta, marker, active },
+    adaptiveStateKey(prefix, expert.name),
+    queue,
     adaptiveSettings(expert.capacity, expert.adaptive),
   );
   await controller.init();

@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { RetryableError } from '../core/errors.ts';
 import { slug } from '../core/hash.ts';
+import { loadLua, runLua } from '../core/lua.ts';
 
 /** A held slot. Release it exactly once when the request is over (extra calls are no-ops). */
 export interface Lease {
@@ -34,34 +35,11 @@ export interface ServiceLimiter {
   close(): Promise<void>;
 }
 
-const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ttl * 2)
-  return 1
-end
-return 0
-`;
+const ACQUIRE = loadLua(import.meta.url, './limiter-acquire.lua');
 
-const RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) <= now then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl * 2)
-return 1
-`;
+const RENEW = loadLua(import.meta.url, './limiter-renew.lua');
 
-const RELEASE = `return redis.call('ZREM', KEYS[1], ARGV[1])`;
+const RELEASE = loadLua(import.meta.url, './limiter-release.lua');
 
 export interface RedisLimiterOptions {
   /** How long a lease lives without renewal (ms). Default 15 000. */
@@ -113,7 +91,7 @@ export class RedisLimiter implements ServiceLimiter {
     const key = limiterKey(this.prefix, service);
     this.counter += 1;
     const id = `${this.owner}:${this.counter}`;
-    const ok = await this.conn.eval(ACQUIRE, 1, key, String(capacity), id, String(this.leaseMs));
+    const ok = await runLua(this.conn, ACQUIRE, [key], [String(capacity), id, String(this.leaseMs)]);
     if (Number(ok) !== 1) return null;
     this.held.set(id, { key, service });
     this.startRenewing();
@@ -126,7 +104,7 @@ export class RedisLimiter implements ServiceLimiter {
         released = true;
         this.held.delete(id);
         if (this.held.size === 0) this.stopRenewing();
-        await this.conn.eval(RELEASE, 1, key, id);
+        await runLua(this.conn, RELEASE, [key], [id]);
       },
     };
   }
@@ -162,7 +140,7 @@ export class RedisLimiter implements ServiceLimiter {
   private async renewAll(): Promise<void> {
     for (const [id, { key }] of [...this.held]) {
       try {
-        const ok = await this.conn.eval(RENEW, 1, key, id, String(this.leaseMs));
+        const ok = await runLua(this.conn, RENEW, [key], [id, String(this.leaseMs)]);
         // A lease that expired (the process stalled past leaseMs) is gone; stop renewing it.
         if (Number(ok) !== 1) this.held.delete(id);
       } catch {
@@ -186,7 +164,7 @@ export class RedisLimiter implements ServiceLimiter {
     this.stopRenewing();
     const held = [...this.held];
     this.held.clear();
-    await Promise.all(held.map(([id, { key }]) => this.conn.eval(RELEASE, 1, key, id).catch(() => 0)));
+    await Promise.all(held.map(([id, { key }]) => runLua(this.conn, RELEASE, [key], [id]).catch(() => 0)));
   }
 }
 

@@ -16,7 +16,7 @@ import {
 import { type AdaptiveController, startAdaptive } from '../models/adaptive.ts';
 import { ClientCache } from '../models/client.ts';
 import { RedisLimiter } from '../models/limiter.ts';
-import { traceHeaders } from './orchestrator.ts';
+import { traceHeaders } from '../models/headers.ts';
 import { bullOptions, type WorkerSettings } from './runtime.ts';
 
 export interface ExpertPoolOptions extends WorkerSettings {
@@ -121,7 +121,7 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
     const name = expertQueueName(expert.name);
     const queue = new Queue(name, { connection: opts.connection, prefix: opts.prefix });
     // Cluster-wide cap: the capacity, or the shared adaptive limit (never above capacity).
-    const adaptive = await startAdaptive(opts.connection, opts.prefix, expert, queue.keys);
+    const adaptive = await startAdaptive(opts.connection, opts.prefix, expert, queue);
     if (adaptive) {
       adaptiveSet(expert.name, adaptive.controller.limit);
       adaptive.controller.onChange((d) => adaptiveChanged(expert.name, d.limit, d.reason));

@@ -33,16 +33,12 @@ describe('adaptive concurrency controller (shared through Redis)', () => {
   afterAll(() => conn.disconnect());
 
   const make = (settings: Partial<AdaptiveSettings> = {}, connection: Redis = conn) => {
-    const c = new AdaptiveController(
-      connection,
-      {
-        state: adaptiveStateKey(prefix, 'test'),
-        meta: queue.keys.meta ?? '',
-        marker: queue.keys.marker ?? '',
-        active: queue.keys.active ?? '',
-      },
-      { min: 2, max: 32, windowMin: 4, ...settings },
-    );
+    const c = new AdaptiveController(connection, adaptiveStateKey(prefix, 'test'), queue, {
+      min: 2,
+      max: 32,
+      windowMin: 4,
+      ...settings,
+    });
     controllers.push(c);
     return c;
   };
@@ -230,6 +226,57 @@ describe('adaptive concurrency controller (shared through Redis)', () => {
     const state = await AdaptiveController.read(conn, adaptiveStateKey(prefix, 'test'));
     expect(state?.limit).toBe(b.limit);
     expect(state?.lastReason).toBe('latency');
+  });
+
+  it('ends on the latest limit when two processes apply their changes out of order', async () => {
+    const connB = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    extraConns.push(connB);
+    // A's writes to the queue wait for a gate, so its decision reaches the queue last.
+    let open = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let held = 0;
+    const slowQueue = {
+      getActiveCount: () => queue.getActiveCount(),
+      setGlobalConcurrency: async (n: number) => {
+        held += 1;
+        if (held > 1) await gate;
+        return queue.setGlobalConcurrency(n);
+      },
+    };
+    const a = new AdaptiveController(conn, adaptiveStateKey(prefix, 'test'), slowQueue, {
+      min: 2,
+      max: 32,
+      windowMin: 4,
+    });
+    const b = make({}, connB);
+    await a.init();
+    await b.init();
+    // A closes a healthy window (grow 2 -> 4) but its write is held back...
+    await setActive(2);
+    let aGrowth: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < 10 && held < 2; i++) {
+      const pending = a.observe({ epoch: a.epoch, latencyMs: 100 });
+      await new Promise((r) => setTimeout(r, 20));
+      if (held >= 2) aGrowth = pending;
+      else await pending;
+    }
+    expect(held).toBe(2);
+    const state = await AdaptiveController.read(conn, adaptiveStateKey(prefix, 'test'));
+    expect(state?.limit).toBe(4);
+    // ...while B, one decision later, backs off (errors) and applies its limit first.
+    await setActive(4);
+    expect((await b.observe({ epoch: b.epoch, latencyMs: 100 })).reason).toBe('stale'); // B learns the epoch
+    const d = await window(b, { error: true });
+    expect(d.reason).toBe('errors');
+    expect(await queue.getGlobalConcurrency()).toBe(b.limit);
+    open();
+    await aGrowth;
+    // A wrote its stale 4, read the controller back and corrected the queue.
+    expect(b.limit).toBeLessThan(4);
+    expect(await queue.getGlobalConcurrency()).toBe(b.limit);
+    expect(a.limit).toBe(b.limit);
   });
 });
 

@@ -125,16 +125,10 @@ describe.skipIf(!hasCli || !hasServer)('the hash-tagged prefix on a Redis Cluste
       expect(result).toEqual([42]);
 
       const expertQueue = new Queue('expert.x', { connection: cluster, prefix });
-      const controller = new AdaptiveController(
-        cluster as unknown as ConstructorParameters<typeof AdaptiveController>[0],
-        {
-          state: adaptiveStateKey(prefix, 'x'),
-          meta: expertQueue.keys.meta ?? '',
-          marker: expertQueue.keys.marker ?? '',
-          active: expertQueue.keys.active ?? '',
-        },
-        { min: 3, max: 8 },
-      );
+      const controller = new AdaptiveController(cluster, adaptiveStateKey(prefix, 'x'), expertQueue, {
+        min: 3,
+        max: 8,
+      });
       expect(await controller.init()).toBe(3);
       expect(await expertQueue.getGlobalConcurrency()).toBe(3);
       await expertQueue.close();

@@ -189,7 +189,7 @@ export const adaptiveScenario: Scenario = {
           `Endpoint: median ${MEDIAN_MS} ms (σ 0.2); with more than ${KNEE.at} requests active each new one takes ${KNEE.slowdown * 100} % longer per extra active request, so throughput peaks near ${KNEE.at} and falls beyond (the simulator admits up to ${SERVER_CAPACITY}).`,
           `Workload: direct:Knee rollouts (one expert call each), a backlog throughout; one orchestrator (concurrency 64) and one scorer throughout, and two expert-pool processes restarted for each run with its registry, so the limit is cluster-wide (BullMQ global concurrency) in every run.`,
           `Each run: ${warmS} s of warm-up, then requests completed by the simulator over ${measureS} s. The AIMD run starts from its minimum (slow start, no state in Redis yet) and is measured on the same window, so its convergence counts against it.`,
-          `AIMD settings: ${JSON.stringify(adaptiveBlock)} with the defaults (back off ×0.5 on leaving slow start, then ×0.75, when a window's mean latency exceeds 1.5 × the lowest seen, or >5 % errors; +1 per healthy window, only when the limit was in use); both pool processes report to one Redis hash and the Lua script sets the queue's global concurrency.`,
+          `AIMD settings: ${JSON.stringify(adaptiveBlock)} with the defaults (back off ×0.5 on leaving slow start, then ×0.75, when a window's mean latency exceeds 1.5 × the lowest seen, or >5 % errors; +1 per healthy window, only when the limit was in use); both pool processes report to one Redis hash (one Lua script decides) and the process that changed the limit applies it with Queue.setGlobalConcurrency.`,
         ],
         durationS: elapsedS(started),
       };
