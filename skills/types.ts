@@ -92,7 +92,7 @@ export type AuxResult =
     }
   | { ok: false; error: string; service: Service | undefined };
 
-/** Everything a skill may use while it runs. Built by skills/runtime.ts. */
+/** Everything a skill may use while it runs. Built by src/skills-runtime/runtime.ts. */
 export interface SkillContext {
   expert: Expert;
   /** Client for the chosen expert. */

@@ -6,7 +6,6 @@
  */
 import type { Redis } from 'ioredis';
 import { DIRECT_SKILL } from '../../skills/index.ts';
-import { SkillRuntime } from '../../skills/runtime.ts';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { ItemRecord, RolloutStatus, Step } from '../core/items.ts';
 import { clipTail, type RolloutJobData } from '../core/jobs.ts';
@@ -17,6 +16,7 @@ import type { DataStore } from '../data/store.ts';
 import { ClientCache } from '../models/client.ts';
 import { createPolicy, type Policy, type PolicyContext } from '../policies/index.ts';
 import { scoreItem } from '../scoring/index.ts';
+import { SkillRuntime } from '../skills-runtime/runtime.ts';
 import { traceHeaders } from '../workers/orchestrator.ts';
 
 export interface InProcessDeps {

@@ -5,8 +5,8 @@
  */
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { ROOT } from '../cli/context.ts';
 import { ConfigError } from '../core/errors.ts';
+import { ROOT } from '../core/paths.ts';
 import { BenchContext } from './harness.ts';
 import { profilesIn, summarizeProfile } from './profile.ts';
 import {

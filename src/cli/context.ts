@@ -1,19 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
 import { type Env, readEnv } from '../core/env.ts';
 import { NotFoundError } from '../core/errors.ts';
+import { DEFAULT_CATALOG, DEFAULT_REGISTRY, DEFAULT_SUITE } from '../core/paths.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
 import { SweepMeta } from '../core/sweep.ts';
 import { DataStore } from '../data/store.ts';
-
-/** The project's root (where registry/, benchmarks/ and sweeps/ live). */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_REGISTRY = join(ROOT, 'registry', 'simulated.yaml');
-export const DEFAULT_CATALOG = join(ROOT, 'benchmarks', 'catalog.yaml');
-export const DEFAULT_SUITE = join(ROOT, 'benchmarks', 'suites', 'default.yaml');
-export const DEMO_SWEEP = join(ROOT, 'sweeps', 'demo.yaml');
 
 /** Options every command accepts (flags win over environment variables). */
 export interface GlobalOptions {

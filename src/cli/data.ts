@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type BenchmarkCatalog, loadCatalog, loadMappingFile } from '../core/benchmarks.ts';
 import { ConfigError } from '../core/errors.ts';
+import { DEFAULT_CATALOG } from '../core/paths.ts';
 import { type DataStore, DatasetManifest } from '../data/store.ts';
 import type { ImportResult } from '../importers/index.ts';
-import { DEFAULT_CATALOG, dataStore, type GlobalOptions, resolveEnv } from './context.ts';
+import { dataStore, type GlobalOptions, resolveEnv } from './context.ts';
 
 /**
  * `maestro-eval data …`: import datasets from their release formats, list them, write

@@ -5,15 +5,16 @@ import { FIXTURE_BENCHMARKS } from '../../benchmarks/fixtures/generate.ts';
 import { FIXTURE_FILE_ITEMS, writeFixtureFiles } from '../../benchmarks/fixtures/write-files.ts';
 import { readEnv } from '../core/env.ts';
 import { describeError, MaestroError } from '../core/errors.ts';
+import { DEFAULT_REGISTRY, DEMO_SWEEP } from '../core/paths.ts';
 import { connectRedis } from '../core/redis.ts';
 import { loadRegistry } from '../core/registry.ts';
 import { DataStore } from '../data/store.ts';
 import { importFixtureSets } from '../importers/fixtures.ts';
+import { ensureRedis } from '../process/redis-server.ts';
+import { type SpawnedWorker, spawnCli, stopProcess } from '../process/spawn.ts';
 import { startSimServer } from '../sim/server.ts';
-import { DEFAULT_REGISTRY, DEMO_SWEEP, loadBenchmarks } from './context.ts';
-import { ensureRedis } from './redis-server.ts';
+import { loadBenchmarks } from './context.ts';
 import { runReport } from './report.ts';
-import { type SpawnedWorker, spawnCli, stopProcess } from './spawn.ts';
 import { runSweepCommand } from './sweep.ts';
 
 export interface DemoOptions {

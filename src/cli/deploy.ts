@@ -7,8 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { MaestroError } from '../core/errors.ts';
+import { ROOT } from '../core/paths.ts';
 import type { GlobalOptions } from './context.ts';
-import { ROOT } from './context.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const positive = (v: string) => {

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
+import { DEMO_SWEEP } from '../core/paths.ts';
 import { loadRegistry } from '../core/registry.ts';
 import {
-  DEMO_SWEEP,
   dataStore,
   type GlobalOptions,
   loadBenchmarks,

@@ -3,16 +3,10 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
 import { describeError, NotFoundError } from '../core/errors.ts';
 import type { ItemRecord } from '../core/items.ts';
+import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../core/paths.ts';
 import type { DataStore } from '../data/store.ts';
 import type { Comparison } from '../scoring/compare.ts';
-import {
-  DEFAULT_CATALOG,
-  DEFAULT_SUITE,
-  dataStore,
-  findSweep,
-  type GlobalOptions,
-  resolveEnv,
-} from './context.ts';
+import { dataStore, findSweep, type GlobalOptions, resolveEnv } from './context.ts';
 import type { runReport } from './report.ts';
 
 /**

@@ -1,6 +1,5 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { DIRECT_SKILL } from '../../skills/index.ts';
-import { SkillRuntime } from '../../skills/runtime.ts';
 import { describeError, MaestroError, RetryableError } from '../core/errors.ts';
 import { clipTail, ExpertJobData, type ExpertJobResult } from '../core/jobs.ts';
 import { expertQueueName } from '../core/queues.ts';
@@ -16,7 +15,8 @@ import {
 import { type AdaptiveController, startAdaptive } from '../models/adaptive.ts';
 import { ClientCache } from '../models/client.ts';
 import { RedisLimiter } from '../models/limiter.ts';
-import { traceHeaders } from '../models/headers.ts';
+import { SkillRuntime } from '../skills-runtime/runtime.ts';
+import { traceHeaders } from './orchestrator.ts';
 import { bullOptions, type WorkerSettings } from './runtime.ts';
 
 export interface ExpertPoolOptions extends WorkerSettings {

@@ -9,7 +9,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
-import { CLI_BIN } from '../../src/cli/spawn.ts';
 import { startWorkers } from '../../src/cli/worker.ts';
 import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import { readEnv } from '../../src/core/env.ts';
@@ -17,6 +16,7 @@ import { mulberry32 } from '../../src/core/hash.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
 import { keys } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
+import { CLI_BIN } from '../../src/process/spawn.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
 import { writeReport } from '../../src/scoring/index.ts';
 import type { SimContext } from '../../src/sim/context.ts';

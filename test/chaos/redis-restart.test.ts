@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedisServer } from '../../src/cli/redis-server.ts';
 import { keys } from '../../src/core/queues.ts';
+import { startRedisServer } from '../../src/process/redis-server.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
 import {
   audit,

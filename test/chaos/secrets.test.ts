@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/redis-server.ts';
-import { spawnCli } from '../../src/cli/spawn.ts';
 import { assertRedisReachable } from '../../src/core/redis.ts';
 import { metricsAddress } from '../../src/metrics/server.ts';
+import { freePort } from '../../src/process/redis-server.ts';
+import { spawnCli } from '../../src/process/spawn.ts';
 import { startSimServer } from '../../src/sim/server.ts';
 import { audit, ChaosCluster, cli, recordChaos, sleep, until } from './harness.ts';
 

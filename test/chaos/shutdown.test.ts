@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SpawnedWorker, spawnCli } from '../../src/cli/spawn.ts';
 import { expertQueueName, keys, ROLLOUT_QUEUE, SCORE_QUEUE } from '../../src/core/queues.ts';
+import { type SpawnedWorker, spawnCli } from '../../src/process/spawn.ts';
 import { audit, ChaosCluster, recordChaos, until } from './harness.ts';
 
 const EXPERTS = [

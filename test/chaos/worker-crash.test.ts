@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SpawnedWorker } from '../../src/cli/spawn.ts';
 import { expertQueueName, keys } from '../../src/core/queues.ts';
+import type { SpawnedWorker } from '../../src/process/spawn.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
 import {
   audit,

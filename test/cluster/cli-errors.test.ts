@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/redis-server.ts';
-import { CLI_BIN } from '../../src/cli/spawn.ts';
 import { keys } from '../../src/core/queues.ts';
+import { freePort } from '../../src/process/redis-server.ts';
+import { CLI_BIN } from '../../src/process/spawn.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
 import { TestCluster } from '../helpers/cluster.ts';
 

@@ -7,11 +7,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReport } from '../../src/cli/report.ts';
 import { rescoreSweep } from '../../src/cli/score.ts';
-import { CLI_BIN } from '../../src/cli/spawn.ts';
 import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
 import { DataStore, type DatasetManifest } from '../../src/data/store.ts';
 import { importFixtureSets } from '../../src/importers/fixtures.ts';
+import { CLI_BIN } from '../../src/process/spawn.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
 import { CATALOG, SUITE, TestCluster } from '../helpers/cluster.ts';
 

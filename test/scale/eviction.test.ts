@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
-import { DEFAULT_REGISTRY, DEMO_SWEEP, loadBenchmarks } from '../../src/cli/context.ts';
-import { startRedisServer } from '../../src/cli/redis-server.ts';
+import { loadBenchmarks } from '../../src/cli/context.ts';
 import { runSweepCommand } from '../../src/cli/sweep.ts';
 import { startWorkers } from '../../src/cli/worker.ts';
 import { readEnv } from '../../src/core/env.ts';
+import { DEFAULT_REGISTRY, DEMO_SWEEP } from '../../src/core/paths.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
+import { startRedisServer } from '../../src/process/redis-server.ts';
 
 describe('a Redis that may evict keys is reported at start-up', () => {
   let redis: Awaited<ReturnType<typeof startRedisServer>>;

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { FlowProducer, Queue, QueueEvents, Worker } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/redis-server.ts';
 import { DEFAULT_PREFIX } from '../../src/core/queues.ts';
 import { AdaptiveController, adaptiveStateKey } from '../../src/models/adaptive.ts';
+import { freePort } from '../../src/process/redis-server.ts';
 
 const hasCli = spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status === 0;
 const hasServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/cli/redis-server.ts';
 import { statusText } from '../../src/cli/report.ts';
 import { readEnv } from '../../src/core/env.ts';
 import { expertQueueName } from '../../src/core/queues.ts';
@@ -10,6 +9,7 @@ import { loadRegistry } from '../../src/core/registry.ts';
 import { bucketQuantile, bucketValue, RecentLatencies } from '../../src/metrics/live.ts';
 import { metricsAddress } from '../../src/metrics/server.ts';
 import { AdaptiveController, adaptiveStateKey } from '../../src/models/adaptive.ts';
+import { freePort } from '../../src/process/redis-server.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
 import { TestCluster } from '../helpers/cluster.ts';
 

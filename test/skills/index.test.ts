@@ -11,7 +11,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const SKILLS = join(ROOT, 'skills');
 const REG = (f: string) => join(ROOT, 'registry', f);
 /** Files of skills/ that hold shared code, not skills. */
-const SUPPORT = new Set(['index.ts', 'types.ts', 'runtime.ts', 'evidence.ts', 'router.ts']);
+const SUPPORT = new Set(['index.ts', 'types.ts', 'evidence.ts', 'router.ts']);
 
 function isSkill(v: unknown): v is SkillImplementation {
   const s = v as Partial<SkillImplementation> | null;

@@ -14,7 +14,6 @@ import {
 } from '../../skills/evidence.ts';
 import { renderTemplate } from '../../skills/generic.ts';
 import { getSkillImplementation } from '../../skills/index.ts';
-import { SkillRuntime } from '../../skills/runtime.ts';
 import type { SkillImplementation } from '../../skills/types.ts';
 import { PermanentError, RetryableError } from '../../src/core/errors.ts';
 import type { Item } from '../../src/core/items.ts';
@@ -27,6 +26,7 @@ import {
   type EndpointConfig,
   type ModelClient,
 } from '../../src/models/client.ts';
+import { SkillRuntime } from '../../src/skills-runtime/runtime.ts';
 
 type Reply = (req: ChatRequest) => string | Error | Promise<never>;
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CATALOG, DEFAULT_SUITE, ROOT } from '../../cli/context.ts';
+import { DEFAULT_CATALOG, DEFAULT_SUITE, ROOT } from '../../core/paths.ts';
 import { BENCH_BENCHMARKS, type BenchContext, Stage } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
 import { round } from '../stats.ts';

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from '../core/paths.ts';
 
 /** The CLI entry script, for starting worker processes. */
-export const CLI_BIN = fileURLToPath(new URL('../../bin/maestro-eval.js', import.meta.url));
+export const CLI_BIN = join(ROOT, 'bin', 'maestro-eval.js');
 
 export interface SpawnedWorker {
   child: ChildProcess;

@@ -7,15 +7,8 @@
  * the expert queue's global concurrency (= capacity) also caps requests in flight to the
  * expert. Auxiliary calls may run in parallel; the limiter caps them per service.
  */
-import { PermanentError, RetryableError } from '../src/core/errors.ts';
-import { sha256, stableStringify } from '../src/core/hash.ts';
-import type { CallTrace, ImageRef, Item } from '../src/core/items.ts';
-import type { Expert, Registry, Service, Skill } from '../src/core/registry.ts';
-import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../src/data/image-tools.ts';
-import type { DataStore } from '../src/data/store.ts';
-import { type ChatResult, ClientCache, type ModelClient } from '../src/models/client.ts';
-import { LocalLimiter, type ServiceLimiter } from '../src/models/limiter.ts';
-import { DIRECT_SKILL, getSkillImplementation } from './index.ts';
+
+import { DIRECT_SKILL, getSkillImplementation } from '../../skills/index.ts';
 import type {
   AskRequest,
   AuxRequest,
@@ -24,8 +17,16 @@ import type {
   SkillContext,
   SkillImplementation,
   SkillOutput,
-} from './types.ts';
-import { imageMessage } from './types.ts';
+} from '../../skills/types.ts';
+import { imageMessage } from '../../skills/types.ts';
+import { PermanentError, RetryableError } from '../core/errors.ts';
+import { sha256, stableStringify } from '../core/hash.ts';
+import type { CallTrace, ImageRef, Item } from '../core/items.ts';
+import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
+import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
+import type { DataStore } from '../data/store.ts';
+import { type ChatResult, ClientCache, type ModelClient } from '../models/client.ts';
+import { LocalLimiter, type ServiceLimiter } from '../models/limiter.ts';
 
 export interface SkillRuntimeOptions {
   registry: Registry;
