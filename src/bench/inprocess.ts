@@ -1,23 +1,30 @@
 /**
- * The reference the benchmark compares the cluster with: the same policy, skill, scoring
- * and record-writing code, called directly in one process with no queue. One rollout is
- * the orchestrator's loop without the hops: decide, run the skill, repeat, score, write
- * the durable record (fsync'd, like the scorer).
+ * The reference the benchmark compares the cluster with: the same rollout engine, policy,
+ * skill, scoring and record-writing code, driven directly in one process with no queue:
+ * decide, run the skill, repeat, score, write the durable record (fsync'd, like the scorer).
  */
 import type { Redis } from 'ioredis';
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
-import type { ItemRecord, RolloutStatus, Step } from '../core/items.ts';
-import { clipTail, type RolloutJobData } from '../core/jobs.ts';
+import type { Item, RolloutStatus } from '../core/items.ts';
+import type { ExpertCall, RolloutJobData, RolloutState } from '../core/jobs.ts';
 import type { Registry } from '../core/registry.ts';
 import type { SweepMeta } from '../core/sweep.ts';
 import { ImageCache } from '../data/images.ts';
 import type { DataStore } from '../data/store.ts';
 import { ClientCache } from '../models/client.ts';
-import { createPolicy, type Policy, type PolicyContext } from '../policies/index.ts';
-import { scoreItem } from '../scoring/index.ts';
+import { traceHeaders } from '../models/headers.ts';
+import { contextFor, type Policy, PolicyCache, type PolicyContext } from '../policies/index.ts';
+import {
+  type ChildResult,
+  chatProfile,
+  drive,
+  initialState,
+  namesFromRegistry,
+  type RolloutIO,
+} from '../rollout/index.ts';
+import { recordFromRollout, scoreItem } from '../scoring/index.ts';
 import { SkillRuntime } from '../skills-runtime/runtime.ts';
-import { traceHeaders } from '../workers/orchestrator.ts';
 
 export interface InProcessDeps {
   registry: Registry;
@@ -48,11 +55,14 @@ export class InProcessRunner {
   private readonly clients = new ClientCache();
   private readonly images: ImageCache;
   private readonly skills: SkillRuntime;
-  private readonly policies = new Map<string, Policy>();
+  private readonly policies: PolicyCache;
+  private readonly names;
 
   constructor(private readonly deps: InProcessDeps) {
     this.images = new ImageCache(deps.store);
     this.skills = new SkillRuntime({ registry: deps.registry, store: deps.store, clients: this.clients });
+    this.policies = new PolicyCache(deps.registry, { shared: { redis: deps.redis, prefix: deps.prefix } });
+    this.names = namesFromRegistry(deps.registry, DIRECT_SKILL);
   }
 
   /** Runs one rollout to its record. `recordSweepId` keeps the records apart from the cluster's. */
@@ -61,125 +71,91 @@ export class InProcessRunner {
     r: RolloutJobData,
     recordSweepId = `${meta.id}-inproc`,
   ): Promise<InProcessResult> {
-    const { registry, store, catalog } = this.deps;
-    const spec = meta.policies.find((p) => p.key === r.policy);
-    if (!spec) throw new Error(`policy ${r.policy} is not in sweep ${meta.id}`);
-    let policy = this.policies.get(spec.key);
-    if (!policy) {
-      policy = createPolicy(spec, registry);
-      this.policies.set(spec.key, policy);
-    }
-    const startedAt = new Date();
-    const item = await store.item(r.benchmark, r.itemId);
-    const benchmark = catalog.get(r.benchmark);
-    const steps: Step[] = [];
-    let status: RolloutStatus = 'no_answer';
-    let rawOutput = '';
-    for (let turn = 0; turn < meta.maxTurns; ) {
-      const ctx: PolicyContext = {
-        spec,
-        registry,
-        item,
-        domain: benchmark.domain,
-        steps,
-        turn,
-        seed: r.seed,
-        sweepId: recordSweepId,
-        rolloutId: r.rolloutId,
-        images: () => this.images.dataUrls(item.images),
-        clients: this.clients,
-        headers: traceHeaders(item, 'policy', r.seed),
-        redis: this.deps.redis,
-        prefix: this.deps.prefix,
-      };
-      let t = performance.now();
-      const d = await policy.decide(ctx);
-      this.timing.decide += performance.now() - t;
-      const step: Step = {
-        turn,
-        policyText: clipTail(d.text),
-        policyLatencyMs: d.latencyMs,
-        policyPromptTokens: d.promptTokens,
-        policyCompletionTokens: d.completionTokens,
-        action: d.action,
-        calls: [],
-      };
-      steps.push(step);
-      const action = d.action;
-      if (action.type === 'answer') {
-        status = 'answered';
-        rawOutput = clipTail(d.rawOutput ?? d.text);
-        break;
-      }
-      turn += 1;
-      if (action.type === 'invalid') {
-        step.formatError = `error: ${action.reason}`;
-        continue;
-      }
-      const expert = registry.findExpert(action.model);
-      const isDirect = action.skill.toLowerCase() === DIRECT_SKILL;
-      const skill = isDirect ? DIRECT_SKILL : registry.findSkill(action.skill)?.name;
-      if (!expert || !skill) {
-        step.formatError = `error: unknown ${expert ? 'skill' : 'model'}`;
-        continue;
-      }
-      step.expert = expert.name;
-      step.skill = skill;
-      t = performance.now();
-      const out = await this.skills.run({
-        expert,
-        skill,
-        input: clipTail(action.input),
-        item,
-        images: item.images,
-        headers: traceHeaders(item, skill, r.seed),
-      });
-      this.timing.skill += performance.now() - t;
-      step.observation = clipTail(out.text);
-      step.expertLatencyMs = out.latencyMs;
-      step.calls = out.calls;
-    }
-    if (status === 'no_answer') rawOutput = steps[steps.length - 1]?.policyText ?? '';
-    let t = performance.now();
-    const score =
-      status === 'answered'
-        ? await scoreItem(item, benchmark, rawOutput)
-        : { correct: false, score: 0, extracted: null, reason: 'no <answer> within the turn limit' };
-    this.timing.score += performance.now() - t;
-    const finishedAt = new Date();
-    const sum = (f: (s: Step) => number) => steps.reduce((a, s) => a + f(s), 0);
-    const record: ItemRecord = {
-      v: 1,
+    const { policy, spec } = this.policies.get(meta, r.policy);
+    const item = await this.deps.store.item(r.benchmark, r.itemId);
+    const rollout: RolloutJobData = { ...r, sweepId: recordSweepId, state: initialState() };
+    const context = contextFor({
+      spec,
+      registry: this.deps.registry,
+      item,
+      domain: this.deps.catalog.get(r.benchmark).domain,
+      seed: r.seed,
       sweepId: recordSweepId,
       rolloutId: r.rolloutId,
-      policy: r.policy,
-      benchmark: r.benchmark,
-      itemId: r.itemId,
-      seed: r.seed,
-      sample: 0,
-      status,
-      rawOutput,
-      extracted: score.extracted,
-      correct: score.correct,
-      score: score.score,
-      scoreReason: score.reason,
-      steps,
-      latencyMs: finishedAt.getTime() - startedAt.getTime(),
-      policyLatencyMs: sum((s) => s.policyLatencyMs),
-      expertLatencyMs: sum((s) => s.expertLatencyMs ?? 0),
-      expertCalls: sum((s) => s.calls.length),
-      promptTokens: sum((s) => s.policyPromptTokens + s.calls.reduce((a, c) => a + c.promptTokens, 0)),
-      completionTokens: sum(
-        (s) => s.policyCompletionTokens + s.calls.reduce((a, c) => a + c.completionTokens, 0),
-      ),
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-    };
-    t = performance.now();
-    await store.writeRecord(record);
-    this.timing.record += performance.now() - t;
+      images: () => this.images.dataUrls(item.images),
+      clients: this.clients,
+    });
+    const cfg = { profile: chatProfile({ maxTurns: meta.maxTurns }), names: this.names };
+    let decisions = 0;
+    const io = this.io(rollout, item, policy, context, () => decisions++);
+    const { state, result } = await drive(rollout.state, { type: 'activate', now: Date.now() }, cfg, io);
     this.timing.rollouts += 1;
-    return { steps: steps.length, status };
+    return { steps: decisions, status: state.status ?? result.status };
+  }
+
+  /** The engine's effects, carried out directly: skills run here, scoring writes the record. */
+  private io(
+    rollout: RolloutJobData,
+    item: Item,
+    policy: Policy,
+    context: (state: RolloutState) => PolicyContext,
+    onDecide: () => void,
+  ): RolloutIO {
+    const timed = async <T>(key: keyof Omit<InProcessTiming, 'rollouts'>, f: () => Promise<T>) => {
+      const t = performance.now();
+      try {
+        return await f();
+      } finally {
+        this.timing[key] += performance.now() - t;
+      }
+    };
+    const runCall = async (c: ExpertCall): Promise<ChildResult> => {
+      const expert = this.deps.registry.expert(c.expert);
+      const out = await this.skills.run({
+        expert,
+        skill: c.skill,
+        input: c.input,
+        item,
+        images: item.images,
+        headers: traceHeaders(item, c.skill, rollout.seed),
+      });
+      return { kind: 'expert', out: { text: out.text, calls: out.calls, latencyMs: out.latencyMs } };
+    };
+    return {
+      save: async () => {},
+      decide: async (state) => {
+        onDecide();
+        return { type: 'policy-reply', reply: await timed('decide', () => policy.decide(context(state))) };
+      },
+      call: async (_state, calls) => ({
+        type: 'children',
+        results: await timed('skill', () => Promise.all(calls.map(runCall))),
+      }),
+      finish: async (result) => {
+        const { rolloutId } = rollout;
+        await policy.onOutcome?.({
+          sweepId: rollout.sweepId,
+          rolloutId,
+          status: result.status,
+          correct: result.correct,
+        });
+      },
+      resolve: async () => {
+        throw new Error('in-process rollouts never wait for a call they did not run');
+      },
+      score: async (state) => {
+        const benchmark = this.deps.catalog.get(rollout.benchmark);
+        const record = await timed('score', () =>
+          recordFromRollout({ ...rollout, state }, item, benchmark, {
+            scoreItem,
+            combine: policy.combine?.bind(policy),
+          }),
+        );
+        await timed('record', () => this.deps.store.writeRecord(record));
+        const result = { status: record.status, correct: record.correct, score: record.score };
+        return { type: 'children', results: [{ kind: 'scored', result }] };
+      },
+    };
   }
 
   /** Runs rollouts with `concurrency` at once; calls `onDone` after each. */

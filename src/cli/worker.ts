@@ -5,7 +5,7 @@ import { checkEvictionPolicy, connectRedis, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { startWorkerTelemetry } from '../metrics/server.ts';
-import { scoreItem } from '../scoring/index.ts';
+import { recordFromRollout, scoreItem } from '../scoring/index.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
 import { startScorer } from '../workers/scorer.ts';
@@ -49,7 +49,14 @@ export async function startWorkers(opts: RunWorkerOptions) {
     log(`expert pool serving ${pool.experts.join(', ')}`);
   }
   if (roles.has('scorer')) {
-    const scorer = startScorer({ ...base, store: opts.store, catalog: opts.catalog, scoreItem });
+    const scorer = startScorer({
+      ...base,
+      store: opts.store,
+      catalog: opts.catalog,
+      registry: opts.registry,
+      makeRecord: (rollout, item, benchmark, { combine }) =>
+        recordFromRollout(rollout, item, benchmark, { scoreItem, combine }),
+    });
     closers.push(scorer.close);
   }
   if (roles.has('orchestrator')) {

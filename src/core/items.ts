@@ -98,6 +98,16 @@ export const ScoreResult = z.object({
 });
 export type ScoreResult = z.infer<typeof ScoreResult>;
 
+/** One pair's verdict in a fan-out (oracle) rollout. */
+export const CandidateVerdict = z.object({
+  expert: z.string(),
+  skill: z.string(),
+  extracted: z.string().nullable(),
+  correct: z.boolean(),
+  error: z.string().optional(),
+});
+export type CandidateVerdict = z.infer<typeof CandidateVerdict>;
+
 /** The durable per-item record: written before the rollout job completes; the source of every table. */
 export const ItemRecord = z.object({
   v: z.literal(1),
@@ -118,17 +128,7 @@ export const ItemRecord = z.object({
   error: z.string().optional(),
   steps: z.array(Step),
   /** Fan-out policies (oracle): each pair's verdict. */
-  candidates: z
-    .array(
-      z.object({
-        expert: z.string(),
-        skill: z.string(),
-        extracted: z.string().nullable(),
-        correct: z.boolean(),
-        error: z.string().optional(),
-      }),
-    )
-    .optional(),
+  candidates: z.array(CandidateVerdict).optional(),
   policyMeta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   latencyMs: z.number().nonnegative(),
   policyLatencyMs: z.number().nonnegative(),

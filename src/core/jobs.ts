@@ -25,13 +25,28 @@ export const JOB_SIZE_LIMITS = {
   score: 4 * 1024,
 } as const;
 
-export const PendingChild = z.object({
-  queue: z.string(),
-  jobId: z.string(),
-  /** The child's payload, kept so a crash between "decide" and "enqueue" can re-add it. */
-  data: z.unknown(),
-});
-export type PendingChild = z.infer<typeof PendingChild>;
+/**
+ * A call the rollout waits for: an expert call (one skill call, or one of a fan-out) or the
+ * scoring of the finished rollout. Saved in the state before it is enqueued, so a crash
+ * between "decide" and "enqueue" re-adds it on resume; the queue, job id and payload are
+ * derived from it deterministically by the orchestrator.
+ */
+export const PendingCall = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('expert'),
+    turn: z.number().int().nonnegative(),
+    /** 0 for a policy's single call; 1..n for the calls of a fan-out. */
+    call: z.number().int().nonnegative(),
+    expert: z.string().min(1),
+    skill: z.string().min(1),
+    input: z.string(),
+    /** Served model name to send instead of the expert's (direct baselines through a gateway). */
+    model: z.string().optional(),
+  }),
+  z.object({ kind: z.literal('score') }),
+]);
+export type PendingCall = z.infer<typeof PendingCall>;
+export type ExpertCall = Extract<PendingCall, { kind: 'expert' }>;
 
 /** One answer of a fan-out policy (oracle): each (expert, skill) pair's output. */
 export const Candidate = z.object({
@@ -47,7 +62,7 @@ export const RolloutState = z.object({
   turn: z.number().int().nonnegative().default(0),
   steps: z.array(Step).default([]),
   /** Children being waited for (one skill call, a fan-out, or the scoring job). */
-  pending: z.array(PendingChild).default([]),
+  pending: z.array(PendingCall).default([]),
   candidates: z.array(Candidate).optional(),
   /** Facts a policy recorded about its decisions (bandit arm and order, rules rule). */
   policyMeta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
+import { PermanentError } from '../core/errors.ts';
 import { hashUnit, mulberry32 } from '../core/hash.ts';
+import { loadLua, runLua } from '../core/lua.ts';
 import { answerWithLastObservation, callDecision, offeredPairs } from './baselines.ts';
 import type { PolicyDefinition } from './types.ts';
 
@@ -37,26 +39,11 @@ export function banditKeys(prefix: string, sweepId: string, policyKey: string) {
 }
 
 // Records a decision unless one exists; returns the stored decision either way.
-const DECIDE = `
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then return existing end
-local order = redis.call('INCR', KEYS[2])
-local value = order .. '|' .. ARGV[2] .. '|' .. ARGV[3]
-redis.call('HSET', KEYS[1], ARGV[1], value)
-return value`;
+const DECIDE = loadLua(import.meta.url, 'bandit-decide.lua');
 
 // Counts a reward once: the decision's features φ = (expert, skill) update A and b, and
 // the (context, arm) trial and success counters kept for reports.
-const REWARD = `
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[4]) == 0 then return 0 end
-local ctx, e, s, r = ARGV[2], ARGV[5], ARGV[6], tonumber(ARGV[4])
-redis.call('HINCRBY', KEYS[1], ctx .. '|' .. ARGV[3] .. '|n', 1)
-redis.call('HINCRBY', KEYS[1], ctx .. '|' .. ARGV[3] .. '|s', r)
-for _, f in ipairs({e, s}) do
-  for _, g in ipairs({e, s}) do redis.call('HINCRBYFLOAT', KEYS[1], ctx .. '|A|' .. f .. '|' .. g, 1) end
-  redis.call('HINCRBYFLOAT', KEYS[1], ctx .. '|b|' .. f, r)
-end
-return 1`;
+const REWARD = loadLua(import.meta.url, 'bandit-reward.lua');
 
 /** Cholesky factor L (lower) of a symmetric positive-definite matrix. */
 function cholesky(m: number[][]): number[][] {
@@ -152,17 +139,11 @@ export async function recordBanditReward(
   if (!decision) return false;
   const [, arm = '', context = ''] = decision.split('|');
   const [expert = '', skill = ''] = arm.split(ARM_SEP);
-  const counted = await redis.eval(
+  const counted = await runLua(
+    redis,
     REWARD,
-    2,
-    k.stats,
-    k.rewarded,
-    rolloutId,
-    context,
-    arm,
-    String(reward),
-    `e:${expert}`,
-    `s:${skill}`,
+    [k.stats, k.rewarded],
+    [rolloutId, context, arm, String(reward), `e:${expert}`, `s:${skill}`],
   );
   return counted === 1;
 }
@@ -173,7 +154,8 @@ export const banditPolicy: PolicyDefinition = {
   kind: 'bandit',
   description: 'Thompson sampling over (expert, skill) arms per domain, learning online from the scorer',
   usesEndpoint: false,
-  create(spec, registry) {
+  needs: { shared: true },
+  create(spec, registry, deps) {
     const arms: Arm[] = offeredPairs(registry).map(([expert, skill]) => ({
       key: `${expert}${ARM_SEP}${skill}`,
       expert,
@@ -182,20 +164,25 @@ export const banditPolicy: PolicyDefinition = {
     if (arms.length === 0) throw new Error('bandit policy: the registry offers no (expert, skill) pair');
     const window = spec.window ?? DEFAULT_WINDOW;
     const prior = spec.prior ?? 1;
+    const shared = () => {
+      if (!deps.shared)
+        throw new PermanentError('the bandit policy needs the shared Redis state (none given)');
+      return deps.shared;
+    };
+    const keysOf = (sweepId: string) => banditKeys(shared().prefix, sweepId, spec.key);
     return {
       async admit(ctx) {
-        const k = banditKeys(ctx.prefix, ctx.sweepId, ctx.spec.key);
-        if (await ctx.redis.hexists(k.decisions, ctx.rolloutId)) return 0;
-        const [decided, rewarded] = await Promise.all([
-          ctx.redis.hlen(k.decisions),
-          ctx.redis.hlen(k.rewarded),
-        ]);
+        const { redis } = shared();
+        const k = keysOf(ctx.sweepId);
+        if (await redis.hexists(k.decisions, ctx.rolloutId)) return 0;
+        const [decided, rewarded] = await Promise.all([redis.hlen(k.decisions), redis.hlen(k.rewarded)]);
         return decided - rewarded < window ? 0 : 100 + Math.floor(hashUnit(ctx.rolloutId, decided) * 200);
       },
       async decide(ctx) {
-        const k = banditKeys(ctx.prefix, ctx.sweepId, ctx.spec.key);
+        const { redis } = shared();
+        const k = keysOf(ctx.sweepId);
         if (ctx.steps.length > 0) {
-          const stored = (await ctx.redis.hget(k.decisions, ctx.rolloutId)) ?? '';
+          const stored = (await redis.hget(k.decisions, ctx.rolloutId)) ?? '';
           const [order, arm] = stored.split('|');
           return answerWithLastObservation(ctx, {
             order: Number(order),
@@ -203,18 +190,24 @@ export const banditPolicy: PolicyDefinition = {
             context: ctx.domain,
           });
         }
-        const stats = await ctx.redis.hgetall(k.stats);
+        const stats = await redis.hgetall(k.stats);
         const rand = mulberry32(Math.floor(hashUnit('bandit', ctx.seed, ctx.rolloutId) * 2 ** 32));
         const chosen = linearThompsonPick(arms, stats, ctx.domain, rand, { lambda: prior }).key;
         // Another process may have decided this rollout already (a retry): keep its choice.
         const stored = String(
-          await ctx.redis.eval(DECIDE, 2, k.decisions, k.order, ctx.rolloutId, chosen, ctx.domain),
+          await runLua(redis, DECIDE, [k.decisions, k.order], [ctx.rolloutId, chosen, ctx.domain]),
         );
         const [order, arm = chosen] = stored.split('|');
         const [expert = '', skill = ''] = arm.split(ARM_SEP);
         return callDecision(expert, skill, ctx.item.question, {
           meta: { order: Number(order), arm, context: ctx.domain },
         });
+      },
+      async onOutcome(o) {
+        // A failed item teaches nothing about the arm.
+        if (o.status === 'error') return;
+        const { redis, prefix } = shared();
+        await recordBanditReward(redis, prefix, o.sweepId, spec.key, o.rolloutId, o.correct ? 1 : 0);
       },
     };
   },

@@ -1,7 +1,8 @@
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import { hashPick } from '../core/hash.ts';
+import type { CandidateVerdict, ScoreResult } from '../core/items.ts';
 import type { Registry } from '../core/registry.ts';
-import type { FanOutCall, PolicyContext, PolicyDecision, PolicyDefinition } from './types.ts';
+import type { PolicyContext, PolicyDecision, PolicyDefinition } from './types.ts';
 
 /** After one expert call, a baseline answers with the expert's own output (scored by extraction). */
 export function answerWithLastObservation(ctx: PolicyContext, meta?: PolicyDecision['meta']): PolicyDecision {
@@ -103,12 +104,23 @@ export const oraclePolicy: PolicyDefinition = {
     const pairs = offeredPairs(registry);
     if (pairs.length === 0) throw new Error('oracle policy: the registry offers no (expert, skill) pair');
     return {
-      fanOut(ctx): FanOutCall[] {
-        return pairs.map(([model, skill]) => ({ model, skill, input: ctx.item.question }));
+      async decide(ctx) {
+        if (ctx.steps.length > 0) throw new Error('oracle decides once, by fan-out');
+        return { fanOut: pairs.map(([model, skill]) => ({ model, skill, input: ctx.item.question })) };
       },
-      async decide() {
-        throw new Error('oracle decides by fan-out only');
-      },
+      combine: anyCorrect,
     };
   },
 };
+
+/** A fan-out's verdict: correct if any pair is; the extracted answer of the first right pair. */
+export function anyCorrect(verdicts: CandidateVerdict[]): ScoreResult {
+  const best = verdicts.find((c) => c.correct);
+  const right = verdicts.filter((c) => c.correct).length;
+  return {
+    correct: best !== undefined,
+    score: best ? 1 : 0,
+    extracted: best?.extracted ?? verdicts.find((c) => !c.error)?.extracted ?? null,
+    reason: `${right} of ${verdicts.length} pairs correct`,
+  };
+}

@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
-import type { Action, Item, Step } from '../core/items.ts';
+import type { CandidateVerdict, Item, RolloutStatus, ScoreResult, Step } from '../core/items.ts';
 import type { Registry } from '../core/registry.ts';
 import type { PolicySpec } from '../core/sweep.ts';
 import type { ClientCache } from '../models/client.ts';
+import type { PolicyReply } from '../rollout/index.ts';
+
+export type { FanOutCall, PolicyDecision, PolicyReply } from '../rollout/index.ts';
 
 export interface PolicyContext {
   spec: PolicySpec;
@@ -19,46 +22,35 @@ export interface PolicyContext {
   images(): Promise<string[]>;
   clients: ClientCache;
   headers: Record<string, string>;
-  /** Shared state for learning policies (bandit). */
-  redis: Redis;
-  prefix: string;
 }
 
-export interface PolicyDecision {
-  /** The turn's text as the policy wrote it (complete tags). */
-  text: string;
-  action: Action;
-  latencyMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  /**
-   * For baselines that answer with an expert's raw output: the text the scorer extracts
-   * from (the `<answer>` of `text` otherwise).
-   */
-  rawOutput?: string;
-  /** direct: the served model name to send instead of the expert's own (API gateways). */
-  modelOverride?: string;
-  /** Facts about the decision kept on the record (e.g. the bandit's arm and decision order). */
-  meta?: Record<string, string | number>;
-}
-
-/** One call of a fan-out (oracle): every (expert, skill) pair on the item. */
-export interface FanOutCall {
-  model: string;
-  skill: string;
-  input: string;
+/** How a rollout ended, told to the policy once it is scored. */
+export interface Outcome {
+  sweepId: string;
+  rolloutId: string;
+  status: RolloutStatus;
+  correct: boolean;
 }
 
 /** A policy decides the next action from the state of a rollout. */
 export interface Policy {
-  decide(ctx: PolicyContext): Promise<PolicyDecision>;
+  /** The next turn, or (first turn only) a fan-out over several (expert, skill) pairs. */
+  decide(ctx: PolicyContext): Promise<PolicyReply>;
   /**
    * Called before a new rollout's first decision: 0 to go ahead, or a delay in ms after
    * which to ask again (the rollout waits in the delayed set, holding no slot).
    */
   admit?(ctx: PolicyContext): Promise<number>;
-  /** Policies that run several calls at once on turn 0 (oracle) return them here. */
-  fanOut?(ctx: PolicyContext): FanOutCall[];
+  /** Called after the rollout is scored (at least once: it must be idempotent). */
+  onOutcome?(outcome: Outcome): Promise<void>;
+  /** A fan-out policy's verdict over its pairs' verdicts. */
+  combine?(verdicts: CandidateVerdict[]): ScoreResult;
+}
+
+/** Shared services a policy may declare it needs. */
+export interface PolicyDeps {
+  /** State shared by every worker on every host (learning policies). */
+  shared?: { redis: Redis; prefix: string };
 }
 
 /** A policy kind, gathered by src/policies/index.ts. */
@@ -67,5 +59,7 @@ export interface PolicyDefinition {
   description: string;
   /** Whether it calls a policy endpoint (vs deciding in-process). */
   usesEndpoint: boolean;
-  create(spec: PolicySpec, registry: Registry): Policy;
+  /** Shared services it needs; only these are passed to `create`. */
+  needs?: { shared?: boolean };
+  create(spec: PolicySpec, registry: Registry, deps: PolicyDeps): Policy;
 }

@@ -21,6 +21,15 @@ export { answerTagContent, extractAnswer } from './extract.ts';
 export { type CodePassOptions, createCodePassMetric } from './metrics/code-pass.ts';
 export { getMetric, metrics } from './metrics/index.ts';
 export { type PairedDifference, type PairedOptions, pairedDifference } from './paired.ts';
+export {
+  buildRecord,
+  type RolloutIds,
+  type RolloutOutcome,
+  type ScoredOutcome,
+  type ScoreFn,
+  recordFromRollout,
+  scoreOutcome,
+} from './record.ts';
 export { type Report, type ReportOptions, writeReport } from './report.ts';
 export type { Extraction, MetricDefinition } from './types.ts';
 

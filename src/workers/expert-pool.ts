@@ -14,9 +14,9 @@ import {
 } from '../metrics/index.ts';
 import { type AdaptiveController, startAdaptive } from '../models/adaptive.ts';
 import { ClientCache } from '../models/client.ts';
+import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
 import { SkillRuntime } from '../skills-runtime/runtime.ts';
-import { traceHeaders } from './orchestrator.ts';
 import { bullOptions, type WorkerSettings } from './runtime.ts';
 
 export interface ExpertPoolOptions extends WorkerSettings {

@@ -1,0 +1,224 @@
+import type { Action, Step } from '../core/items.ts';
+import { boundText, clipTail, type ExpertCall, type RolloutState } from '../core/jobs.ts';
+import type {
+  ChildResult,
+  EngineConfig,
+  FanOutCall,
+  PolicyDecision,
+  RolloutEvent,
+  Transition,
+} from './types.ts';
+
+/**
+ * The rollout as a pure state machine: `advance(state, event)` returns the next state,
+ * whether it must be saved, and what the driver does next. No queue, network or clock:
+ * the BullMQ orchestrator and the bench's in-process runner drive the same function.
+ */
+export function advance(state: RolloutState, event: RolloutEvent, cfg: EngineConfig): Transition {
+  const s = copy(state);
+  switch (event.type) {
+    case 'activate':
+      return onActivate(s, event.now, cfg);
+    case 'policy-reply':
+      return 'fanOut' in event.reply ? onFanOut(s, event.reply.fanOut, cfg) : onDecision(s, event.reply, cfg);
+    case 'policy-failed':
+      return toScoring(s, { status: 'error', error: event.error });
+    case 'children':
+      return s.phase === 'scoring' ? onScored(s, event.results) : onExpertResults(s, event.results, cfg);
+    case 'children-missing':
+      return onMissing(s, event.missing);
+  }
+}
+
+/** A fresh state for a rollout that has not started. */
+export function initialState(): RolloutState {
+  return { phase: 'policy', turn: 0, steps: [], pending: [] };
+}
+
+/** Whether the rollout has not taken any step yet (admission and pausing apply). */
+export function notStarted(state: RolloutState): boolean {
+  return state.phase === 'policy' && state.steps.length === 0 && state.pending.length === 0;
+}
+
+/** Copies what the engine changes, so a caller's state is never mutated. */
+function copy(state: RolloutState): RolloutState {
+  return {
+    ...state,
+    steps: state.steps.map((step) => ({ ...step })),
+    pending: [...state.pending],
+    ...(state.candidates ? { candidates: [...state.candidates] } : {}),
+  };
+}
+
+function onActivate(s: RolloutState, now: number, cfg: EngineConfig): Transition {
+  if (s.phase === 'done')
+    return { state: s, save: false, next: { type: 'fail', error: 'rollout already done' } };
+  s.startedAt ??= new Date(now).toISOString();
+  const budget = cfg.profile.budgetMs;
+  if (s.phase === 'policy' && budget !== undefined && now - Date.parse(s.startedAt) > budget) {
+    // A call in flight has finished (bounded by its endpoint's timeout and attempts); the
+    // rollout ends here instead of taking another turn.
+    const error = `time budget exceeded (${budget} ms per item; ${s.steps.length} steps taken)`;
+    return toScoring(s, { status: 'error', error });
+  }
+  if (s.pending.length > 0) return { state: s, save: false, next: { type: 'resolve' } };
+  if (s.phase === 'scoring') return toScoring(s, {});
+  return nextTurn(s, cfg, false);
+}
+
+/** After a turn: the turn limit ends the rollout without an answer, else the policy decides. */
+function nextTurn(s: RolloutState, cfg: EngineConfig, save: boolean): Transition {
+  if (s.turn >= cfg.profile.maxTurns) {
+    return toScoring(s, { status: 'no_answer', rawOutput: s.steps[s.steps.length - 1]?.policyText ?? '' });
+  }
+  return { state: s, save, next: { type: 'decide', first: s.turn === 0 && s.steps.length === 0 } };
+}
+
+/** The policy phase is over: the scoring call is the only thing pending. */
+function toScoring(
+  s: RolloutState,
+  outcome: Partial<Pick<RolloutState, 'status' | 'error' | 'rawOutput'>>,
+): Transition {
+  Object.assign(s, outcome);
+  s.phase = 'scoring';
+  s.pending = [{ kind: 'score' }];
+  return { state: s, save: true, next: { type: 'score' } };
+}
+
+function onDecision(s: RolloutState, d: PolicyDecision, cfg: EngineConfig): Transition {
+  if (d.meta) s.policyMeta = { ...s.policyMeta, ...d.meta };
+  // Policy output is untrusted: stored texts are bounded and free of control characters.
+  const action = boundAction(d.action);
+  const step: Step = {
+    turn: s.turn,
+    policyText: boundText(d.text),
+    policyLatencyMs: d.latencyMs,
+    policyPromptTokens: d.promptTokens,
+    policyCompletionTokens: d.completionTokens,
+    action,
+    calls: [],
+  };
+  s.steps.push(step);
+  if (action.type === 'answer') {
+    return toScoring(s, { status: 'answered', rawOutput: boundText(d.rawOutput ?? d.text) });
+  }
+  const problem = action.type === 'invalid' ? cfg.profile.malformed(action.reason) : nameError(action, cfg);
+  if (problem !== undefined || action.type !== 'search') {
+    step.formatError = problem;
+    s.turn += 1;
+    return nextTurn(s, cfg, true);
+  }
+  step.expert = cfg.names.expert(action.model);
+  step.skill = cfg.names.skill(action.skill);
+  const call: ExpertCall = {
+    kind: 'expert',
+    turn: s.turn,
+    call: 0,
+    expert: step.expert!,
+    skill: step.skill!,
+    input: action.input,
+    ...(d.modelOverride ? { model: d.modelOverride } : {}),
+  };
+  s.pending = [call];
+  return { state: s, save: true, next: { type: 'call', calls: [call] } };
+}
+
+/** What the policy is told when a call names an unknown model or skill. */
+function nameError(action: Extract<Action, { type: 'search' }>, cfg: EngineConfig): string | undefined {
+  const { names, profile } = cfg;
+  if (!names.expert(action.model)) return profile.unknownModel(action.model, names.offeredExperts());
+  if (!names.skill(action.skill)) return profile.unknownSkill(action.skill, names.offeredSkills());
+  return undefined;
+}
+
+/** A fan-out: every call becomes a step of turn 0, all run at once. */
+function onFanOut(s: RolloutState, calls: FanOutCall[], cfg: EngineConfig): Transition {
+  s.candidates = [];
+  s.pending = calls.map((c, i): ExpertCall => {
+    const expert = cfg.names.expert(c.model) ?? c.model;
+    const skill = cfg.names.skill(c.skill) ?? c.skill;
+    s.steps.push({
+      turn: 0,
+      policyText: `<search> ${expert}@@${skill}: ${c.input} </search>`,
+      policyLatencyMs: 0,
+      policyPromptTokens: 0,
+      policyCompletionTokens: 0,
+      action: { type: 'search', model: expert, skill, input: c.input },
+      expert,
+      skill,
+      calls: [],
+    });
+    return { kind: 'expert', turn: 0, call: i + 1, expert, skill, input: c.input };
+  });
+  return { state: s, save: true, next: { type: 'call', calls: s.pending as ExpertCall[] } };
+}
+
+function onExpertResults(s: RolloutState, results: ChildResult[], cfg: EngineConfig): Transition {
+  const calls = s.pending.filter((p): p is ExpertCall => p.kind === 'expert');
+  const fanOut = calls.length > 1 || s.candidates !== undefined;
+  calls.forEach((call, i) => {
+    const r = results[i];
+    const step = fanOut
+      ? s.steps.find((x) => x.turn === call.turn && x.expert === call.expert && x.skill === call.skill)
+      : s.steps[s.steps.length - 1];
+    if (!step || !r) return;
+    if (r.kind === 'failed') {
+      step.observation = `error: the ${step.skill} call to ${step.expert} failed: ${r.reason}`;
+      if (fanOut)
+        s.candidates?.push({ expert: call.expert, skill: call.skill, rawOutput: '', error: r.reason });
+    } else if (r.kind === 'expert') {
+      step.observation = boundText(r.out.text);
+      step.expertLatencyMs = r.out.latencyMs;
+      step.calls = r.out.calls;
+      if (fanOut) s.candidates?.push({ expert: call.expert, skill: call.skill, rawOutput: step.observation });
+    }
+  });
+  s.pending = [];
+  const failure = results.find((r) => r.kind === 'failed');
+  if (fanOut) {
+    const ok = s.candidates?.filter((c) => !c.error) ?? [];
+    if (ok.length === 0) {
+      const first = failure?.kind === 'failed' ? failure.reason : '?';
+      return toScoring(s, { status: 'error', error: `every fan-out call failed; first: ${first}` });
+    }
+    return toScoring(s, { status: 'answered', rawOutput: clipTail(ok[0]!.rawOutput) });
+  }
+  if (failure?.kind === 'failed') {
+    const step = s.steps[s.steps.length - 1];
+    const error = `expert ${step?.expert} (${step?.skill}) failed: ${failure.reason}`;
+    return toScoring(s, { status: 'error', error });
+  }
+  s.turn += 1;
+  return nextTurn(s, cfg, true);
+}
+
+function onScored(s: RolloutState, results: ChildResult[]): Transition {
+  const r = results[0];
+  if (r?.kind !== 'scored') {
+    const reason = r?.kind === 'failed' ? r.reason : 'no scoring result';
+    return { state: s, save: false, next: { type: 'fail', error: `scoring failed: ${reason}` } };
+  }
+  // The record is durable; keep only a small payload in the queue.
+  const done: RolloutState = { phase: 'done', turn: s.turn, steps: [], pending: [], status: r.result.status };
+  return { state: done, save: true, next: { type: 'finish', result: r.result } };
+}
+
+/** Crashed between saving the pending calls and enqueueing them: enqueue them again. */
+function onMissing(s: RolloutState, missing: number[]): Transition {
+  const lost = missing.map((i) => s.pending[i]).filter((p) => p !== undefined);
+  if (lost.some((p) => p.kind === 'score')) return { state: s, save: false, next: { type: 'score' } };
+  const calls = lost.filter((p): p is ExpertCall => p.kind === 'expert');
+  return { state: s, save: false, next: { type: 'call', calls } };
+}
+
+/** An action with its texts bounded (a policy's answer or call input can be arbitrarily long). */
+function boundAction(action: Action): Action {
+  switch (action.type) {
+    case 'search':
+      return { ...action, input: boundText(action.input) };
+    case 'answer':
+      return { ...action, answer: boundText(action.answer) };
+    default:
+      return { ...action, reason: boundText(action.reason, 500) };
+  }
+}

@@ -1,0 +1,83 @@
+import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { describeError, MaestroError } from '../core/errors.ts';
+import type { Item } from '../core/items.ts';
+import { JOB_SIZE_LIMITS, type PendingCall, type RolloutJobData, type RolloutState } from '../core/jobs.ts';
+import { policyStep } from '../metrics/index.ts';
+import type { Policy, PolicyContext } from '../policies/index.ts';
+import type { RolloutIO } from '../rollout/index.ts';
+import { childJob, settledChildren } from './children.ts';
+
+export interface ClusterIOParams {
+  job: Job;
+  token: string;
+  data: RolloutJobData;
+  item: Item;
+  policy: Policy;
+  context: (state: RolloutState) => PolicyContext;
+  queue: (name: string) => Queue;
+  prefix: string;
+  expertAttempts: number;
+}
+
+/**
+ * The engine's effects on BullMQ: the state is the job's data, calls are child jobs with
+ * deterministic ids, waiting is `WaitingChildrenError` (the rollout holds no slot) and
+ * admission is `DelayedError`.
+ */
+export function clusterIO(p: ClusterIOParams): RolloutIO {
+  const { job, token, data } = p;
+  const jobsOf = (pending: PendingCall[]) => pending.map((c) => childJob(c, data, p.item, p.expertAttempts));
+  const resolve = (state: RolloutState) =>
+    settledChildren(job, state.pending, jobsOf(state.pending), p.prefix);
+  /** Adds the children (a no-op for an id that exists) and parks until they finish. */
+  const park = async (state: RolloutState, calls: PendingCall[]) => {
+    let waiting = false;
+    for (const c of jobsOf(calls)) {
+      await p.queue(c.queue).add(c.name, c.data, {
+        ...c.opts,
+        jobId: c.jobId,
+        parent: { id: job.id!, queue: job.queueQualifiedName },
+      });
+      waiting = (await job.moveToWaitingChildren(token)) || waiting;
+    }
+    if (waiting) throw new WaitingChildrenError();
+    return resolve(state);
+  };
+  return {
+    async save(state) {
+      // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
+      const next = { ...data, state };
+      const bytes = Buffer.byteLength(JSON.stringify(next));
+      if (bytes > JOB_SIZE_LIMITS.rollout) {
+        throw new UnrecoverableError(
+          `rollout state is ${bytes} bytes, over the ${JOB_SIZE_LIMITS.rollout}-byte limit (turn ${state.turn})`,
+        );
+      }
+      await job.updateData(next);
+    },
+    async decide(state, first) {
+      const ctx = p.context(state);
+      const delay = first && p.policy.admit ? await p.policy.admit(ctx) : 0;
+      if (delay > 0) {
+        await job.moveToDelayed(Date.now() + delay, token);
+        throw new DelayedError();
+      }
+      try {
+        const reply = await p.policy.decide(ctx);
+        if (!('fanOut' in reply)) policyStep(data.policy, reply.latencyMs);
+        return { type: 'policy-reply', reply };
+      } catch (err) {
+        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        if (!(err instanceof MaestroError && !err.retryable) && !lastAttempt) throw err;
+        return { type: 'policy-failed', error: `policy ${data.policy} failed: ${describeError(err)}` };
+      }
+    },
+    call: park,
+    score: (state) => park(state, [{ kind: 'score' }]),
+    resolve,
+    async finish(result) {
+      const { sweepId, rolloutId } = data;
+      await p.policy.onOutcome?.({ sweepId, rolloutId, status: result.status, correct: result.correct });
+    },
+  };
+}
