@@ -1,14 +1,27 @@
 # maestro-eval workers, dashboard and simulator: one image, `node bin/maestro-eval.js <command>`.
-# The CLI runs TypeScript through tsx (a runtime dependency), so there is no build step;
-# the first stage only installs the production dependencies.
+# The first stage compiles the TypeScript to dist/ (`npm run build`); the second installs the
+# production dependencies only; the image runs dist/ (the sources stay beside it for the data
+# files they hold, and for tsx should dist/ be missing).
 #
 #   docker build -t maestro-eval:local .
 #   docker run --rm maestro-eval:local --help
 
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY skills ./skills
+COPY benchmarks ./benchmarks
+# `npm ci` runs `prepare`, which builds dist/.
+RUN npm ci --no-audit --no-fund
+
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only (sharp's prebuilt linux binaries come with it).
+COPY scripts ./scripts
+# Production dependencies only (sharp's prebuilt linux binaries come with it); without
+# TypeScript, `prepare` skips the build.
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
@@ -18,6 +31,7 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends fonts-dejavu-core \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
+  MAESTRO_DEV=0 \
   MAESTRO_DATA_DIR=/data \
   MAESTRO_METRICS_HOST=0.0.0.0
 WORKDIR /app
@@ -29,6 +43,7 @@ COPY skills ./skills
 COPY benchmarks ./benchmarks
 COPY registry ./registry
 COPY sweeps ./sweeps
+COPY --from=build /app/dist ./dist
 # A named volume mounted on /data starts with this directory's owner: the unprivileged user.
 RUN mkdir -p /data && chown node:node /data
 USER node

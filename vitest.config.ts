@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Tests, and the CLI processes they start, run the TypeScript sources (tsx), never dist/.
+    env: { MAESTRO_DEV: '1' },
     // Cluster tests spawn worker processes; two files at a time fits a 2-core machine.
     maxWorkers: 2,
   },

@@ -12,7 +12,10 @@ import { round } from '../stats.ts';
 import { ALL_DOMAINS, elapsedS, type Scenario, seedsFor } from './common.ts';
 
 const TARGET_MB_PER_10K = 20;
-const CHILD = fileURLToPath(new URL('../rss-child.ts', import.meta.url));
+/** Compiled (dist/): the child's JavaScript beside this module; otherwise its TypeScript through tsx. */
+const COMPILED = import.meta.url.endsWith('.js');
+const CHILD = fileURLToPath(new URL(COMPILED ? '../rss-child.js' : '../rss-child.ts', import.meta.url));
+const LOADER = COMPILED ? [] : ['--import', 'tsx'];
 
 async function usedMemory(ctx: BenchContext): Promise<number> {
   const info = await ctx.conn.info('memory');
@@ -26,7 +29,7 @@ function runChild(
   Array<{ items: number; rss: number; heapUsed: number; external: number; arrayBuffers: number; gc: boolean }>
 > {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, JSON.stringify(args)], {
+    const child = spawn(process.execPath, ['--expose-gc', ...LOADER, CHILD, JSON.stringify(args)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
