@@ -114,41 +114,53 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
     }
   }
 
-  const workers: Worker[] = [];
-  const queues: Queue[] = [];
-  const stops: Array<() => void> = [];
-  for (const expert of selected) {
-    const name = expertQueueName(expert.name);
-    const queue = new Queue(name, { connection: opts.connection, prefix: opts.prefix });
-    // Cluster-wide cap: the capacity, or the shared adaptive limit (never above capacity).
-    const adaptive = await startAdaptive(opts.connection, opts.prefix, expert, queue);
-    if (adaptive) {
-      adaptiveSet(expert.name, adaptive.controller.limit);
-      adaptive.controller.onChange((d) => adaptiveChanged(expert.name, d.limit, d.reason));
-      stops.push(adaptive.stop);
-    } else await queue.setGlobalConcurrency(expert.capacity);
-    queues.push(queue);
-    const worker = new Worker(name, (job) => observed(expert, job, adaptive?.controller), {
-      ...bullOptions(opts),
-      concurrency: expert.capacity,
-      settings: {
-        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-          expertBackoff(attemptsMade, err, opts.backoffBaseMs, opts.backoffMaxMs),
-      },
-    });
-    worker.on('error', (err) => console.error(`[expert ${expert.name}] ${describeError(err)}`));
-    watchWorker(worker, name);
-    workers.push(worker);
-  }
+  const started: Array<Awaited<ReturnType<typeof serveExpert>>> = [];
+  for (const expert of selected)
+    started.push(await serveExpert(expert, opts, (job, c) => observed(expert, job, c)));
+  const workers = started.map((s) => s.worker);
 
   return {
     workers,
     experts: selected.map((e) => e.name),
     async close() {
-      for (const stop of stops) stop();
-      await Promise.all(workers.map((w) => w.close()));
-      await Promise.all(queues.map((q) => q.close()));
+      await Promise.all(started.map((s) => s.close()));
       await skills.limiter.close();
+    },
+  };
+}
+
+/**
+ * One expert's queue and worker. The cluster-wide cap is the capacity, or the shared
+ * adaptive limit (never above the capacity).
+ */
+async function serveExpert(
+  expert: Expert,
+  opts: ExpertPoolOptions,
+  run: (job: Job, adaptive: AdaptiveController | undefined) => Promise<ExpertJobResult>,
+) {
+  const name = expertQueueName(expert.name);
+  const queue = new Queue(name, { connection: opts.connection, prefix: opts.prefix });
+  const adaptive = await startAdaptive(opts.connection, opts.prefix, expert, queue);
+  if (adaptive) {
+    adaptiveSet(expert.name, adaptive.controller.limit);
+    adaptive.controller.onChange((d) => adaptiveChanged(expert.name, d.limit, d.reason));
+  } else await queue.setGlobalConcurrency(expert.capacity);
+  const worker = new Worker(name, (job) => run(job, adaptive?.controller), {
+    ...bullOptions(opts),
+    concurrency: expert.capacity,
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+        expertBackoff(attemptsMade, err, opts.backoffBaseMs, opts.backoffMaxMs),
+    },
+  });
+  worker.on('error', (err) => console.error(`[expert ${expert.name}] ${describeError(err)}`));
+  watchWorker(worker, name);
+  return {
+    worker,
+    async close() {
+      adaptive?.stop();
+      await worker.close();
+      await queue.close();
     },
   };
 }

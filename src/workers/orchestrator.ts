@@ -1,4 +1,4 @@
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
@@ -6,6 +6,7 @@ import { PAUSED_RECHECK_MS, readPause } from '../core/guards.ts';
 import { RolloutJobData } from '../core/jobs.ts';
 import { ROLLOUT_QUEUE } from '../core/queues.ts';
 import type { Registry } from '../core/registry.ts';
+import type { SweepMeta } from '../core/sweep.ts';
 import { ImageCache } from '../data/images.ts';
 import type { DataStore } from '../data/store.ts';
 import { watchWorker } from '../metrics/index.ts';
@@ -14,7 +15,7 @@ import { contextFor, PolicyCache } from '../policies/index.ts';
 import { chatProfile, drive, type EngineConfig, namesFromRegistry, notStarted } from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
-import { bullOptions, SweepCache, type WorkerSettings } from './runtime.ts';
+import { bullOptions, QueueCache, SweepCache, type WorkerSettings } from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -40,15 +41,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const clients = new ClientCache();
   const policies = new PolicyCache(registry, { shared: { redis: opts.connection, prefix } });
   const names = namesFromRegistry(registry, DIRECT_SKILL);
-  const queues = new Map<string, Queue>();
-  const queue = (name: string) => {
-    let q = queues.get(name);
-    if (!q) {
-      q = new Queue(name, { connection: opts.connection, prefix });
-      queues.set(name, q);
-    }
-    return q;
-  };
+  const queues = new QueueCache(opts.connection, prefix);
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -56,19 +49,12 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     if (!parsed.success)
       throw new UnrecoverableError(`invalid rollout payload: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
-    const meta = await sweeps.get(data.sweepId);
-    if (meta.registryFingerprint !== registry.fingerprint()) {
-      throw new UnrecoverableError(
-        `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files`,
-      );
-    }
+    const meta = checkSweep(await sweeps.get(data.sweepId), data, registry);
     // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
     if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
       await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
       throw new DelayedError();
     }
-    if (!meta.policies.some((p) => p.key === data.policy))
-      throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
     const { policy, spec } = policies.get(meta, data.policy);
     const item = await store.item(data.benchmark, data.itemId);
     const cfg: EngineConfig = {
@@ -93,7 +79,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       item,
       policy,
       context,
-      queue,
+      queue: (name) => queues.get(name),
       prefix,
       expertAttempts: opts.expertAttempts ?? 4,
     });
@@ -111,7 +97,19 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     worker,
     async close() {
       await worker.close();
-      await Promise.all([...queues.values()].map((q) => q.close()));
+      await queues.close();
     },
   };
+}
+
+/** A rollout this worker can run: same registry as its sweep, a policy of the sweep. */
+function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): SweepMeta {
+  if (meta.registryFingerprint !== registry.fingerprint()) {
+    throw new UnrecoverableError(
+      `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files`,
+    );
+  }
+  if (!meta.policies.some((p) => p.key === data.policy))
+    throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
+  return meta;
 }

@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { NotFoundError } from '../core/errors.ts';
 import { keys } from '../core/queues.ts';
@@ -42,5 +43,27 @@ export class SweepCache {
     const meta = SweepMeta.parse(JSON.parse(raw));
     this.cache.set(sweepId, meta);
     return meta;
+  }
+}
+
+/** Queue handles by name, opened on first use and closed together. */
+export class QueueCache {
+  private readonly queues = new Map<string, Queue>();
+  constructor(
+    private readonly conn: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  get(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.conn, prefix: this.prefix });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }
