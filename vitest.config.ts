@@ -1,14 +1,19 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+/** Settings shared by `npm test` (this file), `npm run test:unit` and `npm run test:cluster`. */
+export const common = {
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: 'forks',
+  // Cluster tests spawn worker processes; two files at a time fits a 2-core machine.
+  maxWorkers: 2,
+  // Tests, and the CLI processes they start, run the TypeScript sources (tsx), never dist/.
+  env: { MAESTRO_DEV: '1' },
+} satisfies NonNullable<ViteUserConfig['test']>;
 
 export default defineConfig({
   test: {
+    ...common,
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
-    // Tests, and the CLI processes they start, run the TypeScript sources (tsx), never dist/.
-    env: { MAESTRO_DEV: '1' },
-    // Cluster tests spawn worker processes; two files at a time fits a 2-core machine.
-    maxWorkers: 2,
   },
 });
