@@ -49,24 +49,23 @@ async function deleteKeys(pattern) {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'maestro-startup-'));
-const rows = [];
-for (const [label, dev] of [
-  ['tsx (sources)', '1'],
-  ['dist (compiled)', '0'],
-]) {
-  const help = [];
-  const worker = [];
-  for (let i = 0; i < runs; i++) {
-    help.push(await timeRun(['--help'], { MAESTRO_DEV: dev }, () => false));
+const modes = [
+  { label: 'tsx (sources)', dev: '1', help: [], worker: [] },
+  { label: 'dist (compiled)', dev: '0', help: [], worker: [] },
+];
+// Interleaved, so a change in the machine's load weighs on both the same way.
+for (let i = 0; i < runs; i++) {
+  for (const m of modes) m.help.push(await timeRun(['--help'], { MAESTRO_DEV: m.dev }, () => false));
+  for (const m of modes) {
     const env = {
-      MAESTRO_DEV: dev,
+      MAESTRO_DEV: m.dev,
       MAESTRO_PREFIX: `{startup-${process.pid}-${i}}`,
       MAESTRO_DATA_DIR: dataDir,
     };
-    worker.push(await timeRun(['worker'], env, (l) => l.includes('ready:')));
+    m.worker.push(await timeRun(['worker'], env, (l) => l.includes('ready:')));
   }
-  rows.push({ label, help: median(help), worker: median(worker) });
 }
+const rows = modes.map((m) => ({ label: m.label, help: median(m.help), worker: median(m.worker) }));
 rmSync(dataDir, { recursive: true, force: true });
 await deleteKeys(`{startup-${process.pid}-*`);
 console.log(`median of ${runs} runs (ms)\n`);
