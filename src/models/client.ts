@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 
 /** What a model client needs to know about an endpoint (experts, services and policies all fit). */
@@ -20,6 +21,30 @@ export interface ChatRequest {
   seed?: number;
   /** Tracing headers (item, skill, seed): correlate requests in server logs. */
   headers?: Record<string, string>;
+  /**
+   * vLLM extra parameters, sent only when set. `continueFinalMessage`: the reply continues
+   * the final (assistant) message instead of opening a new turn; `addGenerationPrompt`: the
+   * template adds the assistant header (vLLM's default is true); `chatTemplate`: a Jinja
+   * template used for this request instead of the model's own.
+   */
+  continueFinalMessage?: boolean;
+  addGenerationPrompt?: boolean;
+  chatTemplate?: string;
+}
+
+/** vLLM's `/tokenize` reply (prompt form). */
+const TokenizeResponse = z.object({
+  tokens: z.array(z.number().int()),
+  count: z.number().int().nonnegative(),
+  max_model_len: z.number().int().optional(),
+});
+
+/** vLLM's `/detokenize` reply. */
+const DetokenizeResponse = z.object({ prompt: z.string() });
+
+/** The server root of an OpenAI-compatible base URL: `…/v1` (or `…/v1/`) taken off. */
+export function serverRoot(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
 export interface ChatResult {
@@ -39,6 +64,8 @@ export interface ChatResult {
 export class ModelClient {
   readonly endpoint: EndpointConfig;
   private readonly client: OpenAI;
+  /** The same server at its root (vLLM serves /tokenize and /detokenize there, not under /v1). */
+  private readonly root: OpenAI;
 
   constructor(endpoint: EndpointConfig, env: NodeJS.ProcessEnv = process.env) {
     this.endpoint = endpoint;
@@ -54,6 +81,7 @@ export class ModelClient {
       timeout: endpoint.timeoutMs,
       maxRetries: 0,
     });
+    this.root = this.client.withOptions({ baseURL: serverRoot(endpoint.baseUrl) });
   }
 
   async chat(req: ChatRequest): Promise<ChatResult> {
@@ -69,6 +97,7 @@ export class ModelClient {
           max_tokens: req.maxTokens,
           ...(req.stop ? { stop: req.stop } : {}),
           ...(req.seed !== undefined ? { seed: req.seed } : {}),
+          ...vllmExtras(req),
         },
         req.headers ? { headers: req.headers } : undefined,
       );
@@ -88,6 +117,39 @@ export class ModelClient {
     };
   }
 
+  /**
+   * The model's token ids for `text`, no special tokens added (vLLM's `POST <root>/tokenize`);
+   * special strings written in the text (e.g. `<|im_end|>`) come out as their own tokens.
+   */
+  async tokenize(text: string): Promise<number[]> {
+    const body = { model: this.endpoint.model, prompt: text, add_special_tokens: false };
+    return (await this.rootPost('/tokenize', body, TokenizeResponse)).tokens;
+  }
+
+  /** The text of token ids, special tokens kept (vLLM's `POST <root>/detokenize`). */
+  async detokenize(tokens: number[]): Promise<string> {
+    const body = { model: this.endpoint.model, tokens };
+    return (await this.rootPost('/detokenize', body, DetokenizeResponse)).prompt;
+  }
+
+  private async rootPost<T>(path: string, body: object, schema: z.ZodType<T>): Promise<T> {
+    let raw: unknown;
+    try {
+      raw = await this.root.post(path, { body });
+    } catch (err) {
+      throw classifyError(this.endpoint.name, err);
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new RetryableError(
+        `${this.endpoint.name}: unexpected ${path} response (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`,
+        { hint: 'is this a vLLM server? /tokenize and /detokenize are served at its root, beside /v1' },
+      );
+    }
+    return parsed.data;
+  }
+
   /** Lists served models: a cheap reachability check before a sweep starts. */
   async listModels(): Promise<string[]> {
     try {
@@ -97,6 +159,15 @@ export class ModelClient {
       throw classifyError(this.endpoint.name, err);
     }
   }
+}
+
+/** vLLM's extra chat parameters, present only when the request sets them. */
+function vllmExtras(req: ChatRequest): Record<string, boolean | string> {
+  const out: Record<string, boolean | string> = {};
+  if (req.continueFinalMessage !== undefined) out.continue_final_message = req.continueFinalMessage;
+  if (req.addGenerationPrompt !== undefined) out.add_generation_prompt = req.addGenerationPrompt;
+  if (req.chatTemplate !== undefined) out.chat_template = req.chatTemplate;
+  return out;
 }
 
 /** Parses `retry-after` (seconds or HTTP date) and `retry-after-ms` into milliseconds. */

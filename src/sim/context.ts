@@ -17,6 +17,16 @@ export interface SimContext {
   /** Hash of the item, skill and seed headers and the message texts. */
   requestKey: string;
   messages: SimMessage[];
+  /** Set for `release` profile requests (see isReleaseRequest in request.ts). */
+  release?: ReleaseTurn;
+}
+
+/** What a `release` profile request carries beyond the messages. */
+export interface ReleaseTurn {
+  /** The final assistant message being continued ('' on the first step). */
+  continuation: string;
+  /** The request's sampling `seed`; a caller that resamples a step changes it. */
+  sampleSeed: number | null;
 }
 
 /** Phrases used to make replies read like a model looked at the image. */

@@ -7,7 +7,7 @@ import type { SimMessage } from './request.ts';
 /** Routing quality of a policy without a `sim.routingQuality`. */
 export const DEFAULT_ROUTING_QUALITY = 0.8;
 /** After this many observations the policy answers even if the last call failed. */
-const MAX_RETRIES_BEFORE_ANSWER = 3;
+export const MAX_RETRIES_BEFORE_ANSWER = 3;
 
 export interface Candidates {
   experts: Expert[];
@@ -104,14 +104,14 @@ export function bestPair(c: Candidates, domain: string): { expert: Expert; skill
   return expert && skill ? { expert, skill } : null;
 }
 
-function fallbackAnswer(item: Item | null): string {
+export function fallbackAnswer(item: Item | null): string {
   if (item?.options && item.options.length > 0) return item.options[0]?.label ?? 'A';
   if (item?.answerType === 'choice') return 'A';
   return '0';
 }
 
 /** The question as one line, with protocol tags taken out so it cannot end the call early. */
-function callInput(item: Item): string {
+export function callInput(item: Item): string {
   return item.question
     .replace(/<\/?(search|answer|information|think)>/gi, ' ')
     .replace(/\s+/g, ' ')
@@ -120,6 +120,44 @@ function callInput(item: Item): string {
 
 function search(expert: Expert, skill: Skill, item: Item, think: string): string {
   return `<think>${think}</think>\n<search> ${expert.name}@@${skill.name}: ${callInput(item)} </search>`;
+}
+
+/** An (expert, skill) call and the short reasoning that leads to it. */
+export interface PlannedCall {
+  expert: Expert;
+  skill: Skill;
+  think: string;
+}
+
+/**
+ * The first call of a rollout: the best pair with probability `routingQuality`, else a
+ * pair drawn from all candidates (a hash of `hashParts`, so the same seed routes the same).
+ */
+export function firstCall(
+  policy: Policy,
+  c: Candidates,
+  best: { expert: Expert; skill: Skill },
+  domain: string,
+  hashParts: Array<string | number>,
+): PlannedCall {
+  const q = policy.sim?.routingQuality ?? DEFAULT_ROUTING_QUALITY;
+  if (hashUnit(...hashParts, 'route') < q) {
+    const think = `This is a ${domain} question. ${best.expert.name} is strongest here, and ${best.skill.name} fits it.`;
+    return { ...best, think };
+  }
+  const pairs = c.experts.flatMap((expert) => c.skills.map((skill) => ({ expert, skill })));
+  const pick = hashPick(pairs, ...hashParts, 'pair');
+  return {
+    ...pick,
+    think: `This is a ${domain} question. I will ask ${pick.expert.name} through ${pick.skill.name}.`,
+  };
+}
+
+/** The answer an observation gives: its last code block (code items) or its last stated answer. */
+export function answerIn(item: Item, observation: string): string | null {
+  let answer: string | null = null;
+  if (item.answerType === 'code') answer = lastCodeBlock(observation);
+  return answer ?? lastStatedAnswer(observation);
 }
 
 /** The full text of one simulated policy turn (before stop sequences are applied). */
@@ -133,23 +171,8 @@ export function policyReply(registry: Registry, policy: Policy, ctx: SimContext)
   const hashParts = [ctx.seed, ctx.endpoint, ctx.ref.benchmark, ctx.ref.itemId];
 
   if (best && blocks.length === 0) {
-    const q = policy.sim?.routingQuality ?? DEFAULT_ROUTING_QUALITY;
-    if (hashUnit(...hashParts, 'route') < q) {
-      return search(
-        best.expert,
-        best.skill,
-        item,
-        `This is a ${domain} question. ${best.expert.name} is strongest here, and ${best.skill.name} fits it.`,
-      );
-    }
-    const pairs = c.experts.flatMap((expert) => c.skills.map((skill) => ({ expert, skill })));
-    const pick = hashPick(pairs, ...hashParts, 'pair');
-    return search(
-      pick.expert,
-      pick.skill,
-      item,
-      `This is a ${domain} question. I will ask ${pick.expert.name} through ${pick.skill.name}.`,
-    );
+    const call = firstCall(policy, c, best, domain, hashParts);
+    return search(call.expert, call.skill, item, call.think);
   }
 
   const last = blocks[blocks.length - 1] ?? '';
@@ -162,9 +185,7 @@ export function policyReply(registry: Registry, policy: Policy, ctx: SimContext)
     );
   }
 
-  let answer: string | null = null;
-  if (item.answerType === 'code') answer = lastCodeBlock(last);
-  answer ??= lastStatedAnswer(last);
+  const answer = answerIn(item, last);
   if (answer === null) {
     return `<think>The tool output gives no clear answer, so I will guess.</think>\n<answer> ${fallbackAnswer(item)} </answer>`;
   }

@@ -37,8 +37,45 @@ export const ChatRequest = z.object({
   seed: z.number().int().nullable().optional(),
   n: z.number().int().min(1).max(16).nullable().optional(),
   stream: z.boolean().nullable().optional(),
+  // vLLM's extra parameters for chat templates (see templateProblem and isReleaseRequest).
+  continue_final_message: z.boolean().nullable().optional(),
+  add_generation_prompt: z.boolean().nullable().optional(),
+  chat_template: z.string().nullable().optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
+
+/**
+ * Template flags vLLM refuses, as its error message, or null. vLLM checks the raw flags
+ * (an absent `add_generation_prompt` does not conflict), and a continued message must be
+ * the assistant's.
+ */
+export function templateProblem(body: ChatRequest): string | null {
+  const last = body.messages[body.messages.length - 1];
+  if (body.continue_final_message && body.add_generation_prompt) {
+    return 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.';
+  }
+  if (body.continue_final_message && last?.role !== 'assistant') {
+    return 'Cannot set `continue_final_message` to True when the last message is not from the assistant.';
+  }
+  if (body.add_generation_prompt && last?.role === 'assistant') {
+    return 'Cannot set `add_generation_prompt` to True when the last message is from the assistant. Consider using `continue_final_message` instead.';
+  }
+  return null;
+}
+
+/**
+ * A request in the `release` protocol profile: the caller renders the policy's raw token
+ * stream itself, so it sends its own `chat_template` with either `add_generation_prompt:
+ * true` (the first step: no assistant message yet) or `continue_final_message: true` (later
+ * steps: the final assistant message holds every kept generation and observation so far).
+ * Requests without a `chat_template` are the ordinary chat protocol.
+ */
+export function isReleaseRequest(body: ChatRequest): boolean {
+  return (
+    typeof body.chat_template === 'string' &&
+    (body.continue_final_message === true || body.add_generation_prompt === true)
+  );
+}
 
 /** A message reduced to what the simulators look at. */
 export interface SimMessage {

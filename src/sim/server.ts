@@ -30,18 +30,28 @@ import {
   hostileReply,
 } from './hostile.ts';
 import { policyReply } from './policy.ts';
+import { releaseReply } from './release.ts';
 import {
   applyStop,
   ChatRequest,
-  estimateTokens,
   type ItemRef,
+  isReleaseRequest,
   parseItemHeader,
   parseSeedHeader,
   simplifyMessages,
   stopList,
+  templateProblem,
 } from './request.ts';
 import { serviceReply } from './services.ts';
 import { Slots } from './slots.ts';
+import {
+  DetokenizeRequest,
+  detokenize,
+  SIM_MAX_MODEL_LEN,
+  TokenizeRequest,
+  tokenize,
+  tokenMeter,
+} from './tokenizer.ts';
 
 export interface SimFaults {
   error500Rate?: number;
@@ -276,6 +286,33 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const raw = await readBody(req);
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the request body is not valid JSON', 'invalid_request_error', 'invalid_json');
+  }
+}
+
+function invalidRequest(issue: z.core.$ZodIssue | undefined): HttpError {
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return new HttpError(
+    400,
+    `${where}${issue?.message ?? 'invalid request'}`,
+    'invalid_request_error',
+    'invalid_request',
+  );
+}
+
+/** 404 unless `model` names the endpoint (its served model or its registry name). */
+function checkModel(ep: Endpoint, model: string): void {
+  const known = [ep.model, ep.name].map((x) => x.toLowerCase());
+  if (!known.includes(model.toLowerCase())) {
+    throw new HttpError(404, `The model \`${model}\` does not exist.`, 'not_found_error', 'model_not_found');
+  }
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -339,13 +376,16 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       case 'service':
         return serviceReply(ep.entry, ctx);
       case 'policy':
-        return policyReply(registry, ep.entry, ctx);
+        return ctx.release
+          ? releaseReply(registry, ep.entry, ctx, ctx.release)
+          : policyReply(registry, ep.entry, ctx);
     }
   }
 
   function completion(ep: Endpoint, body: ChatRequest, ctx: SimContext) {
     const stops = stopList(body.stop);
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
+    const tokens = tokenMeter(ctx.release !== undefined);
     let completionTokens = 0;
     const choices = Array.from({ length: body.n ?? 1 }, (_, index) => {
       const sampleCtx = index === 0 ? ctx : { ...ctx, seed: `${ctx.seed}#${index}` };
@@ -353,12 +393,12 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       let text = cut.text;
       let finishReason: 'stop' | 'length' = 'stop';
       let stopReason: string | null = cut.matched;
-      if (maxTokens !== null && estimateTokens(text.length) > maxTokens) {
-        text = text.slice(0, maxTokens * 4);
+      if (maxTokens !== null && tokens.count(text) > maxTokens) {
+        text = tokens.cut(text, maxTokens);
         finishReason = 'length';
         stopReason = null;
       }
-      completionTokens += estimateTokens(text.length);
+      completionTokens += tokens.count(text);
       return {
         index,
         message: { role: 'assistant', content: text },
@@ -367,9 +407,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
         stop_reason: stopReason,
       };
     });
-    const promptChars = ctx.messages.reduce((n, m) => n + m.text.length, 0);
-    const promptImages = ctx.messages.reduce((n, m) => n + m.images, 0);
-    const promptTokens = estimateTokens(promptChars, promptImages);
+    const promptTokens = tokens.prompt(ctx.messages);
     completionCounter += 1;
     return {
       id: `chatcmpl-sim-${completionCounter.toString(36)}${randomBytes(6).toString('hex')}`,
@@ -409,29 +447,8 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
 
     let body: ChatRequest;
     try {
-      const raw = await readBody(req);
-      let json: unknown;
-      try {
-        json = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new HttpError(
-          400,
-          'the request body is not valid JSON',
-          'invalid_request_error',
-          'invalid_json',
-        );
-      }
-      const parsed = ChatRequest.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-        throw new HttpError(
-          400,
-          `${where}${issue?.message ?? 'invalid request'}`,
-          'invalid_request_error',
-          'invalid_request',
-        );
-      }
+      const parsed = ChatRequest.safeParse(await readJson(req));
+      if (!parsed.success) throw invalidRequest(parsed.error.issues[0]);
       body = parsed.data;
       if (body.stream) {
         throw new HttpError(
@@ -441,15 +458,9 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
           'unsupported',
         );
       }
-      const known = [ep.model, ep.name].map((x) => x.toLowerCase());
-      if (!known.includes(body.model.toLowerCase())) {
-        throw new HttpError(
-          404,
-          `The model \`${body.model}\` does not exist.`,
-          'not_found_error',
-          'model_not_found',
-        );
-      }
+      checkModel(ep, body.model);
+      const problem = templateProblem(body);
+      if (problem) throw new HttpError(400, problem, 'invalid_request_error', 'invalid_request');
     } catch (err) {
       if (aborted) return;
       answer();
@@ -490,6 +501,13 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       requestKey,
       messages,
     };
+    if (isReleaseRequest(body)) {
+      const last = messages[messages.length - 1];
+      ctx.release = {
+        continuation: body.continue_final_message && last ? last.text : '',
+        sampleSeed: body.seed ?? null,
+      };
+    }
     opts.observe?.(ep.kind, ctx);
 
     const fault = drawFault(ep, requestKey);
@@ -575,6 +593,38 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     }
   }
 
+  /**
+   * vLLM's `/tokenize` (prompt form) and `/detokenize` at the endpoint's root, with the
+   * simulator's reversible tokenizer (tokenizer.ts). Answered at once: no slot, no faults.
+   */
+  async function handleTokens(
+    ep: Endpoint,
+    op: 'tokenize' | 'detokenize',
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    try {
+      const json = await readJson(req);
+      const parsed = (op === 'tokenize' ? TokenizeRequest : DetokenizeRequest).safeParse(json);
+      if (!parsed.success) throw invalidRequest(parsed.error.issues[0]);
+      checkModel(ep, parsed.data.model);
+      if ('prompt' in parsed.data) {
+        const tokens = tokenize(parsed.data.prompt);
+        sendJson(res, 200, { tokens, count: tokens.length, max_model_len: SIM_MAX_MODEL_LEN });
+      } else {
+        sendJson(res, 200, { prompt: detokenize(parsed.data.tokens) });
+      }
+    } catch (err) {
+      if (res.destroyed) return;
+      sendError(
+        res,
+        err instanceof HttpError
+          ? err
+          : new HttpError(400, 'could not read the request body', 'invalid_request_error', 'bad_body'),
+      );
+    }
+  }
+
   function findEndpoint(segment: string): Endpoint | undefined {
     let name: string;
     try {
@@ -612,7 +662,9 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       if (method !== 'GET') return wrongMethod('GET');
       return sendJson(res, 200, statsSnapshot());
     }
-    const m = /^\/([^/]+)\/(v1\/models|v1\/chat\/completions|health|metrics)\/?$/.exec(path);
+    const m = /^\/([^/]+)\/(v1\/models|v1\/chat\/completions|health|metrics|tokenize|detokenize)\/?$/.exec(
+      path,
+    );
     const ep = m ? findEndpoint(m[1] ?? '') : undefined;
     if (!m || !ep) return notFound();
     switch (m[2]) {
@@ -643,6 +695,12 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
             { id: ep.model, object: 'model', created: startedAt, owned_by: 'maestro-sim', root: ep.model },
           ],
         });
+      case 'tokenize':
+      case 'detokenize':
+        // Only policies have a tokenizer the cluster asks for (the `release` profile).
+        if (ep.kind !== 'policy') return notFound();
+        if (method !== 'POST') return wrongMethod('POST');
+        return handleTokens(ep, m[2], req, res);
       default:
         if (method !== 'POST') return wrongMethod('POST');
         return handleChat(ep, req, res);
