@@ -58,3 +58,4 @@ export function getSkillImplementation(id: string): SkillImplementation | undefi
 
 export { DIRECT_SKILL } from './direct.ts';
 export type { SkillContext, SkillDefinition, SkillImplementation } from './types.ts';
+export { questionWithOptions } from './types.ts';

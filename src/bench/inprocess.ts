@@ -17,10 +17,10 @@ import { traceHeaders } from '../models/headers.ts';
 import { contextFor, type Policy, PolicyCache, type PolicyContext } from '../policies/index.ts';
 import {
   type ChildResult,
-  chatProfile,
   drive,
   initialState,
   namesFromRegistry,
+  protocolProfile,
   type RolloutIO,
 } from '../rollout/index.ts';
 import { recordFromRollout, scoreItem } from '../scoring/index.ts';
@@ -85,7 +85,7 @@ export class InProcessRunner {
       images: () => this.images.dataUrls(item.images),
       clients: this.clients,
     });
-    const cfg = { profile: chatProfile({ maxTurns: meta.maxTurns }), names: this.names };
+    const cfg = { profile: protocolProfile(policy.profile, { maxTurns: meta.maxTurns }), names: this.names };
     let decisions = 0;
     const io = this.io(rollout, item, policy, context, () => decisions++);
     const { state, result } = await drive(rollout.state, { type: 'activate', now: Date.now() }, cfg, io);

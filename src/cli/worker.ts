@@ -4,6 +4,7 @@ import { describeError } from '../core/errors.ts';
 import { checkEvictionPolicy, connectRedis, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
+import { loadReleasePrompt } from '../importers/release-prompt.ts';
 import { startWorkerTelemetry } from '../metrics/server.ts';
 import { recordFromRollout, scoreItem } from '../scoring/index.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
@@ -66,6 +67,9 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(opts.env.MAESTRO_POLICY_PROMPT
+        ? { releasePrompt: releasePromptFrom(opts.env.MAESTRO_POLICY_PROMPT) }
+        : {}),
     });
     closers.push(orch.close);
   }
@@ -113,4 +117,13 @@ export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs =
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** Reads the release prompt once, on first use; a bad file fails the rollouts that need it, loudly. */
+function releasePromptFrom(path: string) {
+  let loading: ReturnType<typeof loadReleasePrompt> | undefined;
+  return () => {
+    loading ??= loadReleasePrompt(path);
+    return loading;
+  };
 }

@@ -14,6 +14,11 @@ const Env = z.object({
   MAESTRO_LOCK_MS: z.coerce.number().int().positive().default(30_000),
   /** How often workers look for stalled jobs. */
   MAESTRO_STALLED_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * The user's copy of the release's policy data (a verl parquet file, or a directory
+   * holding one): the `release` profile reads the training prompt from it.
+   */
+  MAESTRO_POLICY_PROMPT: z.string().min(1).optional(),
 });
 export type Env = z.infer<typeof Env>;
 

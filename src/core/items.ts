@@ -81,6 +81,11 @@ export const Step = z.object({
   observation: z.string().optional(),
   /** Name error, malformed call, or a skill that failed: what the policy was told. */
   formatError: z.string().optional(),
+  /**
+   * A generation the protocol threw away and sampled again (the `release` profile: a first
+   * turn without a complete `<search>`, a second with neither `<search>` nor `<answer>`).
+   */
+  resampled: z.boolean().optional(),
   expertLatencyMs: z.number().nonnegative().optional(),
   calls: z.array(CallTrace).default([]),
 });

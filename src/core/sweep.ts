@@ -16,6 +16,11 @@ export const PolicySpec = z.object({
   temperature: z.number().min(0).max(2).optional(),
   topP: z.number().gt(0).max(1).optional(),
   maxTokens: z.number().int().positive().optional(),
+  /**
+   * maestro: the protocol profile. `chat` (default): chat turns, any model. `release`: the
+   * released checkpoint's own loop (raw continuation, its turn rules and sampling).
+   */
+  profile: z.enum(['chat', 'release']).optional(),
   /** Rollouts per item and seed (pass@1 is averaged over them). Default 1. */
   samples: z.number().int().positive().max(64).optional(),
   /** bandit: decisions allowed to wait for their reward at once (bounded staleness). Default 8. */

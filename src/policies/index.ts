@@ -24,7 +24,10 @@ export const policyDefinitions: Record<PolicySpec['kind'], PolicyDefinition> = {
  */
 export function createPolicy(spec: PolicySpec, registry: Registry, deps: PolicyDeps = {}): Policy {
   const def = policyDefinitions[spec.kind];
-  return def.create(spec, registry, def.needs?.shared && deps.shared ? { shared: deps.shared } : {});
+  return def.create(spec, registry, {
+    ...(def.needs?.shared && deps.shared ? { shared: deps.shared } : {}),
+    ...(deps.releasePrompt ? { releasePrompt: deps.releasePrompt } : {}),
+  });
 }
 
 /** Policies of the sweeps a worker serves, built once per (sweep, policy key). */

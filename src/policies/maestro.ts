@@ -1,5 +1,6 @@
 import { POLICY_STOP, parseTurn, restoreStopSequence } from '../core/protocol.ts';
 import { buildConversation } from './prompt.ts';
+import { releasePolicy } from './release.ts';
 import type { PolicyDefinition } from './types.ts';
 
 /**
@@ -10,8 +11,9 @@ export const maestroPolicy: PolicyDefinition = {
   kind: 'maestro',
   description: 'a chat endpoint speaking the Maestro protocol (RL policy or zero-shot LLM router)',
   usesEndpoint: true,
-  create(spec, registry) {
+  create(spec, registry, deps) {
     const endpoint = registry.policy(spec.endpoint ?? 'maestro');
+    if (spec.profile === 'release') return releasePolicy(spec, registry, endpoint, deps);
     return {
       async decide(ctx) {
         const client = ctx.clients.get(endpoint);

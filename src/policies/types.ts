@@ -45,12 +45,25 @@ export interface Policy {
   onOutcome?(outcome: Outcome): Promise<void>;
   /** A fan-out policy's verdict over its pairs' verdicts. */
   combine?(verdicts: CandidateVerdict[]): ScoreResult;
+  /** The protocol profile its rollouts follow (src/rollout). Default `chat`. */
+  profile?: 'chat' | 'release';
+}
+
+/** The policy's training prompt, read from the user's copy of the release's data. */
+export interface ReleasePromptTexts {
+  system: string;
+  /** What follows the question in the user turn. */
+  userSuffix: string;
+  /** Where the texts came from. */
+  source: string;
 }
 
 /** Shared services a policy may declare it needs. */
 export interface PolicyDeps {
   /** State shared by every worker on every host (learning policies). */
   shared?: { redis: Redis; prefix: string };
+  /** The release prompt, when the user gave their copy of the release's data. */
+  releasePrompt?: () => Promise<ReleasePromptTexts | undefined>;
 }
 
 /** A policy kind, gathered by src/policies/index.ts. */

@@ -1,6 +1,9 @@
-import type { Action, Step } from '../core/items.ts';
+import type { Action } from '../core/items.ts';
 import { boundText, clipTail, type ExpertCall, type RolloutState } from '../core/jobs.ts';
+import { releaseDecision, releaseResult } from './release.ts';
+import { answered, copy, nextTurn, pushStep, toScoring } from './transitions.ts';
 import type {
+  ChatProfile,
   ChildResult,
   EngineConfig,
   FanOutCall,
@@ -40,16 +43,6 @@ export function notStarted(state: RolloutState): boolean {
   return state.phase === 'policy' && state.steps.length === 0 && state.pending.length === 0;
 }
 
-/** Copies what the engine changes, so a caller's state is never mutated. */
-function copy(state: RolloutState): RolloutState {
-  return {
-    ...state,
-    steps: state.steps.map((step) => ({ ...step })),
-    pending: [...state.pending],
-    ...(state.candidates ? { candidates: [...state.candidates] } : {}),
-  };
-}
-
 function onActivate(s: RolloutState, now: number, cfg: EngineConfig): Transition {
   if (s.phase === 'done')
     return { state: s, save: false, next: { type: 'fail', error: 'rollout already done' } };
@@ -66,43 +59,14 @@ function onActivate(s: RolloutState, now: number, cfg: EngineConfig): Transition
   return nextTurn(s, cfg, false);
 }
 
-/** After a turn: the turn limit ends the rollout without an answer, else the policy decides. */
-function nextTurn(s: RolloutState, cfg: EngineConfig, save: boolean): Transition {
-  if (s.turn >= cfg.profile.maxTurns) {
-    return toScoring(s, { status: 'no_answer', rawOutput: s.steps[s.steps.length - 1]?.policyText ?? '' });
-  }
-  return { state: s, save, next: { type: 'decide', first: s.turn === 0 && s.steps.length === 0 } };
-}
-
-/** The policy phase is over: the scoring call is the only thing pending. */
-function toScoring(
-  s: RolloutState,
-  outcome: Partial<Pick<RolloutState, 'status' | 'error' | 'rawOutput'>>,
-): Transition {
-  Object.assign(s, outcome);
-  s.phase = 'scoring';
-  s.pending = [{ kind: 'score' }];
-  return { state: s, save: true, next: { type: 'score' } };
-}
-
 function onDecision(s: RolloutState, d: PolicyDecision, cfg: EngineConfig): Transition {
-  if (d.meta) s.policyMeta = { ...s.policyMeta, ...d.meta };
-  // Policy output is untrusted: stored texts are bounded and free of control characters.
-  const action = boundAction(d.action);
-  const step: Step = {
-    turn: s.turn,
-    policyText: boundText(d.text),
-    policyLatencyMs: d.latencyMs,
-    policyPromptTokens: d.promptTokens,
-    policyCompletionTokens: d.completionTokens,
-    action,
-    calls: [],
-  };
-  s.steps.push(step);
-  if (action.type === 'answer') {
-    return toScoring(s, { status: 'answered', rawOutput: boundText(d.rawOutput ?? d.text) });
-  }
-  const problem = action.type === 'invalid' ? cfg.profile.malformed(action.reason) : nameError(action, cfg);
+  const profile = cfg.profile;
+  if (profile.name === 'release') return releaseDecision(s, d, profile, cfg);
+  const step = pushStep(s, d);
+  const action = step.action;
+  if (action.type === 'answer') return answered(s, d);
+  const problem =
+    action.type === 'invalid' ? profile.malformed(action.reason) : nameError(action, profile, cfg);
   if (problem !== undefined || action.type !== 'search') {
     step.formatError = problem;
     s.turn += 1;
@@ -124,8 +88,11 @@ function onDecision(s: RolloutState, d: PolicyDecision, cfg: EngineConfig): Tran
 }
 
 /** What the policy is told when a call names an unknown model or skill. */
-function nameError(action: Extract<Action, { type: 'search' }>, cfg: EngineConfig): string | undefined {
-  const { names, profile } = cfg;
+function nameError(
+  action: Extract<Action, { type: 'search' }>,
+  profile: ChatProfile,
+  { names }: EngineConfig,
+): string | undefined {
   if (!names.expert(action.model)) return profile.unknownModel(action.model, names.offeredExperts());
   if (!names.skill(action.skill)) return profile.unknownSkill(action.skill, names.offeredSkills());
   return undefined;
@@ -156,6 +123,7 @@ function onFanOut(s: RolloutState, calls: FanOutCall[], cfg: EngineConfig): Tran
 function onExpertResults(s: RolloutState, results: ChildResult[], cfg: EngineConfig): Transition {
   const calls = s.pending.filter((p): p is ExpertCall => p.kind === 'expert');
   const fanOut = calls.length > 1 || s.candidates !== undefined;
+  if (!fanOut && cfg.profile.name === 'release') return releaseResult(s, results[0], cfg.profile, cfg);
   calls.forEach((call, i) => {
     const r = results[i];
     const step = fanOut
@@ -209,16 +177,4 @@ function onMissing(s: RolloutState, missing: number[]): Transition {
   if (lost.some((p) => p.kind === 'score')) return { state: s, save: false, next: { type: 'score' } };
   const calls = lost.filter((p): p is ExpertCall => p.kind === 'expert');
   return { state: s, save: false, next: { type: 'call', calls } };
-}
-
-/** An action with its texts bounded (a policy's answer or call input can be arbitrarily long). */
-function boundAction(action: Action): Action {
-  switch (action.type) {
-    case 'search':
-      return { ...action, input: boundText(action.input) };
-    case 'answer':
-      return { ...action, answer: boundText(action.answer) };
-    default:
-      return { ...action, reason: boundText(action.reason, 500) };
-  }
 }

@@ -1,8 +1,9 @@
 export { drive, RolloutFailed, type RolloutIO } from './drive.ts';
 export { advance, initialState, notStarted } from './engine.ts';
 export { namesFromRegistry } from './names.ts';
-export { chatProfile } from './profile.ts';
+export { chatProfile, protocolProfile, releaseProfile } from './profile.ts';
 export type {
+  ChatProfile,
   ChildResult,
   EngineConfig,
   FanOutCall,
@@ -11,6 +12,7 @@ export type {
   PolicyDecision,
   PolicyReply,
   ProtocolProfile,
+  ReleaseProfile,
   RolloutEvent,
   Transition,
 } from './types.ts';

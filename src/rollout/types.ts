@@ -23,6 +23,11 @@ export interface PolicyDecision {
   modelOverride?: string;
   /** Facts about the decision kept on the record (e.g. the bandit's arm and decision order). */
   meta?: Record<string, string | number>;
+  /**
+   * `release` profile: `resample` when the protocol throws the generation away (it still
+   * uses up a step), `stop` when the policy ended the trajectory without an answer.
+   */
+  turn?: 'resample' | 'stop';
 }
 
 /** One call of a fan-out: a policy that runs several (expert, skill) pairs at once. */
@@ -85,19 +90,41 @@ export interface NameResolver {
 }
 
 /**
- * A protocol profile: how turns are budgeted and what the policy is told when a turn is
- * malformed. `chat` is the OpenAI-style chat protocol every policy speaks today.
+ * A protocol profile: how turns are budgeted, and what the policy is told when a turn or a
+ * call goes wrong.
+ * - `chat`: the OpenAI-style chat protocol. `maxTurns` generations, the answer included;
+ *   a malformed turn or an unknown name costs a turn and the policy is told why; a failed
+ *   call makes the item an error.
+ * - `release`: the public release's agent loop. Steps 0..`maxTurns` (so `maxTurns` calls
+ *   at most, the last step cannot call); a thrown-away generation (`turn: 'resample'`)
+ *   still uses up its step; name and format errors and failed calls become observations
+ *   and the rollout goes on; an observation is the last `observationChars` characters.
  */
-export interface ProtocolProfile {
-  name: 'chat';
-  /** Policy generations per rollout, the answer included. */
-  maxTurns: number;
+export type ProtocolProfile = ChatProfile | ReleaseProfile;
+
+interface ProfileBase {
   /** Wall-clock budget per item (ms), checked at every activation. */
   budgetMs?: number;
+  maxTurns: number;
+}
+
+export interface ChatProfile extends ProfileBase {
+  name: 'chat';
   /** What the policy is told after a turn that is neither a valid call nor an answer. */
   malformed(reason: string): string;
   unknownModel(name: string, offered: string[]): string;
   unknownSkill(name: string, offered: string[]): string;
+}
+
+export interface ReleaseProfile extends ProfileBase {
+  name: 'release';
+  /** How many characters of a skill's output the policy sees (the end is kept). */
+  observationChars: number;
+  /** Observations for a call naming an unknown model or skill. */
+  unknownModel: string;
+  unknownSkill: string;
+  /** The observation for a call that failed. */
+  callFailed(reason: string): string;
 }
 
 export interface EngineConfig {

@@ -11,8 +11,14 @@ import { ImageCache } from '../data/images.ts';
 import type { DataStore } from '../data/store.ts';
 import { watchWorker } from '../metrics/index.ts';
 import { ClientCache } from '../models/client.ts';
-import { contextFor, PolicyCache } from '../policies/index.ts';
-import { chatProfile, drive, type EngineConfig, namesFromRegistry, notStarted } from '../rollout/index.ts';
+import { contextFor, PolicyCache, type PolicyDeps } from '../policies/index.ts';
+import {
+  drive,
+  type EngineConfig,
+  namesFromRegistry,
+  notStarted,
+  protocolProfile,
+} from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { bullOptions, QueueCache, SweepCache, type WorkerSettings } from './runtime.ts';
@@ -26,6 +32,8 @@ export interface OrchestratorOptions extends WorkerSettings {
   concurrency?: number;
   /** Attempts for an expert call (retryable failures). Default 4. */
   expertAttempts?: number;
+  /** The release prompt texts (from the user's copy of the release's data), when given. */
+  releasePrompt?: PolicyDeps['releasePrompt'];
 }
 
 /**
@@ -39,7 +47,10 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const sweeps = new SweepCache(opts.connection, prefix);
   const images = new ImageCache(store);
   const clients = new ClientCache();
-  const policies = new PolicyCache(registry, { shared: { redis: opts.connection, prefix } });
+  const policies = new PolicyCache(registry, {
+    shared: { redis: opts.connection, prefix },
+    ...(opts.releasePrompt ? { releasePrompt: opts.releasePrompt } : {}),
+  });
   const names = namesFromRegistry(registry, DIRECT_SKILL);
   const queues = new QueueCache(opts.connection, prefix);
 
@@ -58,7 +69,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     const { policy, spec } = policies.get(meta, data.policy);
     const item = await store.item(data.benchmark, data.itemId);
     const cfg: EngineConfig = {
-      profile: chatProfile({ maxTurns: meta.maxTurns, budgetMs: meta.itemBudgetMs }),
+      profile: protocolProfile(policy.profile, { maxTurns: meta.maxTurns, budgetMs: meta.itemBudgetMs }),
       names,
     };
     const context = contextFor({

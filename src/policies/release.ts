@@ -1,0 +1,110 @@
+import { questionWithOptions } from '../../skills/index.ts';
+import type { Action, Item } from '../core/items.ts';
+import type { Policy as PolicyEndpoint, Registry } from '../core/registry.ts';
+import type { PolicySpec } from '../core/sweep.ts';
+import type { ModelClient } from '../models/client.ts';
+import { releaseAction, releaseKeep } from '../rollout/release-turn.ts';
+import { buildSystemPrompt } from './prompt.ts';
+import {
+  continuation,
+  keptText,
+  releaseMessages,
+  userContent,
+  VERBATIM_CHAT_TEMPLATE,
+} from './release-render.ts';
+import { parseReleaseSearch } from './release-search.ts';
+import type { Policy, PolicyContext, PolicyDecision, PolicyDeps } from './types.ts';
+
+/**
+ * The Maestro policy under the `release` profile: sampled as the release evaluates it
+ * (temperature 1.0, top-p 1.0, up to 8,192 tokens a step, no stop strings), its context
+ * continued as raw text the way the release's agent loop continues its token stream.
+ */
+export const RELEASE_SAMPLING = { temperature: 1.0, topP: 1.0, maxTokens: 8_192 } as const;
+
+/** The user turn when the item carries no prompt of its own. */
+export function releaseUserText(item: Item, suffix: string): string {
+  return `${'<image>'.repeat(item.images.length)}${questionWithOptions(item)}${suffix}`;
+}
+
+/** The project's own planning instruction, used when no release prompt is given. */
+const OWN_SUFFIX =
+  '\n\nDecide which model and skill suit this question; do not solve it yourself. Keep the thinking short.';
+
+export function releasePolicy(
+  spec: PolicySpec,
+  registry: Registry,
+  endpoint: PolicyEndpoint,
+  deps: PolicyDeps,
+): Policy {
+  const texts = async (item: Item) => {
+    const own = item.prompt?.length ? undefined : await deps.releasePrompt?.();
+    const system =
+      item.prompt?.find((m) => m.role === 'system')?.content ?? own?.system ?? buildSystemPrompt(registry);
+    const user =
+      item.prompt?.find((m) => m.role === 'user')?.content ??
+      releaseUserText(item, own?.userSuffix ?? OWN_SUFFIX);
+    return { system, user, source: item.prompt?.length ? 'item' : (own?.source ?? 'project') };
+  };
+  return {
+    profile: 'release',
+    async decide(ctx) {
+      const client = ctx.clients.get(endpoint);
+      const { system, user, source } = await texts(ctx.item);
+      const cont = await continuation(ctx.steps, client);
+      const res = await client.chat({
+        messages: releaseMessages(system, userContent(user, await ctx.images()), cont),
+        temperature: spec.temperature ?? RELEASE_SAMPLING.temperature,
+        topP: spec.topP ?? RELEASE_SAMPLING.topP,
+        maxTokens: spec.maxTokens ?? RELEASE_SAMPLING.maxTokens,
+        seed: ctx.seed,
+        headers: ctx.headers,
+        chatTemplate: VERBATIM_CHAT_TEMPLATE,
+        ...(cont
+          ? { continueFinalMessage: true, addGenerationPrompt: false }
+          : { addGenerationPrompt: true }),
+      });
+      const base = {
+        latencyMs: res.latencyMs,
+        promptTokens: res.promptTokens,
+        completionTokens: res.completionTokens,
+        meta: { prompt: source },
+      };
+      return turn(ctx, client, res.text, res.finishReason === 'stop', base);
+    },
+  };
+}
+
+type Base = Pick<PolicyDecision, 'latencyMs' | 'promptTokens' | 'completionTokens' | 'meta'>;
+
+/** Applies the loop's rules to one generation: what is kept, and what the step does. */
+async function turn(
+  ctx: PolicyContext,
+  client: ModelClient,
+  generation: string,
+  stopped: boolean,
+  base: Base,
+): Promise<PolicyDecision> {
+  const keep = releaseKeep(ctx.turn, generation);
+  if (keep.kind === 'resample') {
+    return {
+      ...base,
+      text: generation,
+      action: { type: 'invalid', reason: 'thrown away' },
+      turn: 'resample',
+    };
+  }
+  const { kept, extracted } = await keptText(keep, ctx.turn, generation, stopped, client);
+  const next = releaseAction(extracted, kept);
+  let action: Action;
+  if (next.kind === 'answer') action = { type: 'answer', answer: next.answer };
+  else if (next.kind === 'stop')
+    return { ...base, text: kept, action: { type: 'invalid', reason: 'stop' }, turn: 'stop' };
+  else if (next.content === null) action = { type: 'invalid', reason: '' };
+  else {
+    const call = parseReleaseSearch(next.content);
+    action =
+      call.kind === 'call' ? { type: 'search', ...call.call } : { type: 'invalid', reason: call.observation };
+  }
+  return { ...base, text: kept, action };
+}
