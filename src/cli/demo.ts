@@ -25,6 +25,8 @@ export interface DemoOptions {
   orchestrators?: number;
   echoWorkers?: boolean;
   log?: (line: string) => void;
+  /** The sweep file. Default sweeps/demo.yaml. */
+  sweep?: string;
 }
 
 export const DEMO_PREFIX = '{maestro-demo}';
@@ -124,9 +126,10 @@ export async function runDemo(opts: DemoOptions = {}) {
     log(`Workers up: ${roles.length} processes (${roles.join(', ')})`);
 
     // A fresh run each time: drop this sweep's old records.
-    const { plan } = await runSweepCommand(env, store, { file: DEMO_SWEEP, dryRun: true, log: () => {} });
+    const sweep = resolve(opts.sweep ?? DEMO_SWEEP);
+    const { plan } = await runSweepCommand(env, store, { file: sweep, dryRun: true, log: () => {} });
     await rm(store.sweepDir(plan.meta.id), { recursive: true, force: true });
-    await runSweepCommand(env, store, { file: DEMO_SWEEP, wait: true, log });
+    await runSweepCommand(env, store, { file: sweep, wait: true, log });
 
     const report = await runReport(store, plan.meta.id);
     const stats = sim.stats();

@@ -38,10 +38,15 @@ program
   .option('--items <n>', 'fixture items per benchmark', int, 4)
   .option('--orchestrators <n>', 'orchestrator processes', int, 1)
   .option('--verbose', 'show worker output')
-  .action(async (o: { items: number; orchestrators: number; verbose?: boolean }) => {
+  .option(
+    '--sweep <file>',
+    'the sweep to run (default sweeps/demo.yaml; sweeps/release-demo.yaml: the release profile, 8 samples)',
+  )
+  .action(async (o: { items: number; orchestrators: number; verbose?: boolean; sweep?: string }) => {
     const { runDemo } = await import('./demo.ts');
     await runDemo({
       items: o.items,
+      ...(o.sweep ? { sweep: o.sweep } : {}),
       orchestrators: o.orchestrators,
       echoWorkers: o.verbose ?? false,
       ...(globals().dataDir ? { dataDir: globals().dataDir } : {}),

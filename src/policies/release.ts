@@ -1,4 +1,5 @@
 import { questionWithOptions } from '../../skills/index.ts';
+import { hashUnit } from '../core/hash.ts';
 import type { Action, Item } from '../core/items.ts';
 import type { Policy as PolicyEndpoint, Registry } from '../core/registry.ts';
 import type { PolicySpec } from '../core/sweep.ts';
@@ -57,7 +58,8 @@ export function releasePolicy(
         temperature: spec.temperature ?? RELEASE_SAMPLING.temperature,
         topP: spec.topP ?? RELEASE_SAMPLING.topP,
         maxTokens: spec.maxTokens ?? RELEASE_SAMPLING.maxTokens,
-        seed: ctx.seed,
+        // A seed per rollout and step: a thrown-away step is sampled anew, not repeated.
+        seed: Math.floor(hashUnit('release-step', ctx.seed, ctx.rolloutId, ctx.turn) * 2 ** 31),
         headers: ctx.headers,
         chatTemplate: VERBATIM_CHAT_TEMPLATE,
         ...(cont
