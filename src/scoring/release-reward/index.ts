@@ -84,7 +84,7 @@ export function releaseReward(
 }
 
 export { releaseFormatReward, releaseModelName, releaseSkillName } from './format.ts';
-export { scoreMath } from './math.ts';
+export { releaseLatexToFloat, scoreMath } from './math.ts';
 export { type SympifyResult, sympifyToFloat } from './math-sympify.ts';
 export {
   type BenchmarkMapping,

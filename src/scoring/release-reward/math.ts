@@ -1,5 +1,5 @@
 import { lastBoxedOnly, MathStripError, removeBoxed, stripString } from './math-strip.ts';
-import { sympifyToFloat } from './math-sympify.ts';
+import { type SympifyResult, sympifyToFloat } from './math-sympify.ts';
 import { ci, PY_WS, pyRound2, pyRstrip, pyStrip } from './py.ts';
 import type { FunctionVerdict } from './tagged.ts';
 
@@ -67,6 +67,17 @@ function latexToFloat(expr: string): number | null {
   const result = sympifyToFloat(s);
   if (result.kind === 'undecided') throw new UndecidedEquiv(`${JSON.stringify(s)}: ${result.why}`);
   return result.kind === 'value' ? result.value : null;
+}
+
+/** latex_to_float of the release's math reward, or `undecided` where only SymPy can tell. */
+export function releaseLatexToFloat(expr: string): SympifyResult {
+  try {
+    const value = latexToFloat(expr);
+    return value === null ? { kind: 'none' } : { kind: 'value', value };
+  } catch (err) {
+    if (err instanceof UndecidedEquiv) return { kind: 'undecided', why: err.message };
+    throw err;
+  }
 }
 
 /** is_equiv; throws UndecidedEquiv when the outcome depends on SymPy beyond what we evaluate. */

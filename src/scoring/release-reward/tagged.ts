@@ -90,8 +90,9 @@ export function scoreTagged(fn: TaggedFunctionName, response: string, target: st
   let extracted = extractTaggedAnswer(response);
   if (fn === 'compute_score_vstar') extracted = pyLower(extracted);
   if (!extracted) return { score: 0, extracted: null };
-  // zwz reads target[0] unguarded: an empty list raises, and the release scores that 0.
-  if (fn === 'compute_score_zwz' && target.length === 0) return { score: 0, extracted };
+  // zwz reads target[0] unguarded: an empty list raises, and the release's error path scores
+  // 0 and reports the whole response as the answer.
+  if (fn === 'compute_score_zwz' && target.length === 0) return { score: 0, extracted: response };
   const correct = TAGGED_FUNCTIONS[fn](extracted, target);
   return { score: correct && hasTag ? 1 : 0, extracted };
 }
