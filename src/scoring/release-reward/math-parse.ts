@@ -8,7 +8,7 @@
 export class Undecided extends Error {}
 export class PyError extends Error {}
 
-type Tok = { t: 'num'; v: string } | { t: 'name'; v: string } | { t: 'op'; v: string };
+type Tok = { t: 'num' | 'name' | 'kw' | 'op'; v: string };
 
 export type Node =
   | { n: 'num'; v: string }
@@ -17,7 +17,8 @@ export type Node =
   | { n: 'bin'; op: string; left: Node; right: Node }
   | { n: 'call'; callee: Node; args: Node[] }
   | { n: 'compare'; operands: Node[] }
-  | { n: 'tuple'; items: Node[] };
+  | { n: 'tuple' | 'set'; items: Node[] }
+  | { n: 'opaque'; why: string; parts: Node[] };
 
 const KEYWORDS = new Set(
   (
@@ -36,43 +37,16 @@ const INT = '(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0(?:_
 const NUMBER = new RegExp(`^(?:(${IMAG})|(${FLOAT_NUMBER})|(${INT}))`);
 
 /** Python's operators that can be built from our characters, longest first. */
+// biome-ignore format: a table
 const OPS = [
-  '**=',
-  '//=',
-  '>>=',
-  '<<=',
-  '!=',
-  '%=',
-  '*=',
-  '+=',
-  '-=',
-  '->',
-  '/=',
-  ':=',
-  '<=',
-  '==',
-  '>=',
-  '**',
-  '//',
-  '<<',
-  '>>',
-  '<',
-  '>',
-  '=',
-  '!',
-  '%',
-  '*',
-  '+',
-  '-',
-  '/',
-  '(',
-  ')',
-  ',',
-  ':',
-  '.',
+  '**=', '//=', '>>=', '<<=', '!=', '%=', '*=', '+=', '-=', '->', '/=', ':=', '<=', '==', '>=', '**', '//', '<<',
+  '>>', '@=', '<', '>', '=', '!', '%', '*', '+', '-', '/', '(', ')', '{', '}', ',', ':', '.', '@',
 ];
-const SYNTAX_ERROR_OPS = new Set(['**=', '//=', '>>=', '<<=', '%=', '*=', '+=', '-=', '->', '/=', ':']);
-const UNMODELLED_OPS = new Set([':=', '!', '//', '<<', '>>', '.']);
+const SYNTAX_ERROR_OPS = new Set(['**=', '//=', '>>=', '<<=', '%=', '*=', '+=', '-=', '->', '/=', '@=']);
+/** Python constructs SymPy's parser rewrites (`!` is factorial there) or that we do not model. */
+const UNMODELLED_OPS = new Set([':=', '!']);
+/** Keywords that can start an expression; any other keyword there is a syntax error. */
+const LEADING_KEYWORDS = new Set(['not', 'lambda', 'await', 'yield', 'None', 'True', 'False']);
 export const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 
 /** Rejects characters before tokenizing: some make any Python expression fail, others we do not model. */
@@ -84,7 +58,7 @@ function classifyChars(s: string): void {
     if (/[\p{L}\p{N}]/u.test(ch)) throw new Undecided('non-ASCII identifier');
     throw new PyError();
   }
-  const other = s.match(/[^0-9A-Za-z_.+\-*/() \t\f<>=!:,%]/);
+  const other = s.match(/[^0-9A-Za-z_.+\-*/(){} \t\f<>=!:,%@]/);
   if (other) throw new Undecided(`character ${JSON.stringify(other[0])}`);
 }
 
@@ -99,8 +73,7 @@ function nextToken(rest: string): { tok: Tok | null; length: number } {
   }
   const name = rest.match(/^[A-Za-z_][A-Za-z_0-9]*/);
   if (name) {
-    if (KEYWORDS.has(name[0])) throw new Undecided(`keyword ${name[0]}`);
-    return { tok: { t: 'name', v: name[0] }, length: name[0].length };
+    return { tok: { t: KEYWORDS.has(name[0]) ? 'kw' : 'name', v: name[0] }, length: name[0].length };
   }
   const op = OPS.find((o) => rest.startsWith(o));
   if (!op) throw new Undecided(`token at ${JSON.stringify(rest.slice(0, 8))}`);
@@ -135,30 +108,51 @@ class Parser {
     return this.toks[this.pos++]!.v;
   }
 
+  /** A token we cannot continue with: a keyword there may be valid Python we do not model. */
+  private unexpected(): never {
+    const t = this.toks[this.pos];
+    if (t?.t === 'kw') throw new Undecided(`keyword ${t.v}`);
+    throw new PyError();
+  }
+
   private expect(v: string): void {
-    if (!this.isOp(v)) throw new PyError();
+    if (!this.isOp(v)) this.unexpected();
     this.pos++;
   }
 
   parseAll(): Node {
-    const items = [this.compare()];
+    const { nodes, comma } = this.commaList(() => this.pos >= this.toks.length);
+    if (this.pos !== this.toks.length) this.unexpected();
+    return comma ? { n: 'tuple', items: nodes } : nodes[0]!;
+  }
+
+  private commaList(atEnd: () => boolean): { nodes: Node[]; comma: boolean } {
+    const nodes = [this.compare()];
     let comma = false;
     while (this.isOp(',')) {
       this.pos++;
       comma = true;
-      if (this.pos < this.toks.length) items.push(this.compare());
+      if (!atEnd()) nodes.push(this.compare());
     }
-    if (this.pos !== this.toks.length) throw new PyError();
-    return comma ? { n: 'tuple', items } : items[0]!;
+    return { nodes, comma };
   }
 
   private compare(): Node {
-    const operands = [this.sum()];
+    const operands = [this.shift()];
     while (this.toks[this.pos]?.t === 'op' && COMPARISONS.has(this.toks[this.pos]!.v)) {
       this.pos++;
-      operands.push(this.sum());
+      operands.push(this.shift());
     }
     return operands.length === 1 ? operands[0]! : { n: 'compare', operands };
+  }
+
+  private shift(): Node {
+    let node = this.sum();
+    while (this.isOp('<<', '>>')) {
+      this.pos++;
+      node = { n: 'opaque', why: 'shift operator', parts: [node, this.sum()] };
+    }
+    return node;
   }
 
   private sum(): Node {
@@ -169,7 +163,14 @@ class Parser {
 
   private term(): Node {
     let node = this.unary();
-    while (this.isOp('*', '/', '%')) node = { n: 'bin', op: this.take(), left: node, right: this.unary() };
+    while (this.isOp('*', '/', '%', '//', '@')) {
+      const op = this.take();
+      const right = this.unary();
+      node =
+        op === '@'
+          ? { n: 'opaque', why: 'operator @', parts: [node, right] }
+          : { n: 'bin', op, left: node, right };
+    }
     return node;
   }
 
@@ -183,8 +184,13 @@ class Parser {
 
   private primary(): Node {
     let node = this.atom();
-    while (this.isOp('(')) {
-      this.pos++;
+    while (this.isOp('(', '.')) {
+      if (this.take() === '.') {
+        if (this.toks[this.pos]?.t !== 'name') this.unexpected();
+        this.pos++;
+        node = { n: 'opaque', why: 'attribute access', parts: [node] };
+        continue;
+      }
       node = { n: 'call', callee: node, args: this.callArgs() };
     }
     return node;
@@ -204,11 +210,26 @@ class Parser {
     return [arg];
   }
 
+  private braces(): Node {
+    if (this.isOp('}')) {
+      this.pos++;
+      return { n: 'set', items: [] };
+    }
+    const { nodes } = this.commaList(() => this.isOp('}'));
+    if (this.isOp(':')) throw new Undecided('dict display');
+    this.expect('}');
+    return { n: 'set', items: nodes };
+  }
+
   private atom(): Node {
     const t = this.toks[this.pos++];
     if (!t) throw new PyError();
-    if (t.t === 'num') return { n: 'num', v: t.v };
-    if (t.t === 'name') return { n: 'name', v: t.v };
+    if (t.t === 'num' || t.t === 'name') return { n: t.t, v: t.v };
+    if (t.t === 'kw') {
+      if (LEADING_KEYWORDS.has(t.v)) throw new Undecided(`keyword ${t.v}`);
+      throw new PyError();
+    }
+    if (t.v === '{') return this.braces();
     if (t.v !== '(') throw new PyError();
     if (this.isOp(')')) throw new Undecided('empty tuple');
     const node = this.compare();

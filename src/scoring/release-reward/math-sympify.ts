@@ -33,7 +33,13 @@ export type SympifyResult =
  * A value during evaluation: a number, something only SymPy knows, the sqrt function, or a
  * non-numeric SymPy result (a Symbol or undefined function, a comparison, a tuple).
  */
-type Val = Num | { kind: 'unknown'; why: string } | { kind: 'sqrtfn' } | { kind: 'nonnumeric' };
+type Val =
+  | Num
+  | { kind: 'unknown'; why: string }
+  | { kind: 'sqrtfn' }
+  | { kind: 'nonnumeric' }
+  | { kind: 'zoo' }
+  | { kind: 'nan' };
 
 function literal(v: string): Num {
   if (/[.eE]/.test(v)) return { kind: 'flt', v: Number(v) };
@@ -119,8 +125,25 @@ function nameValue(name: string): Val {
   return { kind: 'nonnumeric' };
 }
 
+/** SymPy's x/0: zoo (complex infinity, which float() rejects) or nan for 0/0. */
+function divideByZero(a: Num, b: Num): Val | null {
+  if (b.kind !== 'rat' || b.p !== 0n) return null;
+  if (a.kind === 'rat') return a.p === 0n ? { kind: 'nan' } : { kind: 'zoo' };
+  return a.v === 0 ? { kind: 'unknown', why: 'float zero over zero' } : { kind: 'zoo' };
+}
+
+function numericStep(op: string, a: Num, b: Num): Val {
+  if (op === '/') {
+    const special = divideByZero(a, b);
+    if (special) return special;
+  }
+  if (op === '%') return attempt(() => mod(a, b));
+  if (op === '//') return attempt(() => floorDiv(a, b));
+  return attempt(() => arith(op, a, b));
+}
+
 function combine(op: string, a: Val, b: Val): Val {
-  if (isNum(a) && isNum(b)) return attempt(() => (op === '%' ? mod(a, b) : arith(op, a, b)));
+  if (isNum(a) && isNum(b)) return numericStep(op, a, b);
   if (a.kind === 'unknown') return a;
   if (b.kind === 'unknown') return b;
   return { kind: 'unknown', why: 'arithmetic on a symbol or function' };
@@ -150,12 +173,20 @@ function evaluate(node: Node): Val {
     case 'pos': {
       const v = evaluate(node.arg);
       if (isNum(v)) return attempt(() => arith(node.n === 'neg' ? '-' : '+', rat(0n), v));
-      return v.kind === 'sqrtfn' ? { kind: 'unknown', why: 'sign of a function' } : v;
+      return v.kind === 'unknown' || v.kind === 'nonnumeric'
+        ? v
+        : { kind: 'unknown', why: `sign of ${v.kind}` };
     }
     case 'bin':
       return combine(node.op, evaluate(node.left), evaluate(node.right));
     case 'call':
       return applyCall(evaluate(node.callee), node.args.map(evaluate));
+    case 'opaque':
+      node.parts.forEach(evaluate);
+      return { kind: 'unknown', why: node.why };
+    case 'set':
+      node.items.forEach(evaluate);
+      return { kind: 'nonnumeric' };
     case 'compare':
     case 'tuple': {
       const parts = (node.n === 'compare' ? node.operands : node.items).map(evaluate);
@@ -167,14 +198,19 @@ function evaluate(node: Node): Val {
   }
 }
 
-function mod(a: Num, b: Num): Num {
-  if (a.kind !== 'rat' || b.kind !== 'rat') throw new Undecided('% on floats');
-  if (b.p === 0n) throw new Undecided('modulo by zero');
+function floorDiv(a: Num, b: Num): Num {
+  if (a.kind !== 'rat' || b.kind !== 'rat' || b.p === 0n) throw new Undecided('// on floats or by zero');
   const num = a.p * b.q;
   const den = a.q * b.p;
   let floor = num / den;
   if (num % den !== 0n && num < 0n !== den < 0n) floor -= 1n;
-  return checked(rat(a.p * b.q - floor * b.p * a.q, a.q * b.q));
+  return rat(floor);
+}
+
+function mod(a: Num, b: Num): Num {
+  if (a.kind !== 'rat' || b.kind !== 'rat' || b.p === 0n) throw new Undecided('% on floats or by zero');
+  const floor = floorDiv(a, b) as Rat;
+  return checked(rat(a.p * b.q - floor.p * b.p * a.q, a.q * b.q));
 }
 
 /** The special top-level names SymPy turns into non-finite floats. */
@@ -188,7 +224,8 @@ function bareConstant(node: Node): number | null {
 function finish(v: Val): SympifyResult {
   if (v.kind === 'unknown') return { kind: 'undecided', why: v.why };
   if (v.kind === 'sqrtfn') return { kind: 'undecided', why: 'bare function' };
-  if (v.kind === 'nonnumeric') return { kind: 'none' };
+  if (v.kind === 'nonnumeric' || v.kind === 'zoo') return { kind: 'none' };
+  if (v.kind === 'nan') return { kind: 'value', value: Number.NaN };
   const d = v.kind === 'flt' ? v.v : ratToDouble(v);
   if (d === null) return { kind: 'undecided', why: 'value outside the double range' };
   return { kind: 'value', value: d };
