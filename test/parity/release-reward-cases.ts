@@ -58,6 +58,18 @@ const NUMBERS = [
   '2.345',
   '-0.004',
   '99.995',
+  '0.13',
+  '0.12',
+  '0.38',
+  '0.37',
+  '1.625',
+  '1.63',
+  '1.62',
+  '-0.125',
+  '-0.13',
+  '2.5',
+  '1 234',
+  '12,5',
 ];
 const TEXTS = [
   'Yes',
@@ -137,7 +149,21 @@ const LATEX = [
   '3.999',
   '4',
 ];
-const WRAP_FREE = [' ', '\t', '\u00a0', '\u3000', '\u2003', '\n', ''];
+const WRAP_FREE = [
+  ' ',
+  '\t',
+  '\u00a0',
+  '\u3000',
+  '\u2003',
+  '\n',
+  '',
+  '\r',
+  '\r\n',
+  '\u2028',
+  '\u0085',
+  '\u001c',
+  '\ufeff',
+];
 const SEARCHES = [
   'Chart-R1@@Chart_Problem_Solver: what is the highest bar?',
   'qwen3-VL-8B-Instruct@@Counting_Problem_Solver: count the dogs',
@@ -166,7 +192,7 @@ function space(rand: Rand): string {
 
 /** The answer the policy wrote: usually a variant of the truth, sometimes anything. */
 function answerFor(rand: Rand, truth: string, pool: readonly string[]): string {
-  if (rand() < 0.4) return pick(rand, pool);
+  if (rand() < 0.3) return pick(rand, pool);
   const r = rand();
   const variants = [
     truth,
@@ -177,6 +203,8 @@ function answerFor(rand: Rand, truth: string, pool: readonly string[]): string {
     `(${truth})`,
     `${space(rand)}${truth}${space(rand)}`,
     `It is ${truth}`,
+    `${truth}0`,
+    ` ${truth}\r`,
   ];
   return r < 0.5 ? truth : pick(rand, variants);
 }
@@ -212,7 +240,7 @@ function finalTurn(rand: Rand, answer: string, decoy: string): string {
     () => `<answer></answer>`,
     () => '',
   ];
-  return pick(rand, forms)();
+  return rand() < 0.35 ? `<answer>${inner}</answer>` : pick(rand, forms)();
 }
 
 function observation(rand: Rand, decoy: string): string {
@@ -237,7 +265,7 @@ function trajectory(rand: Rand, answer: string, decoy: string): string {
     if (rand() < 0.85) parts.push(observation(rand, decoy));
   }
   parts.push(finalTurn(rand, answer, decoy));
-  const glue = pick(rand, ['\n', '', ' ', '\n\n']);
+  const glue = pick(rand, ['\n', '', ' ', '\n\n', '\r\n', '\u2029']);
   return `${space(rand)}${parts.join(glue)}${space(rand)}`;
 }
 
@@ -275,11 +303,75 @@ const TRUTHS: Record<ReleaseFunctionName, TruthMaker> = {
   },
 };
 
+/** Hand-picked [answer, ground truth] pairs at rule boundaries, run through both sides too. */
+const EDGES: Record<ReleaseFunctionName, Array<[string, string[]]>> = {
+  compute_score_chartqa: [
+    ['0.13', ['0.125']],
+    ['0.12', ['0.125']],
+    ['0.38', ['0.375']],
+    ['0.37', ['0.375']],
+    ['2.68', ['2.675']],
+    ['1.01', ['1.005']],
+    ['-0.12', ['-0.125']],
+    ['12', ['12\n']],
+    ['1234', ['1,234']],
+    ['45', ['45%']],
+    ['١٢', ['12']],
+    ['1_2', ['12']],
+    ['inf', ['1/0']],
+    ['12.0', ['12.']],
+    ['Red\r', ['red']],
+  ],
+  compute_score_msearthmcq: [
+    ['Ａ', ['A', 'x']],
+    ['😀', ['😀', 'x']],
+    ['İ', ['i̇', 'x']],
+    ['', ['A', 'B']],
+  ],
+  compute_score_slake: [
+    ['nope', ['no']],
+    ['yes', [' Yes ']],
+    ['NO.', ['no']],
+  ],
+  compute_score_vstar: [
+    ['yes ', ['Yes']],
+    ['yes.', ['yes']],
+    ['a', ['A']],
+  ],
+  compute_score_zwz: [
+    ['b', ['B']],
+    ['😀', ['😀']],
+    ['x', []],
+  ],
+  math_compute_score: [
+    ['\\frac{1}{8}', ['0.125']],
+    ['0.13', ['0.125']],
+    ['0.12', ['1/8']],
+    ['sqrt(2)**2', ['2']],
+    ['0/0', ['0/0']],
+    ['1/0', ['1/0']],
+    ['\\text{ a}\\text{ b}', ['x']],
+    ['3,4', ['3']],
+  ],
+};
+
+function edgeResponses(answer: string): string[] {
+  return [
+    `<answer>${answer}</answer>`,
+    `<search>Chart-R1: q</search><answer>The answer is ${answer}</answer>`,
+  ];
+}
+
 /** `count` deterministic cases for one release function. */
 export function generateCases(fn: ReleaseFunctionName, count: number, seed: number): ParityCase[] {
   const rand = mulberry32(seed);
   const cases: ParityCase[] = [];
-  for (let i = 0; i < count; i++) {
+  for (const [answer, truth] of EDGES[fn]) {
+    for (const response of edgeResponses(answer)) {
+      cases.push({ id: `${fn}-edge-${cases.length}`, fn, response, groundTruth: truth });
+    }
+  }
+  for (let i = cases.length; i < count; i++) {
     const { truth, pool } = TRUTHS[fn](rand);
     const answer = answerFor(rand, truth[rand() < 0.8 ? 0 : truth.length - 1] ?? '', pool);
     const decoy = pick(rand, pool);

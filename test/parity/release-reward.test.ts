@@ -30,7 +30,7 @@ const SHARED = [join(REPO, '../shared'), '/work/shared'].find((dir) =>
 const RELEASE = join(SHARED ?? '/work/shared', 'data/upstream-maestro/release');
 const PYTHON = process.env.RELEASE_PARITY_PYTHON ?? '/usr/bin/python3';
 const DRIVER = join(REPO, 'test/parity/release_reward_driver.py');
-const CASES_PER_FUNCTION = 300;
+const CASES_PER_FUNCTION = Number(process.env.RELEASE_REWARD_CASES ?? 300);
 
 interface PyVerdict {
   id: string;
