@@ -53,12 +53,10 @@ export const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=']);
 function classifyChars(s: string): void {
   if (/['"#]/.test(s)) throw new Undecided('quote or comment character');
   if (/[$?`\\]/.test(s)) throw new PyError();
-  for (const ch of s) {
-    if (ch.codePointAt(0)! < 0x80) continue;
-    if (/[\p{L}\p{N}]/u.test(ch)) throw new Undecided('non-ASCII identifier');
-    throw new PyError();
-  }
-  const other = s.match(/[^0-9A-Za-z_.+\-*/(){} \t\f<>=!:,%@]/);
+  // Non-ASCII word characters are name characters to Python's tokenizer; any other
+  // non-ASCII character cannot appear in an expression.
+  if (/[^\p{ASCII}\p{L}\p{N}]/u.test(s)) throw new PyError();
+  const other = s.match(/[^0-9A-Za-z_.+\-*/(){} \t\f<>=!:,%@\p{L}\p{N}]/u);
   if (other) throw new Undecided(`character ${JSON.stringify(other[0])}`);
 }
 
@@ -68,10 +66,12 @@ function nextToken(rest: string): { tok: Tok | null; length: number } {
   const num = rest.match(NUMBER);
   if (num) {
     if (num[1] !== undefined) throw new Undecided('imaginary literal');
-    if (/_|^0[xXbBoO]/.test(num[0])) throw new Undecided('literal with _ or a base prefix');
-    return { tok: { t: 'num', v: num[0] }, length: num[0].length };
+    if (/^0[xXbBoO]/.test(num[0])) throw new Undecided('literal with a base prefix');
+    if (num[0].includes('_') && num[2] !== undefined) throw new Undecided('float literal with _');
+    return { tok: { t: 'num', v: num[0].replaceAll('_', '') }, length: num[0].length };
   }
-  const name = rest.match(/^[A-Za-z_][A-Za-z_0-9]*/);
+  // Python's tokenize reads a name as \w+ (letters, numbers, _), once a number did not match.
+  const name = rest.match(/^[\p{L}\p{N}_]+/u);
   if (name) {
     return { tok: { t: KEYWORDS.has(name[0]) ? 'kw' : 'name', v: name[0] }, length: name[0].length };
   }

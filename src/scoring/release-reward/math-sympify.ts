@@ -38,6 +38,7 @@ type Val =
   | { kind: 'unknown'; why: string }
   | { kind: 'sqrtfn' }
   | { kind: 'nonnumeric' }
+  | { kind: 'symbolic' }
   | { kind: 'zoo' }
   | { kind: 'nan' };
 
@@ -122,7 +123,7 @@ function nameValue(name: string): Val {
   if (name === 'pi') return { kind: 'flt', v: Math.PI };
   if (name === 'E') return { kind: 'flt', v: Math.E };
   if (SYMPY_NAMES.has(name)) return { kind: 'unknown', why: `SymPy name ${name}` };
-  return { kind: 'nonnumeric' };
+  return { kind: 'symbolic' };
 }
 
 /** SymPy's x/0: zoo (complex infinity, which float() rejects) or nan for 0/0. */
@@ -142,20 +143,45 @@ function numericStep(op: string, a: Num, b: Num): Val {
   return attempt(() => arith(op, a, b));
 }
 
+function isNonzero(v: Num): boolean {
+  return v.kind === 'rat' ? v.p !== 0n : v.v !== 0;
+}
+
+function isZeroOrOne(v: Num): boolean {
+  return v.kind === 'rat' ? v.q === 1n && (v.p === 0n || v.p === 1n) : v.v === 0 || v.v === 1;
+}
+
+/**
+ * One symbolic operand (one Symbol or undefined function inside) with a nonzero number stays
+ * non-numeric: x+c, c-x, c*x, x/c, c/x, x**c, c**x (c not 0 or 1). Anything else could
+ * cancel (x-x, 0*x, x**0), so only SymPy can say.
+ */
+function staysSymbolic(op: string, a: Val, b: Val): boolean {
+  const [sym, num, numLeft] = a.kind === 'symbolic' ? [a, b, false] : [b, a, true];
+  if (sym.kind !== 'symbolic' || !isNum(num)) return false;
+  if (op === '+' || op === '-') return true;
+  if (op === '*' || op === '/') return isNonzero(num);
+  if (op === '**') return numLeft ? !isZeroOrOne(num) : isNonzero(num);
+  return false;
+}
+
 function combine(op: string, a: Val, b: Val): Val {
   if (isNum(a) && isNum(b)) return numericStep(op, a, b);
   if (a.kind === 'unknown') return a;
   if (b.kind === 'unknown') return b;
+  if (staysSymbolic(op, a, b)) return { kind: 'symbolic' };
   return { kind: 'unknown', why: 'arithmetic on a symbol or function' };
 }
 
 function applyCall(callee: Val, args: Val[]): Val {
   if (isNum(callee)) throw new PyError();
   if (callee.kind === 'unknown') return callee;
+  if (callee.kind === 'symbolic') return { kind: 'symbolic' };
   if (callee.kind === 'nonnumeric') return { kind: 'nonnumeric' };
   if (args.length !== 1) throw new PyError();
   const arg = args[0]!;
   if (isNum(arg)) return attempt(() => sqrt(arg));
+  if (arg.kind === 'symbolic') return arg;
   return arg.kind === 'unknown' ? arg : { kind: 'unknown', why: 'sqrt of a non-number' };
 }
 
@@ -173,7 +199,7 @@ function evaluate(node: Node): Val {
     case 'pos': {
       const v = evaluate(node.arg);
       if (isNum(v)) return attempt(() => arith(node.n === 'neg' ? '-' : '+', rat(0n), v));
-      return v.kind === 'unknown' || v.kind === 'nonnumeric'
+      return v.kind === 'unknown' || v.kind === 'nonnumeric' || v.kind === 'symbolic'
         ? v
         : { kind: 'unknown', why: `sign of ${v.kind}` };
     }
@@ -224,7 +250,7 @@ function bareConstant(node: Node): number | null {
 function finish(v: Val): SympifyResult {
   if (v.kind === 'unknown') return { kind: 'undecided', why: v.why };
   if (v.kind === 'sqrtfn') return { kind: 'undecided', why: 'bare function' };
-  if (v.kind === 'nonnumeric' || v.kind === 'zoo') return { kind: 'none' };
+  if (v.kind === 'nonnumeric' || v.kind === 'symbolic' || v.kind === 'zoo') return { kind: 'none' };
   if (v.kind === 'nan') return { kind: 'value', value: Number.NaN };
   const d = v.kind === 'flt' ? v.v : ratToDouble(v);
   if (d === null) return { kind: 'undecided', why: 'value outside the double range' };
