@@ -19,7 +19,8 @@ import { generateCases, generateLatex, type ParityCase } from './release-reward-
 /**
  * Differential test: the release's own reward code (Python, run from the shared release
  * checkout by release_reward_driver.py) and release-reward (TypeScript) on the same seeded
- * trajectories must give identical verdicts: score, extracted answer and format reward.
+ * trajectories must give identical verdicts: score and extracted answer per function, and the
+ * reward manager's format reward on every trajectory.
  * Set RELEASE_REWARD_REPORT=1 to print the per-function table that docs/release-reward.md shows.
  */
 
@@ -57,13 +58,12 @@ function runRelease(request: object): DriverReply {
   return JSON.parse(run.stdout) as DriverReply;
 }
 
-type TsVerdict = { score: number; extracted: string | null; format: number } | { undecided: string };
+type TsVerdict = { score: number; extracted: string | null } | { undecided: string };
 
 function runOurs(c: ParityCase): TsVerdict {
-  const format = releaseFormatReward(c.response);
-  if (c.fn !== 'math_compute_score') return { ...scoreTagged(c.fn, c.response, c.groundTruth), format };
+  if (c.fn !== 'math_compute_score') return scoreTagged(c.fn, c.response, c.groundTruth);
   const v = scoreMath(c.response, c.groundTruth);
-  return v.kind === 'scored' ? { score: v.score, extracted: v.extracted, format } : { undecided: v.why };
+  return v.kind === 'scored' ? { score: v.score, extracted: v.extracted } : { undecided: v.why };
 }
 
 const FUNCTIONS = [...new Set(Object.values(RELEASE_FUNCTION_BY_DATA_SOURCE))] as ReleaseFunctionName[];
@@ -141,8 +141,7 @@ describe('release-reward against the release’s own Python reward code', () => 
           undecided++;
           continue;
         }
-        const same =
-          ours.score === theirs.score && ours.extracted === theirs.extracted && ours.format === theirs.format;
+        const same = ours.score === theirs.score && ours.extracted === theirs.extracted;
         if (same) identical++;
         else mismatches.push({ case: c, ours, theirs });
         if (theirs.score > 0) correct++;
@@ -155,6 +154,17 @@ describe('release-reward against the release’s own Python reward code', () => 
       expect(identical - correct).toBeGreaterThan(20);
     });
   }
+
+  it('compute_format_reward: identical on every generated trajectory', () => {
+    const mismatches = ALL_CASES.filter((c) => releaseFormatReward(c.response) !== byId.get(c.id)!.format);
+    const wellFormed = ALL_CASES.filter((c) => byId.get(c.id)!.format === 0).length;
+    table.push(
+      `| compute_format_reward | ${ALL_CASES.length} | ${ALL_CASES.length - mismatches.length} | 0 | ${wellFormed} well-formed |`,
+    );
+    expect(mismatches.slice(0, 3)).toEqual([]);
+    expect(wellFormed).toBeGreaterThan(50);
+    expect(ALL_CASES.length - wellFormed).toBeGreaterThan(50);
+  });
 
   it('latex_to_float: the same number after round(x, 2) wherever release-reward decides', () => {
     // is_equiv only ever compares round(x, 2), so that is the verdict. Irrational values can
