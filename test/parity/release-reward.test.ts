@@ -32,6 +32,7 @@ const RELEASE = join(SHARED ?? '/work/shared', 'data/upstream-maestro/release');
 const PYTHON = process.env.RELEASE_PARITY_PYTHON ?? '/usr/bin/python3';
 const DRIVER = join(REPO, 'test/parity/release_reward_driver.py');
 const CASES_PER_FUNCTION = Number(process.env.RELEASE_REWARD_CASES ?? 300);
+const SEED = Number(process.env.RELEASE_REWARD_SEED ?? 1000);
 
 interface PyVerdict {
   id: string;
@@ -67,7 +68,7 @@ function runOurs(c: ParityCase): TsVerdict {
 }
 
 const FUNCTIONS = [...new Set(Object.values(RELEASE_FUNCTION_BY_DATA_SOURCE))] as ReleaseFunctionName[];
-const ALL_CASES = FUNCTIONS.flatMap((fn, i) => generateCases(fn, CASES_PER_FUNCTION, 1000 + i));
+const ALL_CASES = FUNCTIONS.flatMap((fn, i) => generateCases(fn, CASES_PER_FUNCTION, SEED + i));
 const LATEX = generateLatex(400, 77);
 const MODEL_NAMES = [
   'Chart-R1',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   RELEASE_BENCHMARKS,
+  ReleaseRewardInputError,
   releaseFormatReward,
   releaseModelName,
   releaseReward,
@@ -209,6 +210,12 @@ describe('releaseReward', () => {
     });
     const noSearch = releaseReward('chartqa', '<answer>12</answer>', '12');
     expect(noSearch).toMatchObject({ kind: 'scored', score: 1, formatReward: -1, trainingReward: 0 });
+  });
+
+  it('rejects ground truth that is not text with a typed error', () => {
+    expect(() => releaseReward('chartqa', '<answer>1</answer>', [1] as unknown as string[])).toThrow(
+      ReleaseRewardInputError,
+    );
   });
 
   it('takes a data_source override (the release’s zwz key)', () => {

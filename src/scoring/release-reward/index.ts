@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { MaestroError } from '../../core/errors.ts';
 import { releaseFormatReward } from './format.ts';
 import { scoreMath } from './math.ts';
 import {
@@ -27,6 +29,11 @@ export type ReleaseRewardResult =
     }
   | { kind: 'unsupported'; reason: string };
 
+/** The trajectory or ground truth given to releaseReward is not text. */
+export class ReleaseRewardInputError extends MaestroError {}
+
+const GroundTruth = z.union([z.string(), z.array(z.string())]);
+
 export interface ReleaseRewardExtra {
   /** Use this release data_source instead of the benchmark's (e.g. "zwz"). */
   dataSource?: ReleaseDataSource;
@@ -54,6 +61,15 @@ export function releaseReward(
   groundTruth: string[] | string,
   extra?: ReleaseRewardExtra,
 ): ReleaseRewardResult {
+  const truthInput = GroundTruth.safeParse(groundTruth);
+  if (typeof trajectory !== 'string' || !truthInput.success) {
+    throw new ReleaseRewardInputError(
+      `${benchmarkId}: release-reward needs a string trajectory and string ground truths`,
+      {
+        hint: 'pass the decoded response text and reward_model.ground_truth (a list of strings)',
+      },
+    );
+  }
   const mapping = RELEASE_BENCHMARKS[benchmarkId];
   const dataSource = extra?.dataSource ?? (mapping?.supported ? mapping.dataSource : undefined);
   if (!dataSource) {
@@ -62,7 +78,7 @@ export function releaseReward(
     return { kind: 'unsupported', reason: `${benchmarkId}: ${reason}` };
   }
   const fn = RELEASE_FUNCTION_BY_DATA_SOURCE[dataSource];
-  const truth = typeof groundTruth === 'string' ? [groundTruth] : groundTruth;
+  const truth = typeof truthInput.data === 'string' ? [truthInput.data] : truthInput.data;
   const verdict = runFunction(fn, trajectory, truth);
   if ('undecided' in verdict) {
     return {
