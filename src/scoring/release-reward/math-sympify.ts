@@ -20,9 +20,11 @@ import { SYMPY_NAMES } from './sympy-names.ts';
  *   involved, which can differ from SymPy in the last bit);
  * - `none` (the release's "no number") where Python raises: a syntax error ("3apples",
  *   "2sqrt(3)", "45%", a stray "$" or "<", unbalanced parentheses, empty input), calling a
- *   number, or a result that is a plain Symbol, an undefined function, a comparison or a tuple;
- * - `undecided` for everything else (SymPy names, keywords, quotes, brackets, symbols inside
- *   arithmetic, complex or infinite results): only SymPy can say, and the caller must not guess.
+ *   number, or a result float() rejects: a Symbol or undefined function (alone or with a
+ *   nonzero number), zoo (x/0), a comparison, a tuple or a set; 0/0 is nan;
+ * - `undecided` for everything else (other SymPy names, keywords, quotes, brackets, symbols
+ *   that could cancel such as x-x, complex or infinite results): only SymPy can say, and the
+ *   caller must not guess.
  */
 export type SympifyResult =
   | { kind: 'value'; value: number }
