@@ -58,7 +58,8 @@ function checkConsistency(names: ReleaseNames, file: string): void {
   const skillNames = new Set<string>();
   const aliasOwner = new Map<string, string>();
   names.skills.forEach((s, i) => {
-    if (skillNames.has(s.name)) throw new ConfigError(file, `skills[${i}].name`, `"${s.name}" is listed twice`);
+    if (skillNames.has(s.name))
+      throw new ConfigError(file, `skills[${i}].name`, `"${s.name}" is listed twice`);
     skillNames.add(s.name);
     s.aliases.forEach((a, j) => {
       const owner = aliasOwner.get(a);
@@ -77,7 +78,8 @@ function checkConsistency(names: ReleaseNames, file: string): void {
   });
   const modelNames = new Set<string>();
   names.models.forEach((m, i) => {
-    if (modelNames.has(m.name)) throw new ConfigError(file, `models[${i}].name`, `"${m.name}" is listed twice`);
+    if (modelNames.has(m.name))
+      throw new ConfigError(file, `models[${i}].name`, `"${m.name}" is listed twice`);
     modelNames.add(m.name);
   });
 }

@@ -126,7 +126,13 @@ export function parseReleaseSearch(actionText: string, names: ReleaseNames): Rel
   if (!model) return { kind: 'error', observation: RELEASE_OBSERVATIONS.modelName };
   if (!skill) return { kind: 'error', observation: RELEASE_OBSERVATIONS.skillName };
   if (names.skills.find((s) => s.name === skill)?.runs === false) {
-    return { kind: 'rejected', model, skill, input, observation: releaseSkillErrorObservation(`Invalid skill: ${skill}`) };
+    return {
+      kind: 'rejected',
+      model,
+      skill,
+      input,
+      observation: releaseSkillErrorObservation(`Invalid skill: ${skill}`),
+    };
   }
   return { kind: 'call', model, skill, input };
 }
