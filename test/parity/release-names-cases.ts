@@ -136,6 +136,21 @@ export function actionCases(names: ReleaseNames, seed = 56): string[] {
     const call = `${pick(rand, models)}${pick(rand, [' @@ ', '@@', '@@\n'])}${pick(rand, skills)}${pick(rand, [':', ' : ', ':\n'])}${pick(rand, inputs)}`;
     out.push(`${pick(rand, ['', 'Let me think. ', '<think>x</think>\n'])}<search>${call}</search>`);
   }
+  // Malformed shapes: no @@, no colon, @@ only after the colon, several or unclosed blocks.
+  const shapes = [
+    (m: string, s: string, i: string) => `<search>${m} ${s}: ${i}</search>`,
+    (m: string, s: string, i: string) => `<search>${m}@@${s} ${i}</search>`,
+    (m: string, s: string, i: string) => `<search>${m}: ${s}@@${i}</search>`,
+    (m: string, s: string, i: string) => `<search>${m}@${s}: ${i}</search>`,
+    (m: string, s: string, i: string) =>
+      `<search>${m}@@${s}: ${i}</search>\n<search>${s}@@${m}: ${i}</search>`,
+    (m: string, s: string, i: string) => `<search>${m}@@${s}: ${i}`,
+    (m: string, s: string, i: string) => `<search><search>${m}@@${s}: ${i}</search>`,
+    (m: string, s: string, i: string) => `<SEARCH>${m}@@${s}: ${i}</SEARCH>`,
+  ];
+  for (let i = 0; i < 80; i++) {
+    out.push(pick(rand, shapes)(pick(rand, models), pick(rand, skills), pick(rand, inputs)));
+  }
   const long = `${'😀'.repeat(60_000)}${'a'.repeat(50_000)}`;
   out.push(
     `<search>Chart-R1@@Chart_Problem_Solver:${long}</search>`,

@@ -82,8 +82,17 @@ describe('release names: differential against the release Python', () => {
     expect(actions.length).toBeGreaterThanOrEqual(300);
     const ours = actions.map((a) => asAgentLoop(parseReleaseSearch(a, names)));
     expect(ours).toEqual(release.actions);
-    const kinds = new Set(actions.map((a) => parseReleaseSearch(a, names).kind));
-    expect(kinds).toEqual(new Set(['call', 'rejected', 'error', 'no-search']));
+    // Every outcome is reached (the "Missing : separator" branch cannot be).
+    const outcomes = new Set(
+      actions.map((a) => {
+        const r = parseReleaseSearch(a, names);
+        return r.kind === 'error' ? r.observation : r.kind;
+      }),
+    );
+    const { modelName, skillName, missingAt, invalidFormat } = OBS;
+    expect(outcomes).toEqual(
+      new Set(['call', 'rejected', 'no-search', modelName, skillName, missingAt, invalidFormat]),
+    );
   });
 
   it('the alias table is the release one, entry for entry', () => {
