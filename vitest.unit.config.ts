@@ -12,5 +12,8 @@ export default defineConfig({
     env: { ...common.env, REDIS_URL: UNIT_REDIS_URL },
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // Files in one worker share loaded modules (a third of the time otherwise goes to
+    // importing them again per file): a unit test leaves no global state behind.
+    isolate: false,
   },
 });

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkLayers } from '../../scripts/check-layers.mjs';
 
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/check-layers.mjs');
 const roots: string[] = [];
@@ -23,9 +24,10 @@ function tree(files: Record<string, string>, deps: string[] = ['zod', 'bullmq', 
   return root;
 }
 
-function check(root: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [SCRIPT, root], { encoding: 'utf8' });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+/** Runs the check in this process: code 1 when it finds problems, as the script exits. */
+function check(root: string): { code: number; out: string } {
+  const problems = checkLayers(root);
+  return { code: problems.length ? 1 : 0, out: problems.join('\n') };
 }
 
 const CLEAN = {
@@ -38,10 +40,21 @@ const CLEAN = {
 };
 
 describe('the layer check (allow-list per folder)', () => {
+  it('as a command: passes a tree that follows the rules, fails on a violation with a clear message', () => {
+    const run = (root: string) => spawnSync(process.execPath, [SCRIPT, root], { encoding: 'utf8' });
+    const ok = run(tree(CLEAN));
+    expect(ok.stdout).toMatch(/layers ok/);
+    expect(ok.status).toBe(0);
+    const bad = run(tree({ ...CLEAN, 'src/core/bad.ts': "import { Worker } from '../workers/pool.ts';\n" }));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('layer check failed (1)');
+    expect(bad.stderr).toContain(
+      'src/core/bad.ts imports ../workers/pool.ts (src/workers), but src/core may import',
+    );
+  });
+
   it('passes a tree that follows the rules', () => {
-    const r = check(tree(CLEAN));
-    expect(r.out).toMatch(/layers ok/);
-    expect(r.code).toBe(0);
+    expect(check(tree(CLEAN))).toEqual({ code: 0, out: '' });
   });
 
   it('fails when core imports another folder, naming the file and what core may import', () => {
