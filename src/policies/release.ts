@@ -2,8 +2,10 @@ import { questionWithOptions } from '../../skills/index.ts';
 import { hashUnit } from '../core/hash.ts';
 import type { Action, Item } from '../core/items.ts';
 import type { Policy as PolicyEndpoint, Registry } from '../core/registry.ts';
+import { loadReleaseNames, type ReleaseNames } from '../core/release-names.ts';
 import type { PolicySpec } from '../core/sweep.ts';
 import type { ModelClient } from '../models/client.ts';
+import { parseReleaseSearch, releaseActionText } from '../rollout/release-names.ts';
 import { releaseAction, releaseKeep } from '../rollout/release-turn.ts';
 import { buildSystemPrompt } from './prompt.ts';
 import {
@@ -13,7 +15,7 @@ import {
   userContent,
   VERBATIM_CHAT_TEMPLATE,
 } from './release-render.ts';
-import { parseReleaseSearch } from './release-search.ts';
+
 import type { Policy, PolicyContext, PolicyDecision, PolicyDeps } from './types.ts';
 
 /**
@@ -38,6 +40,7 @@ export function releasePolicy(
   endpoint: PolicyEndpoint,
   deps: PolicyDeps,
 ): Policy {
+  const names = loadReleaseNames();
   const texts = async (item: Item) => {
     const own = item.prompt?.length ? undefined : await deps.releasePrompt?.();
     const system =
@@ -72,7 +75,7 @@ export function releasePolicy(
         completionTokens: res.completionTokens,
         meta: { prompt: source },
       };
-      return turn(ctx, client, res.text, res.finishReason === 'stop', base);
+      return turn(ctx, client, res.text, res.finishReason === 'stop', base, names);
     },
   };
 }
@@ -86,6 +89,7 @@ async function turn(
   generation: string,
   stopped: boolean,
   base: Base,
+  names: ReleaseNames,
 ): Promise<PolicyDecision> {
   const keep = releaseKeep(ctx.turn, generation);
   if (keep.kind === 'resample') {
@@ -98,15 +102,15 @@ async function turn(
   }
   const { kept, extracted } = await keptText(keep, ctx.turn, generation, stopped, client);
   const next = releaseAction(extracted, kept);
+  if (next.kind === 'stop')
+    return { ...base, text: kept, action: { type: 'invalid', reason: 'stop' }, turn: 'stop' };
   let action: Action;
   if (next.kind === 'answer') action = { type: 'answer', answer: next.answer };
-  else if (next.kind === 'stop')
-    return { ...base, text: kept, action: { type: 'invalid', reason: 'stop' }, turn: 'stop' };
-  else if (next.content === null) action = { type: 'invalid', reason: '' };
   else {
-    const call = parseReleaseSearch(next.content);
-    action =
-      call.kind === 'call' ? { type: 'search', ...call.call } : { type: 'invalid', reason: call.observation };
+    const call = parseReleaseSearch(releaseActionText(kept) ?? '', names);
+    if (call.kind === 'call')
+      action = { type: 'search', model: call.model, skill: call.skill, input: call.input };
+    else action = { type: 'invalid', reason: call.kind === 'no-search' ? '' : call.observation };
   }
   return { ...base, text: kept, action };
 }

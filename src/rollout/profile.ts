@@ -1,3 +1,4 @@
+import { RELEASE_OBSERVATIONS, releaseSkillErrorObservation } from './release-names.ts';
 import type { ChatProfile, ReleaseProfile } from './types.ts';
 
 interface ProfileOptions {
@@ -37,9 +38,9 @@ export function releaseProfile(opts: ProfileOptions): ReleaseProfile {
     maxTurns: opts.maxTurns,
     ...budget(opts),
     observationChars: 1_000,
-    unknownModel: 'Model Name Error',
-    unknownSkill: 'Skill Name Error',
-    callFailed: (reason) => `Skill execution error: ${reason}`,
+    unknownModel: RELEASE_OBSERVATIONS.modelName,
+    unknownSkill: RELEASE_OBSERVATIONS.skillName,
+    callFailed: releaseSkillErrorObservation,
   };
 }
 
