@@ -135,6 +135,13 @@ export const ItemRecord = z.object({
   /** Fan-out policies (oracle): each pair's verdict. */
   candidates: z.array(CandidateVerdict).optional(),
   policyMeta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** `release-reward`: the release's own reward function on the whole trajectory, beside the official verdict. */
+  releaseReward: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('scored'), score: z.number(), correct: z.boolean(), fn: z.string() }),
+      z.object({ kind: z.literal('unsupported'), reason: z.string() }),
+    ])
+    .optional(),
   latencyMs: z.number().nonnegative(),
   policyLatencyMs: z.number().nonnegative(),
   expertLatencyMs: z.number().nonnegative(),

@@ -2,6 +2,8 @@ import type { Benchmark } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
 import type { CandidateVerdict, Item, ItemRecord, RolloutStatus, ScoreResult, Step } from '../core/items.ts';
 import type { Candidate, RolloutJobData } from '../core/jobs.ts';
+import { releaseReward } from './release-reward/index.ts';
+import { releaseGroundTruth, releaseTrajectory } from './release-trajectory.ts';
 
 /** A finished rollout, as the engine leaves it: what the record is built from. */
 export interface RolloutOutcome {
@@ -150,5 +152,17 @@ export async function recordFromRollout(
     sample: rollout.sample,
   };
   const scored = await scoreOutcome(outcome, item, benchmark, opts.scoreItem, opts.combine);
-  return buildRecord(ids, outcome, scored, finishedAt);
+  return { ...buildRecord(ids, outcome, scored, finishedAt), releaseReward: releaseRewardOf(item, outcome) };
+}
+
+/** The release's reward for the rollout (its whole trajectory), or why there is none. */
+export function releaseRewardOf(item: Item, o: RolloutOutcome): NonNullable<ItemRecord['releaseReward']> {
+  if (o.status === 'error') return { kind: 'unsupported', reason: 'the item failed to run' };
+  if (o.candidates?.length) return { kind: 'unsupported', reason: 'a fan-out has no single trajectory' };
+  try {
+    const r = releaseReward(item.benchmark, releaseTrajectory(o.steps), releaseGroundTruth(item));
+    return r.kind === 'scored' ? { kind: 'scored', score: r.score, correct: r.correct, fn: r.fn } : r;
+  } catch (err) {
+    return { kind: 'unsupported', reason: describeError(err) };
+  }
 }

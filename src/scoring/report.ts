@@ -9,6 +9,7 @@ import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnal
 import { groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
 import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
+import { samplesMarkdown } from './release-table.ts';
 
 /**
  * Report writers. Files written to `outDir` (each atomically: temp file, fsync, rename):
@@ -360,7 +361,7 @@ export async function writeReport(
   const summary = aggregate(records, opts.catalog, opts.suite);
   const routing = routingAnalytics(summary.policies.length ? dedupeRecords(records).records : []);
   const heatmaps = routedPolicies(routing);
-  const markdown = `${resultsMarkdown(summary, opts)}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md)\n`;
+  const markdown = `${resultsMarkdown(summary, opts)}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
   const sorted = [...records].sort(compareRecords);
   const contents: Record<string, string> = {
     'results.md': markdown,
@@ -374,6 +375,7 @@ export async function writeReport(
   const unique = dedupeRecords(records).records;
   contents['routing.md'] = routingMarkdown(summary, routing, heatmaps, unique, opts);
   const names = (id: string) => nameOf(opts.catalog, id);
+  contents['samples.md'] = samplesMarkdown(unique, summary.benchmarks, names);
   const binary: Record<string, Uint8Array> = {
     'accuracy.png': await svgToPng(
       groupedBarSvg(

@@ -1,0 +1,90 @@
+import type { ItemRecord } from '../core/items.ts';
+
+/**
+ * Tables of per-item means over samples (mean@k, as the release evaluates: 8 samples an
+ * item at temperature 1) with their standard error over items, for the official verdict
+ * and for the release's own reward (`release-reward`), benchmarks without a release
+ * function marked so rather than scored 0.
+ */
+
+export interface MeanAtK {
+  /** Mean over items of the item's mean over its samples, in percent. */
+  mean: number;
+  /** Standard error of that mean over items, in percent (0 with one item). */
+  se: number;
+  items: number;
+  /** Samples per item (the largest seen). */
+  k: number;
+}
+
+/** mean@k and its standard error from per-rollout values grouped by item. */
+export function meanAtK(values: Map<string, number[]>): MeanAtK | undefined {
+  const perItem = [...values.values()]
+    .filter((v) => v.length > 0)
+    .map((v) => v.reduce((a, b) => a + b, 0) / v.length);
+  if (perItem.length === 0) return undefined;
+  const mean = perItem.reduce((a, b) => a + b, 0) / perItem.length;
+  const variance =
+    perItem.length > 1 ? perItem.reduce((a, x) => a + (x - mean) ** 2, 0) / (perItem.length - 1) : 0;
+  const k = Math.max(...[...values.values()].map((v) => v.length));
+  return { mean: mean * 100, se: Math.sqrt(variance / perItem.length) * 100, items: perItem.length, k };
+}
+
+type Cell = { official: Map<string, number[]>; reward: Map<string, number[]>; unsupported?: string };
+
+function cells(records: ItemRecord[]): Map<string, Map<string, Cell>> {
+  const out = new Map<string, Map<string, Cell>>();
+  for (const r of records) {
+    if (r.status === 'error') continue;
+    const row = out.get(r.policy) ?? new Map<string, Cell>();
+    out.set(r.policy, row);
+    const cell: Cell = row.get(r.benchmark) ?? { official: new Map(), reward: new Map() };
+    row.set(r.benchmark, cell);
+    const key = `${r.itemId}|${r.seed}`;
+    cell.official.set(key, [...(cell.official.get(key) ?? []), r.correct ? 1 : 0]);
+    if (r.releaseReward?.kind === 'scored') {
+      cell.reward.set(key, [...(cell.reward.get(key) ?? []), r.releaseReward.score > 0 ? 1 : 0]);
+    } else if (r.releaseReward?.kind === 'unsupported') cell.unsupported ??= r.releaseReward.reason;
+  }
+  return out;
+}
+
+const fmt = (m: MeanAtK | undefined) => (m ? `${m.mean.toFixed(1)} ± ${m.se.toFixed(1)}` : '—');
+
+/** The Markdown of both tables (policies × benchmarks), with the reasons for unmarked cells. */
+export function samplesMarkdown(
+  records: ItemRecord[],
+  benchmarks: string[],
+  name: (id: string) => string,
+): string {
+  const table = cells(records);
+  const head = `| Policy | ${benchmarks.map(name).join(' | ')} |\n| :--- |${benchmarks.map(() => ' ---: |').join('')}\n`;
+  const rows = (pick: (c: Cell | undefined) => string) =>
+    [...table.keys()]
+      .sort()
+      .map((p) => `| ${p} | ${benchmarks.map((b) => pick(table.get(p)?.get(b))).join(' | ')} |`)
+      .join('\n');
+  const reasons = new Set<string>();
+  const reward = rows((c) => {
+    const m = c && meanAtK(c.reward);
+    if (m) return fmt(m);
+    if (!c?.unsupported) return '—';
+    reasons.add(c.unsupported);
+    return 'n/a';
+  });
+  const k = Math.max(
+    0,
+    ...[...table.values()].flatMap((row) => [...row.values()].map((c) => meanAtK(c.official)?.k ?? 0)),
+  );
+  return [
+    `# Accuracy over samples (mean@k ± standard error over items; k up to ${k})\n`,
+    'Failed items are left out here; results.md counts them.\n',
+    '## Official metric\n',
+    head + rows((c) => fmt(c && meanAtK(c.official))),
+    "\n## Release reward (the release's own reward functions on the whole trajectory)\n",
+    head + reward,
+    '',
+    ...[...reasons].map((r) => `- n/a: ${r}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { Item, ItemRecord, Step } from '../../src/core/items.ts';
+import { releaseRewardOf } from '../../src/scoring/record.ts';
+import { meanAtK, samplesMarkdown } from '../../src/scoring/release-table.ts';
+import { releaseGroundTruth, releaseTrajectory } from '../../src/scoring/release-trajectory.ts';
+
+const step = (over: Partial<Step>): Step => ({
+  turn: 0,
+  policyText: '',
+  policyLatencyMs: 0,
+  policyPromptTokens: 0,
+  policyCompletionTokens: 0,
+  action: { type: 'answer', answer: 'x' },
+  calls: [],
+  ...over,
+});
+
+describe('release trajectory', () => {
+  it('is the decoded response: kept turns and observations, no special tokens, no thrown-away turns', () => {
+    const steps = [
+      step({ policyText: '<think>x', resampled: true }),
+      step({ policyText: '<search> A@@B: q </search><|im_end|>', observation: 'It is 4.' }),
+      step({ policyText: '<answer> 4 </answer><|im_end|>' }),
+    ];
+    expect(releaseTrajectory(steps)).toBe(
+      '<search> A@@B: q </search>user<information>It is 4.</information><answer> 4 </answer>',
+    );
+  });
+
+  it('gives a multiple-choice item the letter and the option text as ground truth', () => {
+    const item = {
+      answers: ['B', 'cat'],
+      options: [
+        { label: 'A', text: 'dog' },
+        { label: 'B', text: 'cat' },
+      ],
+    } as unknown as Item;
+    expect(releaseGroundTruth(item)).toEqual(['B', 'cat']);
+    expect(releaseGroundTruth({ answers: ['42'] } as unknown as Item)).toEqual(['42']);
+  });
+});
+
+describe('release reward on a record', () => {
+  const outcome = (steps: Step[]) => ({ status: 'answered' as const, rawOutput: '', steps, startedAt: '' });
+  const answer = [step({ policyText: '<answer>47</answer><|im_end|>' })];
+
+  it("scores with the benchmark's release function", () => {
+    const item = { benchmark: 'chartqa', answers: ['47'] } as unknown as Item;
+    expect(releaseRewardOf(item, outcome(answer))).toMatchObject({ kind: 'scored', correct: true });
+    const wrong = [step({ policyText: '<answer>12</answer>' })];
+    expect(releaseRewardOf(item, outcome(wrong))).toMatchObject({ kind: 'scored', correct: false, score: 0 });
+  });
+
+  it('marks benchmarks without a release function, failed items and fan-outs as unsupported', () => {
+    const mathvista = { benchmark: 'mathvista', answers: ['47'] } as unknown as Item;
+    expect(releaseRewardOf(mathvista, outcome(answer)).kind).toBe('unsupported');
+    const chart = { benchmark: 'chartqa', answers: ['47'] } as unknown as Item;
+    expect(releaseRewardOf(chart, { ...outcome(answer), status: 'error' })).toEqual({
+      kind: 'unsupported',
+      reason: 'the item failed to run',
+    });
+    const fan = { ...outcome(answer), candidates: [{ expert: 'e', skill: 's', rawOutput: '47' }] };
+    expect(releaseRewardOf(chart, fan).kind).toBe('unsupported');
+  });
+});
+
+describe('mean@k', () => {
+  it('averages samples per item, then items; standard error over items', () => {
+    const m = meanAtK(
+      new Map([
+        ['a', [1, 1, 0, 0]],
+        ['b', [1, 1, 1, 1]],
+      ]),
+    );
+    // Item means 0.5 and 1.0: mean 0.75, sample sd 0.3536, se 0.25.
+    expect(m?.mean).toBeCloseTo(75);
+    expect(m?.se).toBeCloseTo(25);
+    expect(m?.k).toBe(4);
+    expect(meanAtK(new Map())).toBeUndefined();
+  });
+
+  it('writes both tables and marks, not zeroes, the cells without a release function', () => {
+    const rec = (benchmark: string, itemId: string, correct: boolean, rr: ItemRecord['releaseReward']) =>
+      ({
+        policy: 'maestro',
+        benchmark,
+        itemId,
+        seed: 0,
+        status: 'answered',
+        correct,
+        releaseReward: rr,
+      }) as ItemRecord;
+    const md = samplesMarkdown(
+      [
+        rec('chartqa', 'a', true, { kind: 'scored', score: 1, correct: true, fn: 'chartqa' }),
+        rec('chartqa', 'a', false, { kind: 'scored', score: 0, correct: false, fn: 'chartqa' }),
+        rec('mathvista', 'b', true, { kind: 'unsupported', reason: 'mathvista: no function' }),
+      ],
+      ['chartqa', 'mathvista'],
+      (id) => id,
+    );
+    expect(md).toContain('| maestro | 50.0 ± 0.0 | 100.0 ± 0.0 |');
+    expect(md).toContain('| maestro | 50.0 ± 0.0 | n/a |');
+    expect(md).toContain('- n/a: mathvista: no function');
+  });
+});
