@@ -44,6 +44,7 @@ const FILES = [
   'summary.json',
   'items.jsonl',
   'routing.md',
+  'samples.md',
   'accuracy.png',
 ];
 
