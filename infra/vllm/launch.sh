@@ -56,37 +56,37 @@ launch() {
 serve() {
   case "$1" in
     'maestro')
-      launch 'maestro' env CUDA_VISIBLE_DEVICES="${GPU_MAESTRO:-0}" vllm serve "${WEIGHTS_MAESTRO:-/models/maestro}" --served-model-name "${MAESTRO_POLICY_MODEL:-maestro}" --port "${MAESTRO_POLICY_PORT:-8000}" --max-num-seqs 512
+      launch 'maestro' env CUDA_VISIBLE_DEVICES="${GPU_MAESTRO:-0}" vllm serve "${WEIGHTS_MAESTRO:-/models/maestro}" --served-model-name "${MAESTRO_POLICY_MODEL:-maestro}" --port "${MAESTRO_POLICY_PORT:-8000}" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}' --max-model-len 16384 --limit-mm-per-prompt '{"image": 16}'
       ;;
     'Intern-S1-mini')
-      launch 'Intern-S1-mini' env CUDA_VISIBLE_DEVICES="${GPU_INTERN_S1_MINI:-1}" vllm serve "${WEIGHTS_INTERN_S1_MINI:-internlm/Intern-S1-mini}" --served-model-name "Intern-S1-mini" --port "2368" --max-num-seqs 512 --trust-remote-code
+      launch 'Intern-S1-mini' env CUDA_VISIBLE_DEVICES="${GPU_INTERN_S1_MINI:-1}" vllm serve "${WEIGHTS_INTERN_S1_MINI:-internlm/Intern-S1-mini}" --served-model-name "Intern-S1-mini" --port "2368" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}' --trust-remote-code
       ;;
     'GLM-4.6V-Flash')
-      launch 'GLM-4.6V-Flash' env CUDA_VISIBLE_DEVICES="${GPU_GLM_4_6V_FLASH:-2}" vllm serve "${WEIGHTS_GLM_4_6V_FLASH:-zai-org/GLM-4.6V-Flash}" --served-model-name "GLM-4.6V-Flash" --port "2376" --max-num-seqs 512
+      launch 'GLM-4.6V-Flash' env CUDA_VISIBLE_DEVICES="${GPU_GLM_4_6V_FLASH:-2}" vllm serve "${WEIGHTS_GLM_4_6V_FLASH:-zai-org/GLM-4.6V-Flash}" --served-model-name "GLM-4.6V-Flash" --port "2376" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}'
       ;;
     'qwen3-vl-8b-instruct')
-      launch 'qwen3-vl-8b-instruct' env CUDA_VISIBLE_DEVICES="${GPU_QWEN3_VL_8B_INSTRUCT:-3}" vllm serve "${WEIGHTS_QWEN3_VL_8B_INSTRUCT:-Qwen/Qwen3-VL-8B-Instruct}" --served-model-name "qwen3-VL-8B-Instruct" --port "2362" --max-num-seqs 512
+      launch 'qwen3-vl-8b-instruct' env CUDA_VISIBLE_DEVICES="${GPU_QWEN3_VL_8B_INSTRUCT:-3}" vllm serve "${WEIGHTS_QWEN3_VL_8B_INSTRUCT:-Qwen/Qwen3-VL-8B-Instruct}" --served-model-name "qwen3-VL-8B-Instruct" --port "2362" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}'
       ;;
     'Chart-R1')
-      launch 'Chart-R1' env CUDA_VISIBLE_DEVICES="${GPU_CHART_R1:-4}" vllm serve "${WEIGHTS_CHART_R1:-DocTron/Chart-R1}" --served-model-name "Chart-R1" --port "2364" --max-num-seqs 512
+      launch 'Chart-R1' env CUDA_VISIBLE_DEVICES="${GPU_CHART_R1:-4}" vllm serve "${WEIGHTS_CHART_R1:-DocTron/Chart-R1}" --served-model-name "Chart-R1" --port "2364" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}'
       ;;
     'medgemma-1.5-4b-it')
-      launch 'medgemma-1.5-4b-it' env CUDA_VISIBLE_DEVICES="${GPU_MEDGEMMA_1_5_4B_IT:-5}" vllm serve "${WEIGHTS_MEDGEMMA_1_5_4B_IT:-google/medgemma-1.5-4b-it}" --served-model-name "medgemma-1.5-4b-it" --port "2369" --max-num-seqs 512
+      launch 'medgemma-1.5-4b-it' env CUDA_VISIBLE_DEVICES="${GPU_MEDGEMMA_1_5_4B_IT:-5}" vllm serve "${WEIGHTS_MEDGEMMA_1_5_4B_IT:-google/medgemma-1.5-4b-it}" --served-model-name "medgemma-1.5-4b-it" --port "2369" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}'
       ;;
     'DeepEyes-7B')
-      launch 'DeepEyes-7B' env CUDA_VISIBLE_DEVICES="${GPU_DEEPEYES_7B:-6}" vllm serve "${WEIGHTS_DEEPEYES_7B:-ChenShawn/DeepEyes-7B}" --served-model-name "DeepEyes-7B" --port "2370" --max-num-seqs 512
+      launch 'DeepEyes-7B' env CUDA_VISIBLE_DEVICES="${GPU_DEEPEYES_7B:-6}" vllm serve "${WEIGHTS_DEEPEYES_7B:-ChenShawn/DeepEyes-7B}" --served-model-name "DeepEyes-7B" --port "2370" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}'
       ;;
     'GLM-OCR')
-      launch 'GLM-OCR' env CUDA_VISIBLE_DEVICES="${GPU_GLM_OCR:-7}" vllm serve "${WEIGHTS_GLM_OCR:-zai-org/GLM-OCR}" --served-model-name "GLM-OCR" --port "2388" --max-num-seqs 512 --gpu-memory-utilization 0.45
+      launch 'GLM-OCR' env CUDA_VISIBLE_DEVICES="${GPU_GLM_OCR:-7}" vllm serve "${WEIGHTS_GLM_OCR:-zai-org/GLM-OCR}" --served-model-name "GLM-OCR" --port "2388" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}' --gpu-memory-utilization 0.45
       ;;
     'PR1-Qwen2.5-VL-3B-Detection')
-      launch 'PR1-Qwen2.5-VL-3B-Detection' env CUDA_VISIBLE_DEVICES="${GPU_PR1_QWEN2_5_VL_3B_DETECTION:-7}" vllm serve "${WEIGHTS_PR1_QWEN2_5_VL_3B_DETECTION:-Kangheng/PR1-Qwen2.5-VL-3B-Detection}" --served-model-name "PR1-Qwen2.5-VL-3B-Detection" --port "2389" --max-num-seqs 512 --gpu-memory-utilization 0.45
+      launch 'PR1-Qwen2.5-VL-3B-Detection' env CUDA_VISIBLE_DEVICES="${GPU_PR1_QWEN2_5_VL_3B_DETECTION:-7}" vllm serve "${WEIGHTS_PR1_QWEN2_5_VL_3B_DETECTION:-Kangheng/PR1-Qwen2.5-VL-3B-Detection}" --served-model-name "PR1-Qwen2.5-VL-3B-Detection" --port "2389" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}' --gpu-memory-utilization 0.45
       ;;
     'Qwen3.5-9B')
-      launch 'Qwen3.5-9B' env CUDA_VISIBLE_DEVICES="${GPU_QWEN3_5_9B:-8}" vllm serve "${WEIGHTS_QWEN3_5_9B:-Qwen/Qwen3.5-9B}" --served-model-name "Qwen3.5-9B" --port "2381" --max-num-seqs 512
+      launch 'Qwen3.5-9B' env CUDA_VISIBLE_DEVICES="${GPU_QWEN3_5_9B:-8}" vllm serve "${WEIGHTS_QWEN3_5_9B:-Qwen/Qwen3.5-9B}" --served-model-name "Qwen3.5-9B" --port "2381" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}'
       ;;
     'Step3-VL-10B')
-      launch 'Step3-VL-10B' env CUDA_VISIBLE_DEVICES="${GPU_STEP3_VL_10B:-9}" vllm serve "${WEIGHTS_STEP3_VL_10B:-stepfun-ai/Step3-VL-10B}" --served-model-name "Step3-VL-10B" --port "2382" --max-num-seqs 512 --trust-remote-code
+      launch 'Step3-VL-10B' env CUDA_VISIBLE_DEVICES="${GPU_STEP3_VL_10B:-9}" vllm serve "${WEIGHTS_STEP3_VL_10B:-stepfun-ai/Step3-VL-10B}" --served-model-name "Step3-VL-10B" --port "2382" --max-num-seqs 512 --limit-mm-per-prompt '{"image": 8}' --trust-remote-code
       ;;
     *)
       echo "unknown server or group: $1 (servers: ${SERVERS[*]% *}; groups:$GROUPS_KNOWN)" >&2

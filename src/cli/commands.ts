@@ -4,6 +4,7 @@ import type { GlobalOptions } from './context.ts';
 import { register as dashboardCommands } from './dashboard.ts';
 import { register as dataCommands } from './data.ts';
 import { register as deployCommands } from './deploy.ts';
+import { register as promptCommands } from './prompt.ts';
 import { register as scoreCommands } from './score.ts';
 
 /**
@@ -18,4 +19,5 @@ export const commandModules: RegisterCommands[] = [
   benchCommands,
   deployCommands,
   dashboardCommands,
+  promptCommands,
 ];

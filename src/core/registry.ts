@@ -122,6 +122,11 @@ export const Policy = z.object({
   temperature: z.number().min(0).max(2).default(0),
   topP: z.number().gt(0).max(1).default(1),
   maxTokens: z.number().int().positive().default(1024),
+  /**
+   * The protocol profile of `maestro` policies on this endpoint, unless the sweep says
+   * otherwise: `chat` (any chat model) or `release` (the released checkpoint's own loop).
+   */
+  profile: z.enum(['chat', 'release']).default('chat'),
 });
 export type Policy = z.infer<typeof Policy>;
 

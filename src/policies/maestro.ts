@@ -13,7 +13,8 @@ export const maestroPolicy: PolicyDefinition = {
   usesEndpoint: true,
   create(spec, registry, deps) {
     const endpoint = registry.policy(spec.endpoint ?? 'maestro');
-    if (spec.profile === 'release') return releasePolicy(spec, registry, endpoint, deps);
+    if ((spec.profile ?? endpoint.profile) === 'release')
+      return releasePolicy(spec, registry, endpoint, deps);
     return {
       async decide(ctx) {
         const client = ctx.clients.get(endpoint);

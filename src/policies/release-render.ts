@@ -125,3 +125,23 @@ export async function keptText(
     : await tok.detokenize(ids.slice(-n));
   return { kept, extracted: keep.block + TURN_END };
 }
+
+/**
+ * The text the model reads for a request, as VERBATIM_CHAT_TEMPLATE renders it (images as
+ * vision placeholders); with a final assistant message, continued without its end of turn.
+ */
+export function renderedText(messages: ChatCompletionMessageParam[]): string {
+  const last = messages.at(-1);
+  const continuing = last?.role === 'assistant';
+  const parts = messages.map((m, i) => {
+    const content =
+      typeof m.content === 'string'
+        ? m.content
+        : (m.content ?? [])
+            .map((p) => (p.type === 'text' ? p.text : '<|vision_start|><|image_pad|><|vision_end|>'))
+            .join('');
+    const end = continuing && i === messages.length - 1 ? '' : '<|im_end|>\n';
+    return `<|im_start|>${m.role}\n${content}${end}`;
+  });
+  return parts.join('') + (continuing ? '' : '<|im_start|>assistant\n');
+}

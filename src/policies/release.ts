@@ -41,15 +41,7 @@ export function releasePolicy(
   deps: PolicyDeps,
 ): Policy {
   const names = loadReleaseNames();
-  const texts = async (item: Item) => {
-    const own = item.prompt?.length ? undefined : await deps.releasePrompt?.();
-    const system =
-      item.prompt?.find((m) => m.role === 'system')?.content ?? own?.system ?? buildSystemPrompt(registry);
-    const user =
-      item.prompt?.find((m) => m.role === 'user')?.content ??
-      releaseUserText(item, own?.userSuffix ?? OWN_SUFFIX);
-    return { system, user, source: item.prompt?.length ? 'item' : (own?.source ?? 'project') };
-  };
+  const texts = (item: Item) => releaseTexts(item, registry, deps);
   return {
     profile: 'release',
     async decide(ctx) {
@@ -113,4 +105,19 @@ async function turn(
     else action = { type: 'invalid', reason: call.kind === 'no-search' ? '' : call.observation };
   }
   return { ...base, text: kept, action };
+}
+
+/** The prompt texts of an item: its own prompt, the user's release data, or the project's own texts. */
+export async function releaseTexts(
+  item: Item,
+  registry: Registry,
+  deps: PolicyDeps,
+): Promise<{ system: string; user: string; source: string }> {
+  const own = item.prompt?.length ? undefined : await deps.releasePrompt?.();
+  const system =
+    item.prompt?.find((m) => m.role === 'system')?.content ?? own?.system ?? buildSystemPrompt(registry);
+  const user =
+    item.prompt?.find((m) => m.role === 'user')?.content ??
+    releaseUserText(item, own?.userSuffix ?? OWN_SUFFIX);
+  return { system, user, source: item.prompt?.length ? 'item' : (own?.source ?? 'project') };
 }

@@ -88,3 +88,26 @@ export function samplesMarkdown(
     '',
   ].join('\n');
 }
+
+/**
+ * Where each `release`-profile policy's prompt texts came from, said under the results:
+ * the user's release data (the file), the items' own prompts, or the project's own texts.
+ */
+export function promptSources(records: ItemRecord[]): string {
+  const by = new Map<string, Set<string>>();
+  for (const r of records) {
+    const source = r.policyMeta?.prompt;
+    if (typeof source !== 'string') continue;
+    by.set(r.policy, (by.get(r.policy) ?? new Set()).add(source));
+  }
+  const say = (s: string) =>
+    s === 'project'
+      ? "the project's own texts (no release data given: not the training prompt)"
+      : s === 'item'
+        ? "the items' own prompts (release-format rows)"
+        : `the release data in ${s}`;
+  return [...by]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([policy, sources]) => `Policy prompt of ${policy}: ${[...sources].sort().map(say).join('; ')}.`)
+    .join('\n');
+}

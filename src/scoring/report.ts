@@ -9,7 +9,7 @@ import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnal
 import { groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
 import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
-import { samplesMarkdown } from './release-table.ts';
+import { promptSources, samplesMarkdown } from './release-table.ts';
 
 /**
  * Report writers. Files written to `outDir` (each atomically: temp file, fsync, rename):
@@ -361,7 +361,8 @@ export async function writeReport(
   const summary = aggregate(records, opts.catalog, opts.suite);
   const routing = routingAnalytics(summary.policies.length ? dedupeRecords(records).records : []);
   const heatmaps = routedPolicies(routing);
-  const markdown = `${resultsMarkdown(summary, opts)}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
+  const prompts = promptSources(records);
+  const markdown = `${resultsMarkdown(summary, opts)}${prompts ? `\n${prompts}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
   const sorted = [...records].sort(compareRecords);
   const contents: Record<string, string> = {
     'results.md': markdown,

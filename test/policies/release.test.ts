@@ -322,3 +322,19 @@ describe("release prompt from the user's copy of the release data", () => {
     ).rejects.toThrow(/catalog\.yaml/);
   });
 });
+
+describe('the rendered policy input', () => {
+  it('is the verbatim chat template: prompt with a generation header, then the continuation without an end of turn', async () => {
+    const { renderedText, releaseMessages, userContent } = await import(
+      '../../src/policies/release-render.ts'
+    );
+    const first = releaseMessages('SYS', userContent('<image>Q?\n\nPlan.', ['data:image/png;base64,AA']), '');
+    expect(renderedText(first)).toBe(
+      '<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Q?\n\nPlan.<|im_end|>\n<|im_start|>assistant\n',
+    );
+    const later = releaseMessages('SYS', userContent('Q?', []), `${call()}${E}${info('x')}`);
+    expect(renderedText(later)).toBe(
+      `<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n${call()}${E}${info('x')}`,
+    );
+  });
+});

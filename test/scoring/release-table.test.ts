@@ -104,3 +104,16 @@ describe('mean@k', () => {
     expect(md).toContain('- n/a: mathvista: no function');
   });
 });
+
+describe('prompt sources', () => {
+  it('says where each release-profile policy took its prompt from', async () => {
+    const { promptSources } = await import('../../src/scoring/release-table.ts');
+    const rec = (policy: string, prompt?: string) =>
+      ({ policy, policyMeta: prompt ? { prompt } : undefined }) as ItemRecord;
+    expect(promptSources([rec('rules'), rec('m', 'project'), rec('m', 'project')])).toBe(
+      "Policy prompt of m: the project's own texts (no release data given: not the training prompt).",
+    );
+    expect(promptSources([rec('m', 'data/val.parquet')])).toContain('the release data in data/val.parquet');
+    expect(promptSources([rec('rules')])).toBe('');
+  });
+});
