@@ -1,0 +1,32 @@
+import { NotFoundError } from '../../core/errors.ts';
+import { ocrbenchOfficial } from './ocrbench.ts';
+import type { OfficialScorer } from './types.ts';
+
+export { officialPrediction } from './prediction.ts';
+export type { OfficialScorer } from './types.ts';
+
+const ALL: OfficialScorer[] = [ocrbenchOfficial];
+
+/** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */
+export const officialScorers: Record<string, OfficialScorer> = Object.fromEntries(
+  ALL.map((s) => [s.name, s]),
+);
+
+/** The implemented scorer of record with this name, or undefined when it is not implemented yet. */
+export function findOfficialScorer(name: string): OfficialScorer | undefined {
+  return Object.hasOwn(officialScorers, name) ? officialScorers[name] : undefined;
+}
+
+/** Like findOfficialScorer, but throws naming the known scorers. */
+export function getOfficialScorer(name: string): OfficialScorer {
+  const s = findOfficialScorer(name);
+  if (!s) {
+    throw new NotFoundError(
+      `no official scorer "${name}" (implemented: ${Object.keys(officialScorers).sort().join(', ') || 'none'})`,
+      {
+        hint: 'scorers of record are named in benchmarks/catalog.yaml and implemented in src/scoring/official',
+      },
+    );
+  }
+  return s;
+}
