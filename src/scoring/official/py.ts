@@ -73,3 +73,47 @@ export function pyInt(s: string): number | null {
   if (!/^[+-]?\d(?:_?\d)*$/.test(t)) return null;
   return Number(t.replace(/_/g, ''));
 }
+
+/** Python `repr(x)` / `str(x)` of a float: shortest round-trip digits, `.0` on integral values. */
+export function pyFloatRepr(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mant, expText] = Math.abs(x).toExponential().split('e') as [string, string];
+  const digits = mant.replace('.', '');
+  const decpt = Number(expText) + 1;
+  const sign = x < 0 ? '-' : '';
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) return `${sign}0.${'0'.repeat(-decpt)}${digits}`;
+    if (decpt >= digits.length) return `${sign}${digits}${'0'.repeat(decpt - digits.length)}.0`;
+    return `${sign}${digits.slice(0, decpt)}.${digits.slice(decpt)}`;
+  }
+  const e = decpt - 1;
+  const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${sign}${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+}
+
+/**
+ * Python `round(x, n)` for a float and n ≥ 0: the exact binary value rounded to n decimals,
+ * an exact tie going to the even digit (JS `toFixed` sends ties away from zero).
+ */
+export function pyRound(x: number, n: number): number {
+  if (!Number.isFinite(x) || n > 100) return x;
+  const fixed = Math.abs(x).toFixed(Math.min(100, n + 60));
+  const point = fixed.indexOf('.');
+  const tail = fixed.slice(point + 1 + n);
+  const isTie = tail[0] === '5' && /^0*$/.test(tail.slice(1));
+  let r = Number(Math.abs(x).toFixed(n));
+  if (isTie) {
+    const keep = fixed.slice(0, point + 1 + n).replace('.', '');
+    const lastDigit = Number(keep[keep.length - 1] ?? '0');
+    if (lastDigit % 2 === 0) r = Number(fixed.slice(0, n === 0 ? point : point + 1 + n));
+  }
+  return x < 0 ? -r : r;
+}
+
+/** Python `str(int(x))` for a float (truncation toward zero), or null where int() raises. */
+export function pyIntOfFloat(x: number): string | null {
+  if (!Number.isFinite(x)) return null;
+  return BigInt(Math.trunc(x)).toString();
+}
