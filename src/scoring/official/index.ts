@@ -2,13 +2,20 @@ import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
 import { mathvistaOfficial } from './mathvista.ts';
 import { ocrbenchOfficial } from './ocrbench.ts';
+import { slakeOfficial } from './slake.ts';
 import { tallyqaOfficial } from './tallyqa.ts';
 import type { OfficialScorer } from './types.ts';
 
 export { officialPrediction } from './prediction.ts';
 export type { OfficialScorer } from './types.ts';
 
-const ALL: OfficialScorer[] = [ocrbenchOfficial, chartqaOfficial, mathvistaOfficial, tallyqaOfficial];
+const ALL: OfficialScorer[] = [
+  ocrbenchOfficial,
+  chartqaOfficial,
+  mathvistaOfficial,
+  tallyqaOfficial,
+  slakeOfficial,
+];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */
 export const officialScorers: Record<string, OfficialScorer> = Object.fromEntries(
