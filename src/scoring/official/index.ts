@@ -5,6 +5,7 @@ import { ocrbenchOfficial } from './ocrbench.ts';
 import { slakeOfficial } from './slake.ts';
 import { tallyqaOfficial } from './tallyqa.ts';
 import type { OfficialScorer } from './types.ts';
+import { vlmsareblindOfficial } from './vlmsareblind.ts';
 
 export { officialPrediction } from './prediction.ts';
 export type { OfficialScorer } from './types.ts';
