@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
+import { erqaOfficial } from './erqa.ts';
 import { mathvistaOfficial } from './mathvista.ts';
 import { ocrbenchOfficial } from './ocrbench.ts';
 import { slakeOfficial } from './slake.ts';
