@@ -17,6 +17,8 @@ const ALL: OfficialScorer[] = [
   mathvistaOfficial,
   tallyqaOfficial,
   slakeOfficial,
+  vlmsareblindOfficial,
+  erqaOfficial,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,22 @@ describe('scorers of record in the catalog', () => {
       expect(entry, s.name).toBeDefined();
       expect(entry?.scorer?.source.startsWith(s.source.split(' ')[0] as string), s.name).toBe(true);
     }
+  });
+
+  it('registers every scorer implemented in src/scoring/official', () => {
+    const files = readdirSync(fileURLToPath(new URL('../../../src/scoring/official/', import.meta.url)));
+    const named = Object.values(officialScorers).map((s) => s.name);
+    for (const f of files) {
+      const text = readFileSync(
+        fileURLToPath(new URL(`../../../src/scoring/official/${f}`, import.meta.url)),
+        'utf8',
+      );
+      for (const m of text.matchAll(/^export const (\w+): OfficialScorer/gm)) {
+        const name = /name: '([^']+)'/.exec(text.slice(m.index))?.[1];
+        expect(named, `${f} ${m[1]}`).toContain(name);
+      }
+    }
+    expect(named.length).toBeGreaterThanOrEqual(7);
   });
 
   it('rejects a scorer entry without an "owner/repository file" source, naming the path', async () => {
