@@ -6,6 +6,7 @@ import { ocrbenchOfficial } from './ocrbench.ts';
 import { slakeOfficial } from './slake.ts';
 import { tallyqaOfficial } from './tallyqa.ts';
 import type { OfficialScorer } from './types.ts';
+import { hrbenchOfficial, msearthOfficial } from './vlmeval-mcq.ts';
 import { vlmsareblindOfficial } from './vlmsareblind.ts';
 
 export { officialPrediction } from './prediction.ts';
@@ -19,6 +20,8 @@ const ALL: OfficialScorer[] = [
   slakeOfficial,
   vlmsareblindOfficial,
   erqaOfficial,
+  hrbenchOfficial,
+  msearthOfficial,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */
