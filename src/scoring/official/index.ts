@@ -8,6 +8,7 @@ import { tallyqaOfficial } from './tallyqa.ts';
 import type { OfficialScorer } from './types.ts';
 import { hrbenchOfficial, msearthOfficial } from './vlmeval-mcq.ts';
 import { vlmsareblindOfficial } from './vlmsareblind.ts';
+import { vstarOfficial } from './vstar.ts';
 
 export { officialPrediction } from './prediction.ts';
 export type { OfficialScorer } from './types.ts';
@@ -22,6 +23,7 @@ const ALL: OfficialScorer[] = [
   erqaOfficial,
   hrbenchOfficial,
   msearthOfficial,
+  vstarOfficial,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */
