@@ -2,6 +2,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
 import { erqaOfficial } from './erqa.ts';
 import { mathvistaOfficial } from './mathvista.ts';
+import { microvqaOfficial } from './microvqa.ts';
 import { ocrbenchOfficial } from './ocrbench.ts';
 import { slakeOfficial } from './slake.ts';
 import { tallyqaOfficial } from './tallyqa.ts';
@@ -24,6 +25,7 @@ const ALL: OfficialScorer[] = [
   hrbenchOfficial,
   msearthOfficial,
   vstarOfficial,
+  microvqaOfficial,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */
