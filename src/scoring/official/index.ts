@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
 import { erqaOfficial } from './erqa.ts';
+import { mathrulerOfficial } from './mathruler.ts';
 import { mathvistaOfficial } from './mathvista.ts';
 import { microvqaOfficial } from './microvqa.ts';
 import { ocrbenchOfficial } from './ocrbench.ts';
@@ -26,6 +27,7 @@ const ALL: OfficialScorer[] = [
   msearthOfficial,
   vstarOfficial,
   microvqaOfficial,
+  mathrulerOfficial,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */
