@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
+import { charxivProxy } from './charxiv.ts';
 import { erqaOfficial } from './erqa.ts';
 import { mathrulerOfficial } from './mathruler.ts';
 import { mathvistaOfficial } from './mathvista.ts';
@@ -28,6 +29,7 @@ const ALL: OfficialScorer[] = [
   vstarOfficial,
   microvqaOfficial,
   mathrulerOfficial,
+  charxivProxy,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */

@@ -10,6 +10,11 @@ export interface OfficialScorer {
   name: string;
   /** The upstream repository and file the rules come from. */
   source: string;
+  /**
+   * True when the upstream scorer needs something not built yet (a judge model) and this is
+   * a stand-in: its verdicts say so in their reason, and tables must label them as a proxy.
+   */
+  proxy?: boolean;
   /** Judges one reply. Throws (typed) for an item it cannot judge; never for a bad reply. */
   score(item: Item, prediction: string): ScoreResult;
 }
