@@ -61,7 +61,7 @@ export async function scoreItem(
 ): Promise<ScoreResult> {
   const official = scorerFor(benchmark, mode);
   if (official) {
-    const result = official.score(item, officialPrediction(rawOutput));
+    const result = await official.score(item, officialPrediction(rawOutput));
     return { ...result, score: Math.min(1, Math.max(0, result.score)), mode: 'official' };
   }
   const metric = getMetric(benchmark.metric);

@@ -2,6 +2,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
 import { charxivProxy } from './charxiv.ts';
 import { erqaOfficial } from './erqa.ts';
+import { humanevalvOfficial } from './humanevalv.ts';
 import { mathrulerOfficial } from './mathruler.ts';
 import { mathvistaOfficial } from './mathvista.ts';
 import { microvqaOfficial } from './microvqa.ts';
@@ -30,6 +31,7 @@ const ALL: OfficialScorer[] = [
   microvqaOfficial,
   mathrulerOfficial,
   charxivProxy,
+  humanevalvOfficial,
 ];
 
 /** Every implemented scorer of record, by the name catalog entries give in `scorer.name`. */

@@ -16,7 +16,7 @@ export interface OfficialScorer {
    */
   proxy?: boolean;
   /** Judges one reply. Throws (typed) for an item it cannot judge; never for a bad reply. */
-  score(item: Item, prediction: string): ScoreResult;
+  score(item: Item, prediction: string): ScoreResult | Promise<ScoreResult>;
 }
 
 /** An official verdict. */

@@ -40,8 +40,8 @@ export function checkCases(scorer: OfficialScorer, cases: OfficialCase[], minimu
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
   for (const c of cases) {
-    it(`${c.correct ? 'accepts' : 'rejects'}: ${c.name} [${c.cite}]`, () => {
-      const r = scorer.score(caseItem(c, scorer.name), c.reply);
+    it(`${c.correct ? 'accepts' : 'rejects'}: ${c.name} [${c.cite}]`, async () => {
+      const r = await scorer.score(caseItem(c, scorer.name), c.reply);
       expect(r.correct, r.reason).toBe(c.correct);
       expect(r.score).toBe(c.correct ? 1 : 0);
       expect(r.mode).toBe('official');

@@ -26,10 +26,12 @@ describe('MathVista official scorer (lupantech/MathVista evaluation/calculate_sc
     ]).toEqual([2, 4, -2, 1, 0.38]);
   });
 
-  it('names the extraction that was used, and that no judge model ran', () => {
+  it('names the extraction that was used, and that no judge model ran', async () => {
     const c = mathvistaCases.find((x) => x.name.startsWith('boxed'));
     if (!c) throw new Error('case missing');
-    expect(mathvistaOfficial.score(caseItem(c, 'mathvista'), c.reply).reason).toMatch(/no judge model/);
+    expect((await mathvistaOfficial.score(caseItem(c, 'mathvista'), c.reply)).reason).toMatch(
+      /no judge model/,
+    );
   });
 
   it('refuses a free-form text item, for which the upstream code has no rule', () => {

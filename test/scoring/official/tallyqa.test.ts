@@ -6,9 +6,9 @@ import { caseItem, checkCases } from './helpers.ts';
 describe('TallyQA official scorer (VLMEvalKit vlmeval/dataset/utils/tallyqa.py)', () => {
   checkCases(tallyqaOfficial, tallyqaCases);
 
-  it('records the count it read as the extracted answer', () => {
+  it('records the count it read as the extracted answer', async () => {
     const c = { name: 'x', cite: 'x.py', answers: ['4'], reply: 'four apples', correct: true };
-    expect(tallyqaOfficial.score(caseItem(c, 'tallyqa'), c.reply).extracted).toBe('4');
+    expect((await tallyqaOfficial.score(caseItem(c, 'tallyqa'), c.reply)).extracted).toBe('4');
   });
 
   it('refuses an item whose answer is not an integer', () => {
