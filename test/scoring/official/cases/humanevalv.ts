@@ -124,3 +124,25 @@ export const humanevalvCases: OfficialCase[] = [
     true,
   ),
 ];
+
+/** Cases of the pylint check (evaluate.py pylint_check) that passing tests cannot rescue. */
+export const humanevalvPylintCases: OfficialCase[] = [
+  c(
+    'an undefined name in an untested branch fails pylint',
+    'evaluate.py pylint_check: error messages fail',
+    py('def solution(n):\n    if n > 100:\n        return helper(n)\n    return n * n'),
+    false,
+  ),
+  c(
+    'redefining the signature stub is allowed',
+    'evaluate.py pylint_check: function-redefined ignored',
+    py(right),
+    true,
+  ),
+  c(
+    'calling a module that does not exist fails pylint',
+    'evaluate.py pylint_check: import-error is an error',
+    py('import not_a_real_module_xyz\ndef solution(n):\n    return n * n'),
+    false,
+  ),
+];
