@@ -68,6 +68,12 @@ export const ColumnMapping = z.strictObject({
   extra: z.record(z.string(), ExtraField).optional(),
   /** Columns not used above: copied into `extra` as they are, or ignored. */
   otherColumns: z.enum(['extra', 'ignore']).optional(),
+  /**
+   * Only items whose `extra` fields hold one of the listed values are imported (compared as
+   * text), e.g. `{ q_lang: [en] }`; other rows are left out and counted as filtered. `{}`
+   * keeps every row (use it in `--mapping` to lift a default filter).
+   */
+  keep: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional(),
 });
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
 
