@@ -96,6 +96,7 @@ export async function runDataImport(
     );
   }
   if (result.skipped.length > 0) io.out(`${result.skipped.length} bad row(s) skipped (listed above)`);
+  if (result.filtered > 0) io.out(`${result.filtered} row(s) left out by the mapping's keep filter`);
   return result;
 }
 

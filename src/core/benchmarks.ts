@@ -68,6 +68,12 @@ export const ColumnMapping = z.strictObject({
   extra: z.record(z.string(), ExtraField).optional(),
   /** Columns not used above: copied into `extra` as they are, or ignored. */
   otherColumns: z.enum(['extra', 'ignore']).optional(),
+  /**
+   * Only items whose `extra` fields hold one of the listed values are imported (compared as
+   * text), e.g. `{ q_lang: [en] }`; other rows are left out and counted as filtered. `{}`
+   * keeps every row (use it in `--mapping` to lift a default filter).
+   */
+  keep: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional(),
 });
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
 
@@ -94,6 +100,18 @@ export interface ImportSpec {
   fixtures: string[];
 }
 
+/**
+ * The scorer people cite for a benchmark: what `official` scoring mode re-implements.
+ * `name` is the id of the implementation in src/scoring/official, `source` the upstream
+ * repository and file, `rule` the rule in one sentence.
+ */
+export const ScorerOfRecord = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, "_" or "-"'),
+  source: z.string().regex(/^[\w.-]+\/[\w.-]+ \S+/, '"owner/repository path/to/file" (then anything)'),
+  rule: z.string().min(10),
+});
+export type ScorerOfRecord = z.infer<typeof ScorerOfRecord>;
+
 const BenchmarkFields = {
   id: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, "_" or "-"'),
   name: z.string(),
@@ -103,8 +121,10 @@ const BenchmarkFields = {
   source: z.string(),
   split: z.string(),
   answerType: AnswerType,
-  /** Metric id implemented in src/scoring/metrics. */
+  /** Metric id implemented in src/scoring/metrics (the `lenient` scoring mode). */
   metric: z.string(),
+  /** The scorer of record (the `official` scoring mode); without one, official mode scores leniently. */
+  scorer: ScorerOfRecord.optional(),
 };
 
 export const Benchmark = z.object({

@@ -100,6 +100,11 @@ export const ScoreResult = z.object({
   score: z.number().min(0).max(1),
   extracted: z.string().nullable(),
   reason: z.string(),
+  /**
+   * The rules that scored it: `official` (the benchmark's scorer of record). Absent means the
+   * lenient metrics of src/scoring/metrics, as for every verdict written before modes existed.
+   */
+  mode: z.enum(['official', 'lenient']).optional(),
 });
 export type ScoreResult = z.infer<typeof ScoreResult>;
 
@@ -130,6 +135,8 @@ export const ItemRecord = z.object({
   correct: z.boolean(),
   score: z.number(),
   scoreReason: z.string(),
+  /** The scoring mode of the verdict (see ScoreResult.mode); absent means lenient. */
+  scoreMode: z.enum(['official', 'lenient']).optional(),
   error: z.string().optional(),
   steps: z.array(Step),
   /** Fan-out policies (oracle): each pair's verdict. */

@@ -4,6 +4,7 @@ import type { BenchmarkCatalog, ColumnMapping } from '../core/benchmarks.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
 import type { DataStore, DatasetManifest } from '../data/store.ts';
+import { mergeMapping } from './mapping.ts';
 import {
   DEFAULT_IMAGE_LIMITS,
   type ImageLimits,
@@ -68,6 +69,8 @@ export interface ImportResult {
   rows: number;
   items: number;
   skipped: RowProblem[];
+  /** Rows left out by the mapping's `keep` filter (not errors). */
+  filtered: number;
 }
 
 function problem(file: string, row: number, field: string | null, reason: string): RowProblem {
@@ -107,6 +110,8 @@ export async function importFiles(opts: ImportOptions): Promise<ImportResult> {
     }
   }
 
+  const keep = fixed ? (mergeMapping(importer.id, fixed, opts.mapping ?? null).keep ?? {}) : {};
+  let filtered = 0;
   const items = new Map<string, Item[]>();
   const firstSeen = new Map<string, { file: string; row: number }>();
   const skipped: RowProblem[] = [];
@@ -134,6 +139,10 @@ export async function importFiles(opts: ImportOptions): Promise<ImportResult> {
       rows++;
       try {
         const { item, idField } = await source.convert();
+        if (!kept(item, keep)) {
+          filtered++;
+          continue;
+        }
         const list = items.get(item.benchmark) ?? [];
         if (list.length < limit) {
           const key = JSON.stringify([item.benchmark, item.id]);
@@ -171,5 +180,13 @@ export async function importFiles(opts: ImportOptions): Promise<ImportResult> {
   const source = opts.source ?? `${importer.id}:${opts.files.map((f) => basename(f)).join(',')}`;
   const datasets: DatasetManifest[] = [];
   for (const [benchmark, list] of items) datasets.push(await store.writeDataset(benchmark, list, source));
-  return { datasets, rows, items: count, skipped };
+  return { datasets, rows, items: count, skipped, filtered };
+}
+
+/** Whether an item passes a mapping's `keep` filter: each listed extra field holds a listed value. */
+export function kept(item: Item, keep: NonNullable<ColumnMapping['keep']>): boolean {
+  return Object.entries(keep).every(([field, values]) => {
+    const v = item.extra[field];
+    return v !== undefined && v !== null && values.some((x) => String(x) === String(v));
+  });
 }

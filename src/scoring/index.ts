@@ -2,6 +2,8 @@ import type { Benchmark } from '../core/benchmarks.ts';
 import type { Item, ScoreResult } from '../core/items.ts';
 import { extractAnswer } from './extract.ts';
 import { getMetric } from './metrics/index.ts';
+import { DEFAULT_SCORING_MODE, type ScoringMode } from './modes.ts';
+import { findOfficialScorer, type OfficialScorer, officialPrediction } from './official/index.ts';
 
 /**
  * The scoring stage: pure code over `src/core` contracts (it never touches the queue).
@@ -20,6 +22,14 @@ export {
 export { answerTagContent, extractAnswer } from './extract.ts';
 export { type CodePassOptions, createCodePassMetric } from './metrics/code-pass.ts';
 export { getMetric, metrics } from './metrics/index.ts';
+export { DEFAULT_SCORING_MODE, modeOf, ScoringMode } from './modes.ts';
+export {
+  findOfficialScorer,
+  getOfficialScorer,
+  type OfficialScorer,
+  officialPrediction,
+  officialScorers,
+} from './official/index.ts';
 export { type PairedDifference, type PairedOptions, pairedDifference } from './paired.ts';
 export {
   buildRecord,
@@ -34,12 +44,35 @@ export { type Report, type ReportOptions, writeReport } from './report.ts';
 export type { Extraction, MetricDefinition } from './types.ts';
 
 /**
- * Scores one model output: extract the answer (the metric's own extraction for code),
- * then apply the benchmark's metric. Nothing extracted is a wrong answer with the reason
- * "no answer could be extracted". Throws for an unknown metric or an item the metric cannot
- * judge (bad item data, no python3): the caller records an item error, never a wrong answer.
+ * The scorer that judges a benchmark in a mode: its scorer of record in `official` mode when
+ * the catalog names one and it is implemented; otherwise undefined (the lenient metric).
  */
-export async function scoreItem(item: Item, benchmark: Benchmark, rawOutput: string): Promise<ScoreResult> {
+export function scorerFor(benchmark: Benchmark, mode: ScoringMode): OfficialScorer | undefined {
+  if (mode !== 'official' || !benchmark.scorer) return undefined;
+  return findOfficialScorer(benchmark.scorer.name);
+}
+
+/**
+ * Scores one model output in a scoring mode (default `official`).
+ * Official: the benchmark's scorer of record judges the reply (`officialPrediction`), and the
+ * verdict carries `mode: 'official'`. Lenient (and official for a benchmark whose scorer of
+ * record is not implemented): extract the answer (the metric's own extraction for code), then
+ * apply the benchmark's metric; nothing extracted is a wrong answer with the reason "no answer
+ * could be extracted"; the verdict carries no mode. Throws for an unknown metric or an item
+ * the scorer cannot judge (bad item data, no python3): the caller records an item error,
+ * never a wrong answer.
+ */
+export async function scoreItem(
+  item: Item,
+  benchmark: Benchmark,
+  rawOutput: string,
+  mode: ScoringMode = DEFAULT_SCORING_MODE,
+): Promise<ScoreResult> {
+  const official = scorerFor(benchmark, mode);
+  if (official) {
+    const result = await official.score(item, officialPrediction(rawOutput));
+    return { ...result, score: Math.min(1, Math.max(0, result.score)), mode: 'official' };
+  }
   const metric = getMetric(benchmark.metric);
   const { extracted } = (metric.extract ?? extractAnswer)(rawOutput);
   if (extracted === null)

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/**
+ * Which rules score a prediction.
+ * - `official`: the benchmark's scorer of record (named in `benchmarks/catalog.yaml` under
+ *   `scorer:`), re-implemented in src/scoring/official from the published rules, so numbers
+ *   can be put beside published ones.
+ * - `lenient`: the project's own metrics (src/scoring/metrics), which extract one answer and
+ *   accept harmless formatting differences.
+ * A benchmark whose scorer of record is not implemented yet is scored `lenient` in either mode,
+ * and its verdicts say so.
+ */
+export const ScoringMode = z.enum(['official', 'lenient']);
+export type ScoringMode = z.infer<typeof ScoringMode>;
+
+export const DEFAULT_SCORING_MODE: ScoringMode = 'official';
+
+/** The mode a verdict was scored in: verdicts without one were scored by the lenient metrics. */
+export function modeOf(result: { mode?: ScoringMode | undefined }): ScoringMode {
+  return result.mode ?? 'lenient';
+}
