@@ -87,7 +87,7 @@ export class InProcessRunner {
     });
     const cfg = { profile: protocolProfile(policy.profile, { maxTurns: meta.maxTurns }), names: this.names };
     let decisions = 0;
-    const io = this.io(rollout, item, policy, context, () => decisions++);
+    const io = this.io(rollout, item, policy, context, () => decisions++, meta.scoring ?? 'official');
     const { state, result } = await drive(rollout.state, { type: 'activate', now: Date.now() }, cfg, io);
     this.timing.rollouts += 1;
     return { steps: decisions, status: state.status ?? result.status };
@@ -100,6 +100,7 @@ export class InProcessRunner {
     policy: Policy,
     context: (state: RolloutState) => PolicyContext,
     onDecide: () => void,
+    mode: 'official' | 'lenient',
   ): RolloutIO {
     const timed = async <T>(key: keyof Omit<InProcessTiming, 'rollouts'>, f: () => Promise<T>) => {
       const t = performance.now();
@@ -147,7 +148,8 @@ export class InProcessRunner {
         const benchmark = this.deps.catalog.get(rollout.benchmark);
         const record = await timed('score', () =>
           recordFromRollout({ ...rollout, state }, item, benchmark, {
-            scoreItem,
+            mode,
+            scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
             combine: policy.combine?.bind(policy),
           }),
         );

@@ -57,11 +57,17 @@ async function pool<T>(items: readonly T[], limit: number, fn: (x: T) => Promise
 export async function rescoreSweep(
   store: DataStore,
   sweep: string | undefined,
-  opts: { catalog?: BenchmarkCatalog; out?: string; concurrency?: number } = {},
+  opts: {
+    catalog?: BenchmarkCatalog;
+    out?: string;
+    concurrency?: number;
+    mode?: 'official' | 'lenient';
+  } = {},
 ): Promise<RescoreResult> {
   const { scoreItem } = await import('../scoring/index.ts');
   const { runReport } = await import('./report.ts');
   const meta = findSweep(store, sweep);
+  const mode = opts.mode ?? meta.scoring ?? 'official';
   const catalog = opts.catalog ?? loadCatalog(DEFAULT_CATALOG);
   const records = await store.readRecords(meta.id);
   const datasetChanged: string[] = [];
@@ -87,7 +93,7 @@ export async function rescoreSweep(
     let verdict: Awaited<ReturnType<typeof scoreItem>>;
     try {
       const item = await store.item(record.benchmark, record.itemId);
-      verdict = await scoreItem(item, catalog.get(record.benchmark), record.rawOutput);
+      verdict = await scoreItem(item, catalog.get(record.benchmark), record.rawOutput, mode);
     } catch (err) {
       result.failures.push({ rolloutId: record.rolloutId, reason: describeError(err) });
       return;
@@ -97,10 +103,12 @@ export async function rescoreSweep(
       verdict.correct === record.correct &&
       verdict.score === record.score &&
       verdict.extracted === record.extracted &&
-      verdict.reason === record.scoreReason;
+      verdict.reason === record.scoreReason &&
+      (record.scoreMode ?? 'lenient') === mode;
     if (same) return;
     await store.writeRecord({
       ...record,
+      scoreMode: mode,
       extracted: verdict.extracted,
       correct: verdict.correct,
       score: verdict.score,
@@ -203,10 +211,15 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
     .argument('[sweep]', 'sweep id or name (default: the latest)')
     .option('--out <dir>', 'report directory (default: <data-dir>/sweeps/<id>/report)')
     .option('--catalog <file>', 'benchmark catalog (default benchmarks/catalog.yaml)')
-    .action(async (sweep: string | undefined, o: { out?: string; catalog?: string }) => {
+    .option('--mode <mode>', "official (the scorers of record) or lenient (default: the sweep's)")
+    .action(async (sweep: string | undefined, o: { out?: string; catalog?: string; mode?: string }) => {
+      if (o.mode !== undefined && o.mode !== 'official' && o.mode !== 'lenient') {
+        throw new InvalidArgumentError(`--mode must be official or lenient, not "${o.mode}"`);
+      }
       const store = dataStore(resolveEnv(globals()));
       const r = await rescoreSweep(store, sweep, {
         ...(o.out ? { out: o.out } : {}),
+        ...(o.mode ? { mode: o.mode } : {}),
         catalog: loadCatalog(o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG),
       });
       for (const line of rescoreSummary(r)) console.log(line);

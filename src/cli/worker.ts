@@ -55,8 +55,12 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       registry: opts.registry,
-      makeRecord: (rollout, item, benchmark, { combine }) =>
-        recordFromRollout(rollout, item, benchmark, { scoreItem, combine }),
+      makeRecord: (rollout, item, benchmark, { combine, mode }) =>
+        recordFromRollout(rollout, item, benchmark, {
+          scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
+          combine,
+          mode,
+        }),
     });
     closers.push(scorer.close);
   }

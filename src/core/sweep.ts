@@ -65,6 +65,8 @@ export const SweepMeta = z.object({
   itemBudgetMs: z.number().int().positive().optional(),
   /** Pause the sweep when too many recent items are errors. Operational: not part of the fingerprint. */
   pauseOnErrors: PauseOnErrors.optional(),
+  /** The scoring mode: `official` (the scorers of record; the default) or `lenient`. */
+  scoring: z.enum(['official', 'lenient']).optional(),
 });
 export type SweepMeta = z.infer<typeof SweepMeta>;
 

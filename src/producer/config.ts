@@ -26,6 +26,8 @@ export const SweepFile = z.object({
   maxTurns: z.number().int().positive().optional(),
   /** Wall-clock budget of one rollout in ms (an error "time budget exceeded" past it). Default none. */
   itemBudgetMs: z.number().int().positive().optional(),
+  /** How items are scored: `official` (the scorers of record, default) or `lenient`. */
+  scoring: z.enum(['official', 'lenient']).optional(),
   /** Pause when more than `rate` of the last `window` finished items are errors. Default off. */
   pauseOnErrors: PauseOnErrors.optional(),
 });
@@ -42,6 +44,7 @@ export interface SweepConfig {
   limit?: number;
   maxTurns?: number;
   itemBudgetMs?: number;
+  scoring?: 'official' | 'lenient';
   pauseOnErrors?: PauseOnErrors;
   file: string;
 }
@@ -82,6 +85,7 @@ export function loadSweepFile(file: string): SweepConfig {
     ...(parsed.limit ? { limit: parsed.limit } : {}),
     ...(parsed.maxTurns ? { maxTurns: parsed.maxTurns } : {}),
     ...(parsed.itemBudgetMs ? { itemBudgetMs: parsed.itemBudgetMs } : {}),
+    ...(parsed.scoring ? { scoring: parsed.scoring } : {}),
     ...(parsed.pauseOnErrors ? { pauseOnErrors: parsed.pauseOnErrors } : {}),
     file,
   };

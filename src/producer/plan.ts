@@ -66,6 +66,8 @@ export async function planSweep(
     seeds: config.seeds,
     maxTurns,
     limit: config.limit ?? null,
+    // Only a non-default mode enters the fingerprint (official sweeps keep their ids).
+    ...(config.scoring === 'lenient' ? { scoring: 'lenient' } : {}),
   });
   const id = `${config.name}-${fp.slice(0, 12)}`;
   const meta: SweepMeta = {
@@ -80,6 +82,7 @@ export async function planSweep(
     seeds: config.seeds,
     maxTurns,
     ...(config.limit ? { limit: config.limit } : {}),
+    ...(config.scoring ? { scoring: config.scoring } : {}),
     // Guards are operational: changing them does not change the sweep's identity.
     ...(config.itemBudgetMs ? { itemBudgetMs: config.itemBudgetMs } : {}),
     ...(config.pauseOnErrors ? { pauseOnErrors: config.pauseOnErrors } : {}),

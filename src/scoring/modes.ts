@@ -19,3 +19,23 @@ export const DEFAULT_SCORING_MODE: ScoringMode = 'official';
 export function modeOf(result: { mode?: ScoringMode | undefined }): ScoringMode {
   return result.mode ?? 'lenient';
 }
+
+/** The line under a results table that says how its items were scored. */
+export function scoringNote(
+  records: Array<{ status: string; scoreMode?: ScoringMode | undefined; benchmark: string }>,
+): string {
+  const scored = records.filter((r) => r.status !== 'error');
+  if (scored.length === 0) return '';
+  const modes = [...new Set(scored.map((r) => r.scoreMode ?? 'lenient'))].sort();
+  const what =
+    modes.length > 1
+      ? `mixed (${modes.join(', ')}): records from different runs; re-score with \`maestro-eval score\``
+      : modes[0] === 'official'
+        ? 'official (the scorers of record named in benchmarks/catalog.yaml; see docs/benchmarks.md)'
+        : "lenient (the project's own metrics, not the published scorers)";
+  const proxy =
+    modes.includes('official') && scored.some((r) => r.benchmark === 'charxiv')
+      ? ' CharXiv: an exact-match proxy of its judge-based scorer.'
+      : '';
+  return `Scoring: ${what}.${proxy}`;
+}

@@ -129,6 +129,8 @@ export async function recordFromRollout(
     scoreItem: ScoreFn;
     combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined;
     finishedAt?: Date;
+    /** The mode `scoreItem` scores in, kept on the record. */
+    mode?: 'official' | 'lenient';
   },
 ): Promise<ItemRecord> {
   const { state } = rollout;
@@ -152,7 +154,11 @@ export async function recordFromRollout(
     sample: rollout.sample,
   };
   const scored = await scoreOutcome(outcome, item, benchmark, opts.scoreItem, opts.combine);
-  return { ...buildRecord(ids, outcome, scored, finishedAt), releaseReward: releaseRewardOf(item, outcome) };
+  return {
+    ...buildRecord(ids, outcome, scored, finishedAt),
+    ...(opts.mode ? { scoreMode: opts.mode } : {}),
+    releaseReward: releaseRewardOf(item, outcome),
+  };
 }
 
 /** The release's reward for the rollout (its whole trajectory), or why there is none. */

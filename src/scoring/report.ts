@@ -7,6 +7,7 @@ import type { ItemRecord } from '../core/items.ts';
 import { aggregate, type Cell, compareRecords, dedupeRecords, findCell, type Summary } from './aggregate.ts';
 import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnalytics } from './analytics.ts';
 import { groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
+import { scoringNote } from './modes.ts';
 import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
 import { promptSources, samplesMarkdown } from './release-table.ts';
@@ -361,8 +362,8 @@ export async function writeReport(
   const summary = aggregate(records, opts.catalog, opts.suite);
   const routing = routingAnalytics(summary.policies.length ? dedupeRecords(records).records : []);
   const heatmaps = routedPolicies(routing);
-  const prompts = promptSources(records);
-  const markdown = `${resultsMarkdown(summary, opts)}${prompts ? `\n${prompts}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
+  const notes = [scoringNote(records), promptSources(records)].filter(Boolean).join('\n');
+  const markdown = `${resultsMarkdown(summary, opts)}${notes ? `\n${notes}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
   const sorted = [...records].sort(compareRecords);
   const contents: Record<string, string> = {
     'results.md': markdown,

@@ -23,7 +23,10 @@ export interface ScorerOptions extends WorkerSettings {
     rollout: RolloutJobData,
     item: Item,
     benchmark: Benchmark,
-    opts: { combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined },
+    opts: {
+      combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined;
+      mode: 'official' | 'lenient';
+    },
   ) => Promise<ItemRecord>;
   /** Scoring jobs at once (code execution runs in child processes). Default 4. */
   concurrency?: number;
@@ -78,6 +81,7 @@ export function startScorer(opts: ScorerOptions) {
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
     const record = await opts.makeRecord(rollout, item, opts.catalog.get(rollout.benchmark), {
       combine: policy.combine?.bind(policy),
+      mode: meta.scoring ?? 'official',
     });
     if (!(await opts.store.createRecord(record))) {
       // Another scorer wrote it meanwhile (the same job run twice at once): keep theirs.

@@ -117,3 +117,23 @@ describe('prompt sources', () => {
     expect(promptSources([rec('rules')])).toBe('');
   });
 });
+
+describe('scoring note', () => {
+  it('says which mode scored the table, and flags mixed runs and the CharXiv proxy', async () => {
+    const { scoringNote } = await import('../../src/scoring/modes.ts');
+    const r = (
+      scoreMode: 'official' | 'lenient' | undefined,
+      benchmark = 'chartqa',
+      status = 'answered',
+    ) => ({
+      status,
+      scoreMode,
+      benchmark,
+    });
+    expect(scoringNote([r('official')])).toMatch(/^Scoring: official \(/);
+    expect(scoringNote([r(undefined)])).toMatch(/^Scoring: lenient/);
+    expect(scoringNote([r('official'), r('lenient')])).toMatch(/mixed \(lenient, official\)/);
+    expect(scoringNote([r('official', 'charxiv')])).toContain('CharXiv: an exact-match proxy');
+    expect(scoringNote([r(undefined, 'chartqa', 'error')])).toBe('');
+  });
+});
