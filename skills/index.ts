@@ -57,5 +57,6 @@ export function getSkillImplementation(id: string): SkillImplementation | undefi
 }
 
 export { DIRECT_SKILL } from './direct.ts';
+export { statedAnswer } from './evidence.ts';
 export type { SkillContext, SkillDefinition, SkillImplementation } from './types.ts';
 export { questionWithOptions } from './types.ts';

@@ -151,6 +151,7 @@ export class InProcessRunner {
             mode,
             scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
             combine: policy.combine?.bind(policy),
+            answerOf: policy.answerOf?.bind(policy),
           }),
         );
         await timed('record', () => this.deps.store.writeRecord(record));

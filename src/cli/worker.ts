@@ -55,10 +55,11 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       registry: opts.registry,
-      makeRecord: (rollout, item, benchmark, { combine, mode }) =>
+      makeRecord: (rollout, item, benchmark, { combine, answerOf, mode }) =>
         recordFromRollout(rollout, item, benchmark, {
           scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
           combine,
+          answerOf,
           mode,
         }),
     });

@@ -1,8 +1,18 @@
-import { DIRECT_SKILL } from '../../skills/index.ts';
+import { DIRECT_SKILL, statedAnswer } from '../../skills/index.ts';
 import { hashPick } from '../core/hash.ts';
 import type { CandidateVerdict, ScoreResult } from '../core/items.ts';
 import type { Registry } from '../core/registry.ts';
 import type { PolicyContext, PolicyDecision, PolicyDefinition } from './types.ts';
+
+/**
+ * An expert's output as a baseline's answer: the output, then its stated final answer
+ * ("The answer is X") in an `<answer>` tag, as a policy copying the expert would write it.
+ * Scorers read the tag; an output with no stated answer (e.g. code) is the answer itself.
+ */
+export function withStatedAnswer(output: string): string {
+  const stated = statedAnswer(output);
+  return stated === null ? output : `${output}\n<answer>${stated}</answer>`;
+}
 
 /** After one expert call, a baseline answers with the expert's own output (scored by extraction). */
 export function answerWithLastObservation(ctx: PolicyContext, meta?: PolicyDecision['meta']): PolicyDecision {
@@ -14,7 +24,7 @@ export function answerWithLastObservation(ctx: PolicyContext, meta?: PolicyDecis
     latencyMs: 0,
     promptTokens: 0,
     completionTokens: 0,
-    rawOutput: raw,
+    rawOutput: withStatedAnswer(raw),
     ...(meta ? { meta } : {}),
   };
 }
@@ -109,6 +119,7 @@ export const oraclePolicy: PolicyDefinition = {
         return { fanOut: pairs.map(([model, skill]) => ({ model, skill, input: ctx.item.question })) };
       },
       combine: anyCorrect,
+      answerOf: withStatedAnswer,
     };
   },
 };

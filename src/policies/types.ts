@@ -45,6 +45,8 @@ export interface Policy {
   onOutcome?(outcome: Outcome): Promise<void>;
   /** A fan-out policy's verdict over its pairs' verdicts. */
   combine?(verdicts: CandidateVerdict[]): ScoreResult;
+  /** A fan-out policy's answer from one pair's output (what is scored for that pair). */
+  answerOf?(output: string): string;
   /** The protocol profile its rollouts follow (src/rollout). Default `chat`. */
   profile?: 'chat' | 'release';
 }

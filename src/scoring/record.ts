@@ -48,6 +48,7 @@ export async function scoreOutcome(
   benchmark: Benchmark,
   scoreItem: ScoreFn,
   combine?: (verdicts: CandidateVerdict[]) => ScoreResult,
+  answerOf: (output: string) => string = (output) => output,
 ): Promise<ScoredOutcome> {
   const unscored = (reason: string): ScoreResult => ({ correct: false, score: 0, extracted: null, reason });
   if (o.status === 'error')
@@ -69,7 +70,7 @@ export async function scoreOutcome(
         });
         continue;
       }
-      const v = await scoreItem(item, benchmark, c.rawOutput);
+      const v = await scoreItem(item, benchmark, answerOf(c.rawOutput));
       candidates.push({ expert: c.expert, skill: c.skill, extracted: v.extracted, correct: v.correct });
     }
     return { status: o.status, error: o.error, score: combine(candidates), candidates };
@@ -128,6 +129,8 @@ export async function recordFromRollout(
   opts: {
     scoreItem: ScoreFn;
     combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined;
+    /** A fan-out policy's answer from a pair's output. */
+    answerOf?: ((output: string) => string) | undefined;
     finishedAt?: Date;
     /** The mode `scoreItem` scores in, kept on the record. */
     mode?: 'official' | 'lenient';
@@ -153,7 +156,7 @@ export async function recordFromRollout(
     seed: rollout.seed,
     sample: rollout.sample,
   };
-  const scored = await scoreOutcome(outcome, item, benchmark, opts.scoreItem, opts.combine);
+  const scored = await scoreOutcome(outcome, item, benchmark, opts.scoreItem, opts.combine, opts.answerOf);
   return {
     ...buildRecord(ids, outcome, scored, finishedAt),
     ...(opts.mode ? { scoreMode: opts.mode } : {}),

@@ -25,6 +25,7 @@ export interface ScorerOptions extends WorkerSettings {
     benchmark: Benchmark,
     opts: {
       combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined;
+      answerOf?: ((output: string) => string) | undefined;
       mode: 'official' | 'lenient';
     },
   ) => Promise<ItemRecord>;
@@ -81,6 +82,7 @@ export function startScorer(opts: ScorerOptions) {
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
     const record = await opts.makeRecord(rollout, item, opts.catalog.get(rollout.benchmark), {
       combine: policy.combine?.bind(policy),
+      answerOf: policy.answerOf?.bind(policy),
       mode: meta.scoring ?? 'official',
     });
     if (!(await opts.store.createRecord(record))) {

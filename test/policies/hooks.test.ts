@@ -89,3 +89,15 @@ describe('policy hooks', () => {
     });
   });
 });
+
+describe('baselines answer with the expert', () => {
+  it("adds the expert's stated answer as an <answer> tag; code and unstated outputs stay as they are", async () => {
+    const { withStatedAnswer } = await import('../../src/policies/baselines.ts');
+    expect(withStatedAnswer('I looked.\nThe answer is **47**.')).toBe(
+      'I looked.\nThe answer is **47**.\n<answer>47</answer>',
+    );
+    expect(withStatedAnswer('```python\ndef f(): pass\n```')).toBe('```python\ndef f(): pass\n```');
+    const oracle = createPolicy(parsePolicyKey('oracle'), registry);
+    expect(oracle.answerOf?.('x. The answer is B.')).toBe('x. The answer is B.\n<answer>B</answer>');
+  });
+});

@@ -69,6 +69,20 @@ describe('scoreOutcome', () => {
       { expert: 'c', skill: 's', extracted: '7', correct: true },
     ]);
     expect(v.score.reason).toBe('combined');
+    // A fan-out policy's answerOf is what gets scored for each pair.
+    seen.length = 0;
+    await scoreOutcome(
+      o,
+      item,
+      benchmark,
+      exact,
+      (verdicts) => {
+        seen.push(...verdicts);
+        return { correct: true, score: 1, extracted: 'x', reason: 'combined' };
+      },
+      (out) => out.replace('3', '7'),
+    );
+    expect(seen.map((x) => (x as { correct: boolean }).correct)).toEqual([true, false, true]);
     await expect(scoreOutcome(o, item, benchmark, exact)).rejects.toThrow(/combine/);
   });
 });
