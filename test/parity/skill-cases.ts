@@ -1,0 +1,328 @@
+/**
+ * Inputs and scripted replies of the skill parity cases (test/parity/skills.test.ts).
+ * `@grey` / `@rgba` stand for images the test makes (greyscale, with alpha).
+ */
+import { expect } from 'vitest';
+import type { Recorded, Reply, Script } from './recorder.ts';
+
+/** The release's expert names and ports (its check_llm_name). */
+export const EXPERTS = {
+  'GLM-4.6V-Flash': { registry: 'GLM-4.6V-Flash', port: 2376 },
+  'Chart-R1': { registry: 'Chart-R1', port: 2364 },
+  'Intern-S1-mini': { registry: 'Intern-S1-mini', port: 2368 },
+} as const;
+
+export interface ParityCase {
+  id: string;
+  skill: string;
+  model: keyof typeof EXPERTS;
+  input: string;
+  images: string[];
+  /** OPENAI_API_KEY set (the release's caption service runs only then). */
+  caption?: boolean;
+  /** Makes the replies of one run (each run starts its own count). */
+  script: () => Script;
+  /** What the case is meant to exercise, checked on the release's own stream. */
+  expectStream?: (calls: Recorded[]) => void;
+}
+
+type Images = Record<'chart1' | 'chart2' | 'slake' | 'tally' | 'vstar', string>;
+
+function byModel(replies: {
+  ocr?: Reply;
+  caption?: Reply;
+  deepeyes?: Reply;
+  expert: (n: number) => Reply;
+}): Script {
+  let n = 0;
+  return ({ model }) => {
+    if (model === 'GLM-OCR') return replies.ocr ?? { content: 'OCR TEXT 12 34' };
+    if (model === 'gpt-5') return replies.caption ?? { content: 'A picture.' };
+    if (model === 'DeepEyes-7B') return replies.deepeyes ?? { content: '<think>fine</think><answer>A' };
+    return replies.expert(n++);
+  };
+}
+
+const say = (text: string) => () => ({ content: text });
+const models = (calls: Recorded[]) => calls.map((c) => c.model);
+const imageCount = (call: Recorded | undefined) => {
+  const user = (call?.messages as Array<{ role: string; content: unknown }> | undefined)?.find(
+    (m) => m.role === 'user',
+  );
+  return Array.isArray(user?.content)
+    ? (user.content as Array<{ type: string }>).filter((p) => p.type === 'image_url').length
+    : 0;
+};
+const last = (calls: Recorded[]) => calls[calls.length - 1];
+const zoomCall = (bbox: string) => ({
+  content: `<think>look closer</think> <tool_call>\n{"name": "image_zoom_in", "arguments": {"bbox_2d": ${bbox}}}\n`,
+});
+
+function noneCases(img: Images): ParityCase[] {
+  return [
+    {
+      id: 'none: one image',
+      skill: 'none',
+      model: 'GLM-4.6V-Flash',
+      input: 'What is the highest value in the chart?',
+      images: [img.chart1],
+      script: () => byModel({ expert: say('The highest value is 42.') }),
+      expectStream: (c) => expect(c).toHaveLength(1),
+    },
+    {
+      id: 'none: no image, reply longer than the 1,000-character observation',
+      skill: 'none',
+      model: 'GLM-4.6V-Flash',
+      input: 'Explain the Pythagorean theorem.',
+      images: [],
+      script: () => byModel({ expert: say(`${'Long explanation. '.repeat(80)}The answer is c^2.`) }),
+      expectStream: (c) => expect(imageCount(c[0])).toBe(0),
+    },
+    {
+      id: 'none: expert down (client retries, two attempts, error observation)',
+      skill: 'none',
+      model: 'GLM-4.6V-Flash',
+      input: 'How many bars are there?',
+      images: [img.chart2],
+      script: () => byModel({ expert: () => ({ status: 500 }) }),
+      expectStream: (c) => expect(c).toHaveLength(6),
+    },
+    {
+      id: 'none: reply without content',
+      skill: 'none',
+      model: 'GLM-4.6V-Flash',
+      input: 'Describe the image.',
+      images: [img.tally],
+      script: () => byModel({ expert: () => ({ content: null }) }),
+    },
+  ];
+}
+
+function geometricCases(img: Images): ParityCase[] {
+  return [
+    {
+      id: 'Geometric: caption and OCR, think blocks between steps',
+      skill: 'Geometric_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: 'Find angle ABC if AB = BC and angle BAC = 40 degrees.',
+      images: [img.chart1],
+      caption: true,
+      script: () => byModel({ expert: (n) => ({ content: `<think>draft ${n}</think>\nStep result ${n}` }) }),
+      expectStream: (c) =>
+        expect(models(c)).toEqual(['gpt-5', 'GLM-OCR', ...Array(4).fill('GLM-4.6V-Flash')]),
+    },
+    {
+      id: 'Geometric: no caption key, OCR failing',
+      skill: 'Geometric_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: 'What is the area of the triangle?',
+      images: [img.chart2],
+      script: () => byModel({ ocr: { status: 503 }, expert: (n) => ({ content: `step ${n}: 12` }) }),
+      expectStream: (c) => expect(models(c).filter((m) => m === 'GLM-OCR')).toHaveLength(3),
+    },
+    {
+      id: 'Geometric: two images, a step without choices',
+      skill: 'Geometric_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: 'Compare the two figures.',
+      images: [img.chart1, img.chart2],
+      caption: true,
+      script: () => byModel({ expert: (n) => (n === 1 ? { noChoices: true } : { content: `reply ${n}` }) }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(2),
+    },
+    {
+      id: 'Geometric: step 5 fails, the orchestrator runs the skill again',
+      skill: 'Geometric_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: 'Find x.',
+      images: [img.tally],
+      script: () => byModel({ expert: (n) => (n >= 2 && n <= 4 ? { status: 500 } : { content: `r${n}` }) }),
+      expectStream: (c) => expect(c.length).toBe(1 + 2 + 3 + 4),
+    },
+  ];
+}
+
+function chartCases(img: Images): ParityCase[] {
+  const chart = (type: string) =>
+    byModel({ expert: (n) => ({ content: n === 0 ? type : 'The answer is 7.' }) });
+  return [
+    {
+      id: 'Chart: line chart',
+      skill: 'Chart_Problem_Solver',
+      model: 'Chart-R1',
+      input: 'In which year was the value highest?',
+      images: [img.chart1],
+      script: () => chart('This is a line chart.'),
+      expectStream: (c) => expect(models(c)).toEqual(['GLM-OCR', 'Chart-R1', 'Chart-R1']),
+    },
+    {
+      id: 'Chart: the think block is removed before the type is read',
+      skill: 'Chart_Problem_Solver',
+      model: 'Chart-R1',
+      input: 'What is the sum of the two largest bars?',
+      images: [img.chart2],
+      script: () => chart('<think>could be a pie or a line</think>\nBar chart'),
+    },
+    {
+      id: 'Chart: pie chart, OCR returns nothing',
+      skill: 'Chart_Problem_Solver',
+      model: 'Chart-R1',
+      input: 'What share does the largest slice have?',
+      images: [img.chart1],
+      script: () =>
+        byModel({
+          ocr: { content: '' },
+          expert: (n) => ({ content: n === 0 ? 'PIE' : '<think>x</think>45%' }),
+        }),
+    },
+    {
+      id: 'Chart: no image (no OCR, text-only calls)',
+      skill: 'Chart_Problem_Solver',
+      model: 'Chart-R1',
+      input: 'Which chart type suits monthly sales?',
+      images: [],
+      script: () => chart('unknown'),
+      expectStream: (c) => expect(models(c)).toEqual(['Chart-R1', 'Chart-R1']),
+    },
+  ];
+}
+
+function scienceCases(img: Images): ParityCase[] {
+  const final = (n: number) => ({ content: `<think>reasoning ${n}</think>\nThe answer is B.` });
+  return [
+    {
+      id: 'Science: zoom inside the image, caption on',
+      skill: 'Science_Problem_Solver',
+      model: 'Intern-S1-mini',
+      input: 'Which organ is abnormal in this scan?',
+      images: [img.slake],
+      caption: true,
+      script: () => byModel({ deepeyes: zoomCall('[40, 60, 200, 220]'), expert: final }),
+      expectStream: (c) => {
+        expect(models(c)).toEqual(['gpt-5', 'GLM-OCR', 'DeepEyes-7B', 'Intern-S1-mini']);
+        expect(imageCount(last(c))).toBe(2);
+      },
+    },
+    {
+      id: 'Science: no zoom, no caption key',
+      skill: 'Science_Problem_Solver',
+      model: 'Intern-S1-mini',
+      input: 'What kind of image is this?',
+      images: [img.slake],
+      script: () => byModel({ expert: final }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(1),
+    },
+    {
+      id: 'Science: box past the border with .5 coordinates (rounding, zero fill), single quotes',
+      skill: 'Science_Problem_Solver',
+      model: 'Intern-S1-mini',
+      input: 'What is at the lower right?',
+      images: [img.slake],
+      script: () =>
+        byModel({
+          deepeyes: {
+            content:
+              "<tool_call>{'name': 'image_zoom_in', 'arguments': {'bbox_2d': [300.5, 301.5, 420.5, 450]}}",
+          },
+          expert: final,
+        }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(2),
+    },
+    {
+      id: 'Science: inverted box (crop fails, the skill goes on without it)',
+      skill: 'Science_Problem_Solver',
+      model: 'Intern-S1-mini',
+      input: 'Is the structure symmetric?',
+      images: [img.slake],
+      script: () => byModel({ deepeyes: zoomCall('[200, 10, 100, 50]'), expert: final }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(1),
+    },
+    {
+      id: 'Science: greyscale image, crop stays greyscale',
+      skill: 'Science_Problem_Solver',
+      model: 'Intern-S1-mini',
+      input: 'How many cells are visible?',
+      images: ['@grey'],
+      script: () => byModel({ deepeyes: zoomCall('[0, 0, 100.4, 99.6]'), expert: final }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(2),
+    },
+  ];
+}
+
+function perceptionCases(img: Images, skill: string): ParityCase[] {
+  const answer = () => ({ content: '<think>look</think>The cup is red.' });
+  const tag = skill === 'zoom' ? 'zoom' : 'Perception';
+  return [
+    {
+      id: `${tag}: zoom with a tuple box (read as a Python literal)`,
+      skill,
+      model: 'GLM-4.6V-Flash',
+      input: 'What colour is the cup on the table?',
+      images: [img.vstar],
+      script: () =>
+        byModel({
+          deepeyes: {
+            content: "<tool_call>{'name': 'image_zoom_in', 'arguments': {'bbox_2d': (800, 500, 1100, 760)}}",
+          },
+          expert: answer,
+        }),
+      expectStream: (c) => {
+        expect(models(c)).toEqual(['DeepEyes-7B', 'GLM-4.6V-Flash']);
+        expect(imageCount(last(c))).toBe(2);
+      },
+    },
+    {
+      id: `${tag}: no zoom`,
+      skill,
+      model: 'GLM-4.6V-Flash',
+      input: 'Is the dog left of the bench?',
+      images: [img.vstar],
+      script: () => byModel({ expert: answer }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(1),
+    },
+    {
+      id: `${tag}: broken tool call (prompt for two views, one image)`,
+      skill,
+      model: 'GLM-4.6V-Flash',
+      input: 'What is written on the sign?',
+      images: [img.tally],
+      script: () =>
+        byModel({
+          deepeyes: { content: '<tool_call>{"name": "image_zoom_in", "arguments": {bbox' },
+          expert: answer,
+        }),
+    },
+    {
+      id: `${tag}: image with alpha (crop fails), DeepEyes ok`,
+      skill,
+      model: 'GLM-4.6V-Flash',
+      input: 'How many people are there?',
+      images: ['@rgba'],
+      script: () => byModel({ deepeyes: zoomCall('[10, 10, 200, 200]'), expert: answer }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(1),
+    },
+    {
+      id: `${tag}: DeepEyes down, then the expert fails once`,
+      skill,
+      model: 'GLM-4.6V-Flash',
+      input: 'Which side is the lamp on?',
+      images: [img.tally],
+      script: () =>
+        byModel({
+          deepeyes: { status: 500 },
+          expert: (n) => (n < 3 ? { status: 502 } : { content: 'Left.' }),
+        }),
+    },
+  ];
+}
+
+export function skillCases(img: Images): ParityCase[] {
+  return [
+    ...noneCases(img),
+    ...geometricCases(img),
+    ...chartCases(img),
+    ...scienceCases(img),
+    ...perceptionCases(img, 'Perception_Problem_Solver'),
+    ...perceptionCases(img, 'zoom'),
+  ];
+}
