@@ -7,6 +7,7 @@
 import { PermanentError } from '../../src/core/errors.ts';
 import type { Expert, Service } from '../../src/core/registry.ts';
 import type { SkillContext, SkillImplementation } from '../types.ts';
+import { countingRelease } from './counting.ts';
 import { type ReleaseEnv, type ReleaseSkillCode, releaseSettings, runReleaseSkill } from './run.ts';
 import { processCaches } from './services.ts';
 import {
@@ -37,7 +38,7 @@ function releaseEnv(ctx: SkillContext, env: NodeJS.ProcessEnv = process.env): Re
       hint: UPSTREAM_HINT,
     });
   }
-  const service = (role: 'ocr' | 'caption' | 'zoom') => {
+  const service = (role: 'ocr' | 'caption' | 'zoom' | 'detection') => {
     const s = ctx.registry.services.find((x) => x.role === role);
     return s ? endpoint(s, s.model, env) : undefined;
   };
@@ -50,7 +51,12 @@ function releaseEnv(ctx: SkillContext, env: NodeJS.ProcessEnv = process.env): Re
     caches: processCaches,
     expert: { ...expert, baseUrl: ctx.client.endpoint.baseUrl },
     // Without its API key the release's caption service sends nothing; the others must exist.
-    services: { ocr: service('ocr'), caption: service('caption'), zoom: service('zoom') },
+    services: {
+      ocr: service('ocr'),
+      caption: service('caption'),
+      zoom: service('zoom'),
+      detection: service('detection'),
+    },
     retryDelayMs: releaseSettings.retryDelayMs,
   };
 }
@@ -80,6 +86,7 @@ function withAliases(code: ReleaseSkillCode): ReleaseImplementation {
 export const releaseNone = withAliases(noneRelease);
 export const releaseGeometric = withAliases(geometricRelease);
 export const releaseChart = withAliases(chartRelease);
+export const releaseCounting = withAliases(countingRelease);
 export const releaseScience = withAliases(scienceRelease);
 export const releasePerception = withAliases(perceptionRelease);
 export const releaseZoom = withAliases(zoomRelease);
@@ -89,6 +96,7 @@ export const releaseSkills: readonly ReleaseImplementation[] = [
   releaseNone,
   releaseGeometric,
   releaseChart,
+  releaseCounting,
   releaseScience,
   releasePerception,
   releaseZoom,

@@ -27,7 +27,7 @@ export interface ReleaseEnv {
   wire: ReleaseWire;
   caches: ReleaseCaches;
   expert: Endpoint;
-  services: { ocr?: Endpoint; caption?: Endpoint; zoom?: Endpoint };
+  services: { ocr?: Endpoint; caption?: Endpoint; zoom?: Endpoint; detection?: Endpoint };
   /** Pause between the two `generate` attempts (the release sleeps 6 s). */
   retryDelayMs: number;
 }
@@ -62,7 +62,7 @@ export interface ReleaseSkillCode {
   /** The release file it follows (prompt texts are read from it). */
   file: string;
   /** Service roles it calls besides the expert. */
-  services: Array<'ocr' | 'caption' | 'zoom'>;
+  services: Array<'ocr' | 'caption' | 'zoom' | 'detection'>;
   build(inputs: ReleaseInputs): Promise<ReleaseInstance>;
 }
 

@@ -11,6 +11,13 @@ import type { Endpoint, ReleaseWire } from './wire.ts';
 export class ReleaseCaches {
   readonly ocr = new Map<string, string>();
   readonly caption = new Map<string, string>();
+  readonly detection = new Map<string, string>();
+
+  clear(): void {
+    this.ocr.clear();
+    this.caption.clear();
+    this.detection.clear();
+  }
 }
 
 /** Process-wide caches for the runtime (the release keeps module-level dicts). */
@@ -120,4 +127,29 @@ export async function captionResults(run: ServiceRun, ep: Endpoint | undefined):
     out.push(line.render({ 'index + 1': String(index + 1), text }));
   }
   return out.join('\n\n');
+}
+
+const DETECTION_FILE = 'skills/detection_service.py';
+
+/** `detect_objects` for one image: the detection model's raw reply ("" when it failed). */
+export async function detectObjects(run: ServiceRun, ep: Endpoint, index: number): Promise<string> {
+  const b64 = run.imagesBase64[index];
+  if (!b64) return '';
+  return cached(run.caches.detection, b64, async () => {
+    const res = await run.wire.create(
+      ep,
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: run.texts.constant(DETECTION_FILE, 'DETECTION_PROMPT') },
+            { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${b64}` } },
+          ],
+        },
+      ],
+      { temperature: 0.0, max_tokens: 4096 },
+      SERVICE_TIMEOUT_MS,
+    );
+    return res.hasChoices ? res.content : '';
+  });
 }

@@ -10,6 +10,7 @@ export const EXPERTS = {
   'GLM-4.6V-Flash': { registry: 'GLM-4.6V-Flash', port: 2376 },
   'Chart-R1': { registry: 'Chart-R1', port: 2364 },
   'Intern-S1-mini': { registry: 'Intern-S1-mini', port: 2368 },
+  'qwen3-VL-8B-Instruct': { registry: 'qwen3-vl-8b-instruct', port: 2362 },
 } as const;
 
 export interface ParityCase {
@@ -29,6 +30,7 @@ export interface ParityCase {
 type Images = Record<'chart1' | 'chart2' | 'slake' | 'tally' | 'vstar', string>;
 
 function byModel(replies: {
+  detection?: Reply;
   ocr?: Reply;
   caption?: Reply;
   deepeyes?: Reply;
@@ -37,6 +39,7 @@ function byModel(replies: {
   let n = 0;
   return ({ model }) => {
     if (model === 'GLM-OCR') return replies.ocr ?? { content: 'OCR TEXT 12 34' };
+    if (model === 'PR1-Qwen2.5-VL-3B-Detection') return replies.detection ?? { content: '[]' };
     if (model === 'gpt-5') return replies.caption ?? { content: 'A picture.' };
     if (model === 'DeepEyes-7B') return replies.deepeyes ?? { content: '<think>fine</think><answer>A' };
     return replies.expert(n++);
@@ -316,11 +319,89 @@ function perceptionCases(img: Images, skill: string): ParityCase[] {
   ];
 }
 
+function countingCases(img: Images): ParityCase[] {
+  const answer = (n: number) => ({
+    content: n === 0 ? '<think>list</think>1. cat at left' : '<think>c</think>There are 2.',
+  });
+  const boxes = JSON.stringify([
+    { bbox_2d: [20, 30, 200, 180], label: 'cat' },
+    { bbox_2d: [-15, 100, 520, 400.7], label: 'dining table' },
+    { bbox_2d: [300, 5, 380, 60] },
+  ]);
+  return [
+    {
+      id: 'Counting: boxes with labels (one clipped, one unlabelled), zoom on the first image',
+      skill: 'Counting_Problem_Solver',
+      model: 'qwen3-VL-8B-Instruct',
+      input: 'How many cats are there?',
+      images: [img.tally],
+      script: () =>
+        byModel({
+          detection: { content: `\`\`\`json\n${boxes}\n\`\`\`` },
+          deepeyes: zoomCall('[10, 20, 250, 200]'),
+          expert: answer,
+        }),
+      expectStream: (c) => {
+        expect(models(c)).toEqual([
+          'PR1-Qwen2.5-VL-3B-Detection',
+          'DeepEyes-7B',
+          'qwen3-VL-8B-Instruct',
+          'qwen3-VL-8B-Instruct',
+        ]);
+        expect(imageCount(last(c))).toBe(3);
+      },
+    },
+    {
+      id: 'Counting: two images, objects list with single quotes, a non-text label stops the drawing',
+      skill: 'Counting_Problem_Solver',
+      model: 'qwen3-VL-8B-Instruct',
+      input: 'How many people are in both photos?',
+      images: [img.chart1, img.vstar],
+      script: () =>
+        byModel({
+          detection: {
+            content:
+              "{'objects': [{'bbox_2d': [50, 60, 300, 400], 'label': 'person'}, {'bbox_2d': [10, 10, 40, 40], 'label': 7}, {'bbox_2d': [90, 90, 140, 140], 'label': 'cup'}]}",
+          },
+          expert: answer,
+        }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(4),
+    },
+    {
+      id: 'Counting: detection down ("Not found", plain re-encoded box image)',
+      skill: 'Counting_Problem_Solver',
+      model: 'qwen3-VL-8B-Instruct',
+      input: 'How many birds?',
+      images: [img.slake],
+      script: () => byModel({ detection: { status: 500 }, deepeyes: { content: 'no zoom' }, expert: answer }),
+      expectStream: (c) => expect(c.filter((x) => x.model === 'PR1-Qwen2.5-VL-3B-Detection')).toHaveLength(3),
+    },
+    {
+      id: 'Counting: label with non-ASCII text and punctuation',
+      skill: 'Counting_Problem_Solver',
+      model: 'qwen3-VL-8B-Instruct',
+      input: 'Count the mugs.',
+      images: [img.vstar],
+      script: () =>
+        byModel({
+          detection: {
+            content: JSON.stringify([
+              { bbox_2d: [400, 300, 900, 800], label: 'tasse à café (#2)!' },
+              { bbox_2d: [0, 0, 1599, 1199], label: 'Wide-Box_XYZ' },
+            ]),
+          },
+          expert: answer,
+        }),
+    },
+  ];
+}
+
 export function skillCases(img: Images): ParityCase[] {
   return [
     ...noneCases(img),
     ...geometricCases(img),
     ...chartCases(img),
+    ...countingCases(img),
     ...scienceCases(img),
     ...perceptionCases(img, 'Perception_Problem_Solver'),
     ...perceptionCases(img, 'zoom'),

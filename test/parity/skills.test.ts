@@ -61,9 +61,11 @@ function registryYaml(url: string): string {
     ep('GLM-4.6V-Flash', 'GLM-4.6V-Flash'),
     ep('Chart-R1', 'Chart-R1'),
     ep('Intern-S1-mini', 'Intern-S1-mini'),
+    ep('qwen3-vl-8b-instruct', 'qwen3-VL-8B-Instruct'),
     'services:',
     ep('DeepEyes-7B', 'DeepEyes-7B', ', role: zoom'),
     ep('GLM-OCR', 'GLM-OCR', ', role: ocr'),
+    ep('PR1-Qwen2.5-VL-3B-Detection', 'PR1-Qwen2.5-VL-3B-Detection', ', role: detection'),
     ep('caption', 'gpt-5', ', role: caption, apiKeyEnv: OPENAI_API_KEY'),
     'skills:',
     ...[
@@ -71,6 +73,7 @@ function registryYaml(url: string): string {
       'zoom',
       'Geometric_Problem_Solver',
       'Chart_Problem_Solver',
+      'Counting_Problem_Solver',
       'Science_Problem_Solver',
       'Perception_Problem_Solver',
     ].map(skill),
@@ -129,8 +132,7 @@ function runPython(c: ParityCase): Promise<string> {
 
 /** Runs this project's release skill through the SkillRuntime. */
 async function runProject(c: ParityCase): Promise<string> {
-  processCaches.ocr.clear();
-  processCaches.caption.clear();
+  processCaches.clear();
   const images = await Promise.all(c.images.map(putImage));
   const item: Item = {
     id: c.id,
