@@ -7,6 +7,7 @@
 import { PermanentError } from '../../src/core/errors.ts';
 import type { Expert, Service } from '../../src/core/registry.ts';
 import type { SkillContext, SkillImplementation } from '../types.ts';
+import { codeRelease } from './code.ts';
 import { countingRelease } from './counting.ts';
 import { type ReleaseEnv, type ReleaseSkillCode, releaseSettings, runReleaseSkill } from './run.ts';
 import { processCaches } from './services.ts';
@@ -87,6 +88,7 @@ export const releaseNone = withAliases(noneRelease);
 export const releaseGeometric = withAliases(geometricRelease);
 export const releaseChart = withAliases(chartRelease);
 export const releaseCounting = withAliases(countingRelease);
+export const releaseCode = withAliases(codeRelease);
 export const releaseScience = withAliases(scienceRelease);
 export const releasePerception = withAliases(perceptionRelease);
 export const releaseZoom = withAliases(zoomRelease);
@@ -97,6 +99,7 @@ export const releaseSkills: readonly ReleaseImplementation[] = [
   releaseGeometric,
   releaseChart,
   releaseCounting,
+  releaseCode,
   releaseScience,
   releasePerception,
   releaseZoom,

@@ -35,13 +35,24 @@ async function describeImage(url: string): Promise<string> {
   }
 }
 
+/**
+ * The one text normalisation: the release's Code skill runs candidate code from a randomly
+ * named temporary file and feeds the traceback (which names that file) back to the expert,
+ * so the name differs between any two runs, the release's own included.
+ */
+const TEMP_FILE = /\/tmp\/tmp[a-z0-9_]{8}\.py/g;
+const stable = (text: string) => text.replace(TEMP_FILE, '<temporary file>');
+
 async function normalizeContent(content: unknown): Promise<unknown> {
+  if (typeof content === 'string') return stable(content);
   if (!Array.isArray(content)) return content;
   const out: unknown[] = [];
   for (const part of content as Array<Record<string, unknown>>) {
     if (part.type === 'image_url') {
       const url = (part.image_url as { url?: string } | undefined)?.url ?? '';
       out.push({ type: 'image_url', image: await describeImage(url) });
+    } else if (part.type === 'text' && typeof part.text === 'string') {
+      out.push({ ...part, text: stable(part.text) });
     } else out.push(part);
   }
   return out;

@@ -396,12 +396,78 @@ function countingCases(img: Images): ParityCase[] {
   ];
 }
 
+function codeCases(img: Images): ParityCase[] {
+  const add = 'def add(a, b):\n    """Return the sum shown in the image."""';
+  const block = (code: string) => ({
+    content: `<think>plan</think>Here you go:\n\`\`\`python\n${code}\n\`\`\``,
+  });
+  const seq = (replies: Reply[]) => () =>
+    byModel({ expert: (n) => replies[Math.min(n, replies.length - 1)]! });
+  return [
+    {
+      id: 'Code: test extracted, code passes at once',
+      skill: 'Code_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: add,
+      images: [img.chart1],
+      script: seq([{ content: '`assert add(2, 3) == 5`' }, block('def add(a, b):\n    return a + b')]),
+      expectStream: (c) => expect(c).toHaveLength(2),
+    },
+    {
+      id: 'Code: second extraction works, code fails the test (traceback fed back), repaired',
+      skill: 'Code_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: add,
+      images: [img.chart2],
+      script: seq([
+        { content: 'I cannot see a test.' },
+        { content: '<think>x</think>The example:\nassert add(1, 1) == 2 and True' },
+        block('def add(a, b):\n    return a - b'),
+        block('def add(a, b):\n    return a + b'),
+      ]),
+      expectStream: (c) => {
+        expect(c).toHaveLength(4);
+        // The repair prompt carries the traceback of the failed run.
+        expect(JSON.stringify(c[3]!.messages)).toMatch(/<temporary file>.*AssertionError/);
+      },
+    },
+    {
+      id: 'Code: no test found, first valid block is the answer; default signature',
+      skill: 'Code_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: 'Write a function for the pattern in the picture.',
+      images: [img.tally],
+      script: seq([
+        { content: 'no idea' },
+        { content: 'assert (' },
+        block('def solution(*args, **kwargs):\n    return 0'),
+      ]),
+      expectStream: (c) => expect(c).toHaveLength(3),
+    },
+    {
+      id: 'Code: invalid block (regeneration prompt), then failing code to the last round',
+      skill: 'Code_Problem_Solver',
+      model: 'GLM-4.6V-Flash',
+      input: add,
+      images: [],
+      script: seq([
+        { content: 'assert add(0, 0) == 0\nassert add(1, 2) == 3' },
+        block('def add(a, b)\n    return a + b'),
+        { content: 'stray </think> then ```python\ndef add(a, b):\n    raise ValueError("no")\n```' },
+        block('def add(a, b):\n    return 1'),
+      ]),
+      expectStream: (c) => expect(c).toHaveLength(4),
+    },
+  ];
+}
+
 export function skillCases(img: Images): ParityCase[] {
   return [
     ...noneCases(img),
     ...geometricCases(img),
     ...chartCases(img),
     ...countingCases(img),
+    ...codeCases(img),
     ...scienceCases(img),
     ...perceptionCases(img, 'Perception_Problem_Solver'),
     ...perceptionCases(img, 'zoom'),

@@ -74,6 +74,7 @@ function registryYaml(url: string): string {
       'Geometric_Problem_Solver',
       'Chart_Problem_Solver',
       'Counting_Problem_Solver',
+      'Code_Problem_Solver',
       'Science_Problem_Solver',
       'Perception_Problem_Solver',
     ].map(skill),
@@ -90,6 +91,8 @@ beforeAll(async () => {
   registry = loadRegistry([file], {});
   runtime = new SkillRuntime({ registry, store });
   releaseSettings.retryDelayMs = 0;
+  // The Code skill runs Python as the release does (with the interpreter the release runs on).
+  process.env.MAESTRO_PYTHON ??= PYTHON;
 });
 
 afterAll(async () => {
