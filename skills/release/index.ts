@@ -9,6 +9,7 @@ import type { Expert, Service } from '../../src/core/registry.ts';
 import type { SkillContext, SkillImplementation } from '../types.ts';
 import { codeRelease } from './code.ts';
 import { countingRelease } from './counting.ts';
+import { ocrbenchRouterRelease, ocrbenchSolvers } from './ocrbench.ts';
 import { type ReleaseEnv, type ReleaseSkillCode, releaseSettings, runReleaseSkill } from './run.ts';
 import { processCaches } from './services.ts';
 import {
@@ -89,6 +90,20 @@ export const releaseGeometric = withAliases(geometricRelease);
 export const releaseChart = withAliases(chartRelease);
 export const releaseCounting = withAliases(countingRelease);
 export const releaseCode = withAliases(codeRelease);
+export const releaseOcrbenchRouter = withAliases(ocrbenchRouterRelease);
+export const [
+  releaseOcrbenchTextRecognition,
+  releaseOcrbenchKeyInformation,
+  releaseOcrbenchSceneText,
+  releaseOcrbenchDocumentChart,
+  releaseOcrbenchFormula,
+] = ocrbenchSolvers.map(withAliases) as [
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+];
 export const releaseScience = withAliases(scienceRelease);
 export const releasePerception = withAliases(perceptionRelease);
 export const releaseZoom = withAliases(zoomRelease);
@@ -100,6 +115,12 @@ export const releaseSkills: readonly ReleaseImplementation[] = [
   releaseChart,
   releaseCounting,
   releaseCode,
+  releaseOcrbenchRouter,
+  releaseOcrbenchTextRecognition,
+  releaseOcrbenchKeyInformation,
+  releaseOcrbenchSceneText,
+  releaseOcrbenchDocumentChart,
+  releaseOcrbenchFormula,
   releaseScience,
   releasePerception,
   releaseZoom,

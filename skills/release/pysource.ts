@@ -160,7 +160,8 @@ export class PySource {
    */
   expression(pos: number): Part[] {
     let i = this.skipBlank(pos, false);
-    const paren = this.text[i] === '(';
+    // Inside ( or [ the pieces may sit on separate lines (a one-item list reads as its item).
+    const paren = this.text[i] === '(' || this.text[i] === '[';
     if (paren) i += 1;
     const parts: Part[] = [];
     for (;;) {
@@ -218,6 +219,53 @@ export class PySource {
       groups.push(merge(parts));
     }
     return groups;
+  }
+
+  /** A list of plain strings `[ "a", "b", ]` starting at `pos` (after blanks). */
+  stringList(pos: number): { items: string[]; end: number } {
+    let i = this.skipBlank(pos, true);
+    if (this.text[i] !== '[') throw new PySourceError(`${this.file}: no list at offset ${pos}`);
+    i += 1;
+    const items: string[] = [];
+    for (;;) {
+      i = this.skipBlank(i, true);
+      if (this.text[i] === ']') return { items, end: i + 1 };
+      if (this.text[i] === ',') {
+        i += 1;
+        continue;
+      }
+      if (!this.literalAt(i)) throw new PySourceError(`${this.file}: list holds a non-string at offset ${i}`);
+      const parts: Part[] = [];
+      for (;;) {
+        const lit = this.literal(i);
+        parts.push(...lit.parts);
+        i = this.skipBlank(lit.end, true);
+        if (!this.literalAt(i)) break;
+      }
+      items.push(renderParts(merge(parts), {}, this.file));
+    }
+  }
+
+  /** A dict of string lists `{ "k": ["a"], … }` starting at `pos`. */
+  stringListDict(pos: number): Record<string, string[]> {
+    let i = this.skipBlank(pos, true);
+    if (this.text[i] !== '{') throw new PySourceError(`${this.file}: no dict at offset ${pos}`);
+    i += 1;
+    const out: Record<string, string[]> = {};
+    for (;;) {
+      i = this.skipBlank(i, true);
+      if (this.text[i] === '}') return out;
+      if (this.text[i] === ',') {
+        i += 1;
+        continue;
+      }
+      const key = this.literal(i);
+      i = this.skipBlank(key.end, true);
+      if (this.text[i] !== ':') throw new PySourceError(`${this.file}: no ':' in dict at offset ${i}`);
+      const list = this.stringList(i + 1);
+      out[renderParts(key.parts, {}, this.file)] = list.items;
+      i = list.end;
+    }
   }
 
   /** Start of the last module-level assignment `NAME = …`, just after the `=`. */

@@ -117,6 +117,58 @@ export class ReleaseTexts {
     }
   }
 
+  /** The string list after a chain of anchors (`requirements=[…]`, a module-level list). */
+  list(file: string, anchors: readonly string[]): string[] {
+    const src = this.source(file);
+    try {
+      let pos = 0;
+      for (const a of anchors) pos = src.after(a, pos);
+      return src.stringList(pos).items;
+    } catch (err) {
+      return this.fail(file, `the list at ${anchors.join(' … ')}`, err);
+    }
+  }
+
+  /** A module-level dict of string lists (`NAME = {"k": [...]}`). */
+  listDict(file: string, name: string): Record<string, string[]> {
+    const src = this.source(file);
+    const at = src.assignment(name);
+    if (at === undefined) {
+      throw new ReleaseTextError(`release checkout ${this.dir}: ${file} has no constant ${name}`, {
+        hint: HINT,
+      });
+    }
+    try {
+      return src.stringListDict(at);
+    } catch (err) {
+      return this.fail(file, `constant ${name}`, err);
+    }
+  }
+
+  /** A module-level list constant of strings. */
+  listConstant(file: string, name: string): string[] {
+    const src = this.source(file);
+    const at = src.assignment(name);
+    if (at === undefined) {
+      throw new ReleaseTextError(`release checkout ${this.dir}: ${file} has no constant ${name}`, {
+        hint: HINT,
+      });
+    }
+    try {
+      return src.stringList(at).items;
+    } catch (err) {
+      return this.fail(file, `constant ${name}`, err);
+    }
+  }
+
+  /** A keyword argument's literal value in the source (`use_ocr=True` → "True"). */
+  keyword(file: string, name: string): string {
+    const m = new RegExp(`\\b${name}\\s*=\\s*([A-Za-z0-9_.]+)`).exec(this.source(file).text);
+    if (!m)
+      throw new ReleaseTextError(`release checkout ${this.dir}: ${file} sets no ${name}=`, { hint: HINT });
+    return m[1]!;
+  }
+
   /** The one literal (without fields) after a chain of anchors. */
   literal(file: string, anchors: readonly string[]): string {
     return this.literals(file, anchors, 1)[0]!.render({});

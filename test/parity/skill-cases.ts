@@ -11,6 +11,7 @@ export const EXPERTS = {
   'Chart-R1': { registry: 'Chart-R1', port: 2364 },
   'Intern-S1-mini': { registry: 'Intern-S1-mini', port: 2368 },
   'qwen3-VL-8B-Instruct': { registry: 'qwen3-vl-8b-instruct', port: 2362 },
+  'Qwen3.5-9B': { registry: 'Qwen3.5-9B', port: 2381 },
 } as const;
 
 export interface ParityCase {
@@ -461,6 +462,72 @@ function codeCases(img: Images): ParityCase[] {
   ];
 }
 
+function ocrbenchCases(img: Images): ParityCase[] {
+  const det = JSON.stringify([{ bbox_2d: [30, 40, 220, 160], label: 'book' }]);
+  const answer = () => ({ content: '<think>read it</think>\nHELLO 42' });
+  const router = (id: string, input: string): ParityCase => ({
+    id: `OCRBench router: ${id}`,
+    skill: 'OCRBench_Master_Router_Skill',
+    model: 'Qwen3.5-9B',
+    input,
+    images: [img.chart1],
+    caption: true,
+    script: () =>
+      byModel({ detection: { content: det }, deepeyes: zoomCall('[100, 80, 400, 300]'), expert: answer }),
+    expectStream: (c) => {
+      expect(c[0]!.model).toBe('GLM-OCR');
+      expect((c[c.length - 1]!.messages as Array<{ role: string }>)[0]!.role).toBe('system');
+    },
+  });
+  const solverCases = (name: string): ParityCase[] => [
+    {
+      id: `${name}: caption, boxes, zoom`,
+      skill: name,
+      model: 'Qwen3.5-9B',
+      input: 'What is the title printed at the top?',
+      images: [img.chart2],
+      caption: true,
+      script: () =>
+        byModel({ detection: { content: det }, deepeyes: zoomCall('[0, 0, 400, 120.5]'), expert: answer }),
+      expectStream: (c) =>
+        expect(models(c).slice(0, 3)).toEqual(['GLM-OCR', 'gpt-5', 'PR1-Qwen2.5-VL-3B-Detection']),
+    },
+    {
+      id: `${name}: no caption key, OCR down, no zoom`,
+      skill: name,
+      model: 'Qwen3.5-9B',
+      input: 'Read the number.',
+      images: [img.tally],
+      script: () =>
+        byModel({ ocr: { status: 500 }, deepeyes: { content: 'nothing to zoom' }, expert: answer }),
+    },
+    {
+      id: `${name}: two images, detection down, the crop only on the first`,
+      skill: name,
+      model: 'Qwen3.5-9B',
+      input: 'What year is shown?',
+      images: [img.chart1, img.vstar],
+      caption: true,
+      script: () =>
+        byModel({ detection: { status: 503 }, deepeyes: zoomCall('[10, 10, 300, 200]'), expert: answer }),
+      expectStream: (c) => expect(c.filter((x) => x.model === 'DeepEyes-7B')).toHaveLength(1),
+    },
+  ];
+  return [
+    router('transcription', 'What is written in the image?'),
+    router('receipt total', 'What is the total amount on this receipt?'),
+    router('formula', 'Write the expression of the formula in the image in LaTeX format.'),
+    router('store sign', 'What does the sign on the store say?'),
+    ...[
+      'OCRBench_Text_Recognition_Skill',
+      'OCRBench_Key_Information_Extraction_Skill',
+      'OCRBench_Scene_Text_QA_Skill',
+      'OCRBench_Document_Chart_QA_Skill',
+      'OCRBench_Formula_Recognition_Skill',
+    ].flatMap(solverCases),
+  ];
+}
+
 export function skillCases(img: Images): ParityCase[] {
   return [
     ...noneCases(img),
@@ -468,6 +535,7 @@ export function skillCases(img: Images): ParityCase[] {
     ...chartCases(img),
     ...countingCases(img),
     ...codeCases(img),
+    ...ocrbenchCases(img),
     ...scienceCases(img),
     ...perceptionCases(img, 'Perception_Problem_Solver'),
     ...perceptionCases(img, 'zoom'),

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { getSkillImplementation } from '../../skills/index.ts';
 import { toolCallBox } from '../../skills/release/deepeyes.ts';
 import { roundHalfEven } from '../../skills/release/images.ts';
 import { releaseSkills } from '../../skills/release/index.ts';
+import { ocrbenchRoute } from '../../skills/release/ocrbench.ts';
 import { PySource, renderParts } from '../../skills/release/pysource.ts';
 import { removeThink } from '../../skills/release/pytext.ts';
 import { ReleaseTextError, ReleaseTexts, upstreamDir } from '../../skills/release/upstream.ts';
@@ -119,5 +120,21 @@ describe('registry/release.yaml', () => {
       if (!registry.findSkill(impl.name)) continue;
       for (const alias of impl.aliases) expect(registry.findSkill(alias)?.name, alias).toBe(impl.name);
     }
+  });
+});
+
+describe('the OCRBench router (keyword rules read from the release checkout)', () => {
+  const shared = existsSync(join(ROOT, '../shared')) ? join(ROOT, '../shared') : '/work/shared';
+  const texts = new ReleaseTexts(join(shared, 'data/upstream-maestro/release'));
+
+  it.each([
+    ['What is written in the image?', 'text_recognition'],
+    ['What is the total amount on this receipt?', 'key_information_extraction'],
+    ['Write the expression of the formula in the image in LaTeX format.', 'formula_recognition'],
+    ['What does the sign on the store say?', 'scene_text_qa'],
+    ['Who is the author of this book?', 'document_chart_qa'],
+    ['Hmm?', 'scene_text_qa'],
+  ])('%s → %s', (question, route) => {
+    expect(ocrbenchRoute(texts, question)).toBe(route);
   });
 });
