@@ -9,7 +9,12 @@ import type { Expert, Service } from '../../src/core/registry.ts';
 import type { SkillContext, SkillImplementation } from '../types.ts';
 import { codeRelease } from './code.ts';
 import { countingRelease } from './counting.ts';
-import { ocrbenchRouterRelease, ocrbenchSolvers } from './ocrbench.ts';
+import {
+  ocrbenchRouterRelease,
+  ocrbenchSolvers,
+  vlmsareblindRouterRelease,
+  vlmsareblindSolvers,
+} from './packs.ts';
 import { type ReleaseEnv, type ReleaseSkillCode, releaseSettings, runReleaseSkill } from './run.ts';
 import { processCaches } from './services.ts';
 import {
@@ -91,6 +96,20 @@ export const releaseChart = withAliases(chartRelease);
 export const releaseCounting = withAliases(countingRelease);
 export const releaseCode = withAliases(codeRelease);
 export const releaseOcrbenchRouter = withAliases(ocrbenchRouterRelease);
+export const releaseVlmsareblindRouter = withAliases(vlmsareblindRouterRelease);
+export const [
+  releaseVlmsareblindCircles,
+  releaseVlmsareblindIntersections,
+  releaseVlmsareblindGrid,
+  releaseVlmsareblindHighlighted,
+  releaseVlmsareblindShapes,
+] = vlmsareblindSolvers.map(withAliases) as [
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+];
 export const [
   releaseOcrbenchTextRecognition,
   releaseOcrbenchKeyInformation,
@@ -121,6 +140,12 @@ export const releaseSkills: readonly ReleaseImplementation[] = [
   releaseOcrbenchSceneText,
   releaseOcrbenchDocumentChart,
   releaseOcrbenchFormula,
+  releaseVlmsareblindRouter,
+  releaseVlmsareblindCircles,
+  releaseVlmsareblindIntersections,
+  releaseVlmsareblindGrid,
+  releaseVlmsareblindHighlighted,
+  releaseVlmsareblindShapes,
   releaseScience,
   releasePerception,
   releaseZoom,

@@ -12,6 +12,7 @@ export const EXPERTS = {
   'Intern-S1-mini': { registry: 'Intern-S1-mini', port: 2368 },
   'qwen3-VL-8B-Instruct': { registry: 'qwen3-vl-8b-instruct', port: 2362 },
   'Qwen3.5-9B': { registry: 'Qwen3.5-9B', port: 2381 },
+  'Step3-VL-10B': { registry: 'Step3-VL-10B', port: 2382 },
 } as const;
 
 export interface ParityCase {
@@ -528,6 +529,63 @@ function ocrbenchCases(img: Images): ParityCase[] {
   ];
 }
 
+function vlmsareblindCases(img: Images): ParityCase[] {
+  const answer = () => ({ content: '<think>count</think>\n{3}' });
+  const router = (id: string, input: string): ParityCase => ({
+    id: `VLMsAreBlind router: ${id}`,
+    skill: 'VLMsAreBlind_Master_Router_Skill',
+    model: 'Step3-VL-10B',
+    input,
+    images: [img.tally],
+    caption: true,
+    script: () => byModel({ deepeyes: zoomCall('[50, 40, 300, 260]'), expert: answer }),
+    expectStream: (c) => expect(c[c.length - 1]!.model).toBe('Step3-VL-10B'),
+  });
+  const solverCases = (name: string): ParityCase[] => [
+    {
+      id: `${name}: zoom on the focus region`,
+      skill: name,
+      model: 'Step3-VL-10B',
+      input: 'How many circles are there?',
+      images: [img.chart2],
+      caption: true,
+      script: () => byModel({ deepeyes: zoomCall('[100.5, 100.5, 300.5, 250]'), expert: answer }),
+      expectStream: (c) => expect(imageCount(last(c))).toBe(2),
+    },
+    {
+      id: `${name}: no zoom, OCR down`,
+      skill: name,
+      model: 'Step3-VL-10B',
+      input: 'Which letter is being circled?',
+      images: [img.slake],
+      script: () => byModel({ ocr: { status: 500 }, deepeyes: { content: 'no need' }, expert: answer }),
+    },
+    {
+      id: `${name}: two images, crop on the first only`,
+      skill: name,
+      model: 'Step3-VL-10B',
+      input: 'Count the rows and columns.',
+      images: [img.vstar, img.tally],
+      script: () => byModel({ deepeyes: zoomCall('[0, 0, 800, 600]'), expert: answer }),
+      expectStream: (c) => expect(c.filter((x) => x.model === 'DeepEyes-7B')).toHaveLength(1),
+    },
+  ];
+  return [
+    router('highlighted letter', 'Which letter is being circled in red?'),
+    router('grid', 'Count the number of rows and columns in the table.'),
+    router('circles', 'Are the two circles overlapping? Answer with Yes or No.'),
+    router('routes', 'How many single-color paths go from A to C?'),
+    router('no keyword', 'Answer this.'),
+    ...[
+      'VLMsAreBlind_Circle_Contact_Overlap_Judge_Skill',
+      'VLMsAreBlind_Intersection_Route_Counting_Skill',
+      'VLMsAreBlind_Grid_Structure_Parsing_Skill',
+      'VLMsAreBlind_Highlighted_Character_Recognition_Skill',
+      'VLMsAreBlind_Geometric_Shape_Counting_Skill',
+    ].flatMap(solverCases),
+  ];
+}
+
 export function skillCases(img: Images): ParityCase[] {
   return [
     ...noneCases(img),
@@ -536,6 +594,7 @@ export function skillCases(img: Images): ParityCase[] {
     ...countingCases(img),
     ...codeCases(img),
     ...ocrbenchCases(img),
+    ...vlmsareblindCases(img),
     ...scienceCases(img),
     ...perceptionCases(img, 'Perception_Problem_Solver'),
     ...perceptionCases(img, 'zoom'),

@@ -6,7 +6,7 @@ import { getSkillImplementation } from '../../skills/index.ts';
 import { toolCallBox } from '../../skills/release/deepeyes.ts';
 import { roundHalfEven } from '../../skills/release/images.ts';
 import { releaseSkills } from '../../skills/release/index.ts';
-import { ocrbenchRoute } from '../../skills/release/ocrbench.ts';
+import { keywordRoute } from '../../skills/release/packs.ts';
 import { PySource, renderParts } from '../../skills/release/pysource.ts';
 import { removeThink } from '../../skills/release/pytext.ts';
 import { ReleaseTextError, ReleaseTexts, upstreamDir } from '../../skills/release/upstream.ts';
@@ -135,6 +135,22 @@ describe('the OCRBench router (keyword rules read from the release checkout)', (
     ['Who is the author of this book?', 'document_chart_qa'],
     ['Hmm?', 'scene_text_qa'],
   ])('%s → %s', (question, route) => {
-    expect(ocrbenchRoute(texts, question)).toBe(route);
+    expect(keywordRoute(texts, 'skills/OCRBench_Master_Router_Skill.py', question)).toBe(route);
+  });
+});
+
+describe('the VLMsAreBlind router', () => {
+  const shared = existsSync(join(ROOT, '../shared')) ? join(ROOT, '../shared') : '/work/shared';
+  const texts = new ReleaseTexts(join(shared, 'data/upstream-maestro/release'));
+
+  it.each([
+    ['Which letter is being circled in red?', 'highlighted_character_recognition'],
+    ['Count the number of rows and columns in the table.', 'grid_structure_parsing'],
+    ['Are the two circles overlapping? Answer with Yes or No.', 'contact_overlap'],
+    ['How many single-color paths go from A to C?', 'intersection_route_counting'],
+    ['How many squares are in the image?', 'geometric_shape_counting'],
+    ['Answer this.', 'geometric_shape_counting'],
+  ])('%s → %s', (question, route) => {
+    expect(keywordRoute(texts, 'skills/VLMsAreBlind_Master_Router_Skill.py', question)).toBe(route);
   });
 });
