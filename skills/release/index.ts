@@ -9,6 +9,7 @@ import type { Expert, Service } from '../../src/core/registry.ts';
 import type { SkillContext, SkillImplementation } from '../types.ts';
 import { codeRelease } from './code.ts';
 import { countingRelease } from './counting.ts';
+import { erqaRouterRelease, erqaSolvers } from './erqa.ts';
 import {
   ocrbenchRouterRelease,
   ocrbenchSolvers,
@@ -97,6 +98,20 @@ export const releaseCounting = withAliases(countingRelease);
 export const releaseCode = withAliases(codeRelease);
 export const releaseOcrbenchRouter = withAliases(ocrbenchRouterRelease);
 export const releaseVlmsareblindRouter = withAliases(vlmsareblindRouterRelease);
+export const releaseErqaRouter = withAliases(erqaRouterRelease);
+export const [
+  releaseErqaTrajectory,
+  releaseErqaAction,
+  releaseErqaSpatial,
+  releaseErqaPointing,
+  releaseErqaMultiView,
+] = erqaSolvers.map(withAliases) as [
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+  ReleaseImplementation,
+];
 export const [
   releaseVlmsareblindCircles,
   releaseVlmsareblindIntersections,
@@ -146,6 +161,12 @@ export const releaseSkills: readonly ReleaseImplementation[] = [
   releaseVlmsareblindGrid,
   releaseVlmsareblindHighlighted,
   releaseVlmsareblindShapes,
+  releaseErqaRouter,
+  releaseErqaTrajectory,
+  releaseErqaAction,
+  releaseErqaSpatial,
+  releaseErqaPointing,
+  releaseErqaMultiView,
   releaseScience,
   releasePerception,
   releaseZoom,

@@ -50,17 +50,17 @@ export function orValue(expr: string, value: string): string {
 }
 
 /** Fills every field of the form `x or '…'` with `value`. */
-function orFields(fields: string[], value: string): Record<string, string> {
+export function orFields(fields: string[], value: string): Record<string, string> {
   return Object.fromEntries(fields.map((f) => [f, orValue(f, value)]));
 }
 
-function need(ep: Endpoint | undefined, role: string): Endpoint {
+export function need(ep: Endpoint | undefined, role: string): Endpoint {
   if (!ep) throw new PermanentError(`release skills: the registry has no service with role ${role}`);
   return ep;
 }
 
 /** `format_detection_results_for_images`. */
-async function detectionResults(run: ServiceRun, ep: Endpoint): Promise<string> {
+export async function detectionResults(run: ServiceRun, ep: Endpoint): Promise<string> {
   if (run.imagesBase64.length === 0) return '';
   const line = run.texts.template(DETECTION, [
     'def format_detection_results_for_images',
@@ -90,7 +90,7 @@ function focusPrompt(t: ReleaseTexts, question: string, hint: string): string {
 }
 
 /** `collect_focus_crops`: DeepEyes on the first `max` images; the crops it asked for. */
-async function focusCrops(inp: ReleaseInputs, hint: string, max: number): Promise<string[]> {
+export async function focusCrops(inp: ReleaseInputs, hint: string, max: number): Promise<string[]> {
   const t = inp.env.texts;
   const crops = inp.imageUrls.map(() => '');
   const ep = need(inp.env.services.zoom, 'zoom');
@@ -217,7 +217,7 @@ async function buildSolver(
  * `if any(token in question for token in [...])`), the all-zero default, then the highest
  * score in ROUTE_PRIORITY order (first wins a tie).
  */
-export function keywordRoute(t: ReleaseTexts, file: string, question: string): string {
+export function keywordRoute(t: ReleaseTexts, file: string, question: string, imageCount = 1): string {
   const q = question.trim().toLowerCase().replace(/\s+/g, ' ');
   const keywords = t.listDict(file, 'ROUTE_KEYWORDS');
   const priority = t.listConstant(file, 'ROUTE_PRIORITY');
@@ -240,6 +240,10 @@ export function keywordRoute(t: ReleaseTexts, file: string, question: string): s
     if (!target) throw new Error(`${file}: unexpected any() rule`);
     if (list.items.some((tok) => q.includes(tok)))
       scores[target[1]!] = (scores[target[1]!] ?? 0) + Number(target[2]);
+  }
+  const byCount = /\bif image_count >= (\d+):\s*\n\s*scores\["(\w+)"\] \+= (\d+)/g;
+  for (const m of body.matchAll(byCount)) {
+    if (imageCount >= Number(m[1])) scores[m[2]!] = (scores[m[2]!] ?? 0) + Number(m[3]);
   }
   const fallback = /if all\(score == 0[^\n]*\n\s*return "(\w+)"/.exec(body)?.[1];
   if (!fallback) throw new Error(`${file}: no default route`);
@@ -276,7 +280,11 @@ function solverCode(pack: Pack, name: string, aliases: string[]): ReleaseSkillCo
   };
 }
 
-function routerCode(pack: Pack, name: string, aliases: string[]): ReleaseSkillCode {
+/** Builds the solver in `file` with the router's system prompt. */
+type SolverBuilder = (inp: ReleaseInputs, file: string, system: string) => Promise<ReleaseInstance>;
+
+/** A keyword router: no model call; builds the chosen solver inside its own generate. */
+export function routerCode(name: string, aliases: string[], build: SolverBuilder): ReleaseSkillCode {
   const file = `skills/${name}.py`;
   return {
     name,
@@ -288,9 +296,12 @@ function routerCode(pack: Pack, name: string, aliases: string[]): ReleaseSkillCo
       return {
         generate: async () => {
           if (inp.imageUrls.length === 0) return null;
-          const solverFile = routeSolverFile(t, file, keywordRoute(t, file, inp.question));
-          // The solver is built (its service calls made) inside the router's generate.
-          const solver = await buildSolver(inp, pack, solverFile, t.constant(file, 'DEFAULT_SYSTEM_PROMPT'));
+          const route = keywordRoute(t, file, inp.question, inp.imageUrls.length);
+          const solver = await build(
+            inp,
+            routeSolverFile(t, file, route),
+            t.constant(file, 'DEFAULT_SYSTEM_PROMPT'),
+          );
           return solver.generate();
         },
       };
@@ -306,13 +317,17 @@ export const ocrbenchSolvers: ReleaseSkillCode[] = [
   'OCRBench_Formula_Recognition_Skill',
 ].map((n) => solverCode(OCRBENCH, n, []));
 
-export const ocrbenchRouterRelease = routerCode(OCRBENCH, 'OCRBench_Master_Router_Skill', [
-  'ocr_problem_solver',
-  'ocr-problem-solver',
-  'OCR_Problem_Solver',
-  'ocrbench_master_router_skill',
-  'ocrbench-master-router-skill',
-]);
+export const ocrbenchRouterRelease = routerCode(
+  'OCRBench_Master_Router_Skill',
+  [
+    'ocr_problem_solver',
+    'ocr-problem-solver',
+    'OCR_Problem_Solver',
+    'ocrbench_master_router_skill',
+    'ocrbench-master-router-skill',
+  ],
+  (inp, file, system) => buildSolver(inp, OCRBENCH, file, system),
+);
 
 export const vlmsareblindSolvers: ReleaseSkillCode[] = [
   ['VLMsAreBlind_Circle_Contact_Overlap_Judge_Skill', 'Circle_Contact_and_Overlap_Judge_Skill'],
@@ -322,15 +337,19 @@ export const vlmsareblindSolvers: ReleaseSkillCode[] = [
   ['VLMsAreBlind_Geometric_Shape_Counting_Skill', 'Geometric_Shape_Counting_Skill'],
 ].map(([n, alias]) => solverCode(VLMSAREBLIND, n!, [alias!]));
 
-export const vlmsareblindRouterRelease = routerCode(VLMSAREBLIND, 'VLMsAreBlind_Master_Router_Skill', [
-  'Diagram_Reasoning_Skill',
-  'diagram_reasoning_skill',
-  'diagram-reasoning-skill',
-  'Diagram_Reasoning_Router_Skill',
-  'diagram_reasoning_router_skill',
-  'diagram-reasoning-router-skill',
-  'vlmsareblind_master_router_skill',
-  'vlmsareblind-master-router-skill',
-  'vlmsareblind_problem_solver',
-  'vlmsareblind-problem-solver',
-]);
+export const vlmsareblindRouterRelease = routerCode(
+  'VLMsAreBlind_Master_Router_Skill',
+  [
+    'Diagram_Reasoning_Skill',
+    'diagram_reasoning_skill',
+    'diagram-reasoning-skill',
+    'Diagram_Reasoning_Router_Skill',
+    'diagram_reasoning_router_skill',
+    'diagram-reasoning-router-skill',
+    'vlmsareblind_master_router_skill',
+    'vlmsareblind-master-router-skill',
+    'vlmsareblind_problem_solver',
+    'vlmsareblind-problem-solver',
+  ],
+  (inp, file, system) => buildSolver(inp, VLMSAREBLIND, file, system),
+);

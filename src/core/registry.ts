@@ -112,6 +112,9 @@ export const Skill = z.object({
   solvers: z.array(z.string()).default([]),
   /** Auxiliary services (names or roles) the skill calls. */
   services: z.array(z.string()).default([]),
+  /** Other names that find this skill (the release's factory accepts several per skill). Optional,
+   * so registries without aliases keep their fingerprint. */
+  aliases: z.array(z.string()).optional(),
   /** Instruction text sent to the expert (data-defined skills). */
   prompt: z.string().optional(),
 });
@@ -181,6 +184,11 @@ export class Registry {
     this.upstream = parts.upstream;
     for (const e of this.experts) this.expertIndex.set(normalizeName(e.name), e);
     for (const s of this.skills) this.skillIndex.set(normalizeName(s.name), s);
+    for (const s of this.skills) {
+      for (const a of s.aliases ?? []) {
+        if (!this.skillIndex.has(normalizeName(a))) this.skillIndex.set(normalizeName(a), s);
+      }
+    }
   }
 
   /** Experts listed in the policy prompt. */

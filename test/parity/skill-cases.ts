@@ -586,6 +586,79 @@ function vlmsareblindCases(img: Images): ParityCase[] {
   ];
 }
 
+function erqaCases(img: Images): ParityCase[] {
+  const det = JSON.stringify([{ bbox_2d: [60, 50, 260, 240], label: 'cup' }]);
+  const answer = () => ({ content: '<think>look</think>\nB' });
+  const router = (id: string, input: string, images: string[]): ParityCase => ({
+    id: `ERQA router: ${id}`,
+    skill: 'ERQA_Embodied_Scene_QA_Skill',
+    model: 'Step3-VL-10B',
+    input,
+    images,
+    caption: true,
+    script: () =>
+      byModel({ detection: { content: det }, deepeyes: zoomCall('[20, 20, 240, 200]'), expert: answer }),
+    expectStream: (c) =>
+      expect((c[c.length - 1]!.messages as Array<{ role: string }>)[0]!.role).toBe('system'),
+  });
+  const solverCases = (name: string): ParityCase[] => [
+    {
+      id: `${name}: caption, detection, zoom`,
+      skill: name,
+      model: 'Step3-VL-10B',
+      input: 'Where will the cup end up if the gripper follows the arrow? A. left B. right',
+      images: [img.vstar],
+      caption: true,
+      script: () =>
+        byModel({
+          detection: { content: det },
+          deepeyes: zoomCall('[300, 200, 900.5, 700]'),
+          expert: answer,
+        }),
+    },
+    {
+      id: `${name}: no caption key, services down`,
+      skill: name,
+      model: 'Step3-VL-10B',
+      input: 'Which point marks the handle? A. 1 B. 2',
+      images: [img.tally],
+      script: () =>
+        byModel({
+          ocr: { status: 500 },
+          detection: { status: 500 },
+          deepeyes: { status: 500 },
+          expert: answer,
+        }),
+    },
+    {
+      id: `${name}: two views`,
+      skill: name,
+      model: 'Step3-VL-10B',
+      input: 'Which image shows the task closest to completion? A. first B. second',
+      images: [img.chart1, img.slake],
+      caption: true,
+      script: () =>
+        byModel({ detection: { content: det }, deepeyes: zoomCall('[0, 0, 200, 200]'), expert: answer }),
+    },
+  ];
+  return [
+    router('trajectory', 'If the robot follows the colored trajectory, where does the object land?', [
+      img.vstar,
+    ]),
+    router('action', 'What is the next action: move left or rotate clockwise?', [img.tally]),
+    router('pointing', 'Which labeled point is on the same part of the drawer?', [img.tally]),
+    router('two images', 'Do these match?', [img.chart1, img.chart2]),
+    router('no keyword', 'Hmm?', [img.slake]),
+    ...[
+      'ERQA_Trajectory_Outcome_Solver',
+      'ERQA_Action_Adjustment_Solver',
+      'ERQA_Spatial_Mechanics_Solver',
+      'ERQA_Pointing_Localization_Solver',
+      'ERQA_Multi_View_Task_Solver',
+    ].flatMap(solverCases),
+  ];
+}
+
 export function skillCases(img: Images): ParityCase[] {
   return [
     ...noneCases(img),
@@ -595,6 +668,7 @@ export function skillCases(img: Images): ParityCase[] {
     ...codeCases(img),
     ...ocrbenchCases(img),
     ...vlmsareblindCases(img),
+    ...erqaCases(img),
     ...scienceCases(img),
     ...perceptionCases(img, 'Perception_Problem_Solver'),
     ...perceptionCases(img, 'zoom'),

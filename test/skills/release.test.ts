@@ -100,9 +100,11 @@ describe('release helpers', () => {
   });
 });
 
-describe('registry/release.yaml', () => {
+const RELEASE_REGISTRIES = [join(ROOT, 'registry/release.yaml'), join(ROOT, 'registry/release-ood.yaml')];
+
+describe('registry/release.yaml + release-ood.yaml', () => {
   it('names release implementations for every skill, with their services declared', () => {
-    const registry = loadRegistry([join(ROOT, 'registry/release.yaml')], {});
+    const registry = loadRegistry(RELEASE_REGISTRIES, {});
     expect(registry.skills.length).toBeGreaterThanOrEqual(4);
     for (const skill of registry.skills) {
       const impl = getSkillImplementation(skill.implementation);
@@ -115,7 +117,7 @@ describe('registry/release.yaml', () => {
   });
 
   it("accepts the release factory's aliases for each skill", () => {
-    const registry = loadRegistry([join(ROOT, 'registry/release.yaml')], {});
+    const registry = loadRegistry(RELEASE_REGISTRIES, {});
     for (const impl of releaseSkills) {
       if (!registry.findSkill(impl.name)) continue;
       for (const alias of impl.aliases) expect(registry.findSkill(alias)?.name, alias).toBe(impl.name);
@@ -152,5 +154,20 @@ describe('the VLMsAreBlind router', () => {
     ['Answer this.', 'geometric_shape_counting'],
   ])('%s → %s', (question, route) => {
     expect(keywordRoute(texts, 'skills/VLMsAreBlind_Master_Router_Skill.py', question)).toBe(route);
+  });
+});
+
+describe('the ERQA router (image count counts too)', () => {
+  const shared = existsSync(join(ROOT, '../shared')) ? join(ROOT, '../shared') : '/work/shared';
+  const texts = new ReleaseTexts(join(shared, 'data/upstream-maestro/release'));
+
+  it.each([
+    ['If the robot follows the colored trajectory, where does the object land?', 1, 'trajectory'],
+    ['What is the next action: move left or rotate clockwise?', 1, 'action'],
+    ['Which labeled point is on the same part of the drawer?', 1, 'pointing'],
+    ['Do these match?', 2, 'multi_view'],
+    ['Do these match?', 1, 'spatial'],
+  ] as const)('%s (%i images) → %s', (question, images, route) => {
+    expect(keywordRoute(texts, 'skills/ERQA_Embodied_Scene_QA_Skill.py', question, images)).toBe(route);
   });
 });
