@@ -10,6 +10,9 @@ import os
 import sys
 import time
 
+# Leave no bytecode in the release copy (read-only in CI) or in the test folder.
+sys.dont_write_bytecode = True
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -134,6 +134,7 @@ function runPython(c: ParityCase): Promise<string> {
   });
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
+    PYTHONDONTWRITEBYTECODE: '1',
     MAESTRO_RECORDER_URL: recorder.url,
     ...(c.caption ? { OPENAI_API_KEY: 'sk-test' } : {}),
   };
