@@ -370,7 +370,7 @@ function countingCases(img: Images): ParityCase[] {
       expectStream: (c) => expect(imageCount(last(c))).toBe(4),
     },
     {
-      id: 'Counting: detection down ("Not found", plain re-encoded box image)',
+      id: 'Counting: detection down (fallback text, plain re-encoded box image)',
       skill: 'Counting_Problem_Solver',
       model: 'qwen3-VL-8B-Instruct',
       input: 'How many birds?',
