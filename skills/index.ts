@@ -15,6 +15,7 @@ import { genericSkill } from './generic.ts';
 import { geometricSkill } from './geometric.ts';
 import { formulaRecognition, ocrbenchRouter, sceneTextQa, textRecognition } from './ocrbench.ts';
 import { perceptionSkill } from './perception.ts';
+import { releaseSkills } from './release/index.ts';
 import { scienceSkill } from './science.ts';
 import type { SkillImplementation } from './types.ts';
 
@@ -45,6 +46,8 @@ export const allSkills: readonly SkillImplementation[] = [
   multiView,
   embodiedSceneQa,
   codeSkill,
+  // The Maestro release's own skills, call for call (registry/release.yaml).
+  ...releaseSkills,
 ];
 
 /** Implementations by id. */

@@ -22,6 +22,8 @@ export interface SkillDefinition {
   id: string;
   /** The registry skill name it is written for ('' for generic implementations). */
   name: string;
+  /** Set for the Maestro release's own skills (registry/release.yaml), which reuse the release's names. */
+  profile?: 'release';
   level: 1 | 2;
   /** When to use it (a default for the registry's `description`). */
   description: string;
@@ -128,6 +130,8 @@ export interface SkillContext {
   aux(nameOrRole: string, req: AuxRequest): Promise<AuxResult>;
   /** Adds a note to the next trace entry (a router's choice, a skipped step). */
   note(text: string): void;
+  /** Appends a call the skill sent itself (the `release` skills send exact request bodies). */
+  record(entry: CallTrace): void;
   /** Runs a Level-2 solver by registry name, in this run's budget and trace. */
   solve(solverName: string, input?: string): Promise<SkillOutput>;
 }

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
@@ -28,7 +29,17 @@ const program = new Command('maestro-eval')
   .option('--redis-url <url>', 'Redis URL (env REDIS_URL; default redis://127.0.0.1:6379)')
   .option('--prefix <prefix>', 'key prefix with a hash tag (env MAESTRO_PREFIX; default {maestro})')
   .option('--data-dir <dir>', 'shared data directory (env MAESTRO_DATA_DIR; default ./maestro-data)')
+  .option(
+    '--upstream <dir>',
+    'Maestro release checkout the release skills read their prompt texts from (env MAESTRO_UPSTREAM)',
+  )
   .showHelpAfterError();
+
+// The release skills (and workers this process spawns) find the checkout through the environment.
+program.hook('preAction', () => {
+  const dir = program.opts<{ upstream?: string }>().upstream;
+  if (dir) process.env.MAESTRO_UPSTREAM = resolvePath(dir);
+});
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 

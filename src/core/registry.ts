@@ -1,3 +1,4 @@
+import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from './errors.ts';
 import { fingerprint } from './hash.ts';
@@ -111,6 +112,9 @@ export const Skill = z.object({
   solvers: z.array(z.string()).default([]),
   /** Auxiliary services (names or roles) the skill calls. */
   services: z.array(z.string()).default([]),
+  /** Other names that find this skill (the release's factory accepts several per skill). Optional,
+   * so registries without aliases keep their fingerprint. */
+  aliases: z.array(z.string()).optional(),
   /** Instruction text sent to the expert (data-defined skills). */
   prompt: z.string().optional(),
 });
@@ -132,6 +136,8 @@ export type Policy = z.infer<typeof Policy>;
 
 export const RegistryFile = z.object({
   version: z.literal(1).default(1),
+  /** Checkout of the Maestro release the `release` skills read their prompt texts from. */
+  upstream: z.string().min(1).optional(),
   experts: z.array(Expert).default([]),
   services: z.array(Service).default([]),
   skills: z.array(Skill).default([]),
@@ -158,6 +164,8 @@ export class Registry {
   readonly maxTurns: number;
   readonly observationChars: number;
   readonly files: string[];
+  /** Release checkout (absolute; relative values are resolved against their registry file). */
+  readonly upstream: string | undefined;
   private readonly expertIndex = new Map<string, Expert>();
   private readonly skillIndex = new Map<string, Skill>();
 
@@ -169,6 +177,7 @@ export class Registry {
     maxTurns: number;
     observationChars: number;
     files: string[];
+    upstream?: string | undefined;
   }) {
     this.experts = parts.experts;
     this.services = parts.services;
@@ -177,8 +186,14 @@ export class Registry {
     this.maxTurns = parts.maxTurns;
     this.observationChars = parts.observationChars;
     this.files = parts.files;
+    this.upstream = parts.upstream;
     for (const e of this.experts) this.expertIndex.set(normalizeName(e.name), e);
     for (const s of this.skills) this.skillIndex.set(normalizeName(s.name), s);
+    for (const s of this.skills) {
+      for (const a of s.aliases ?? []) {
+        if (!this.skillIndex.has(normalizeName(a))) this.skillIndex.set(normalizeName(a), s);
+      }
+    }
   }
 
   /** Experts listed in the policy prompt. */
@@ -268,6 +283,7 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     skills: [] as Skill[],
     policies: [] as Policy[],
     maxTurns: 4,
+    upstream: undefined as string | undefined,
     observationChars: 1000,
   };
   for (const file of files) {
@@ -296,6 +312,7 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     merged.services.push(...parsed.services);
     merged.skills.push(...parsed.skills);
     merged.policies.push(...parsed.policies);
+    if (parsed.upstream) merged.upstream = resolvePath(dirname(resolvePath(file)), parsed.upstream);
     if (parsed.defaults.maxTurns) merged.maxTurns = parsed.defaults.maxTurns;
     if (parsed.defaults.observationChars) merged.observationChars = parsed.defaults.observationChars;
   }

@@ -234,6 +234,7 @@ export class SkillRuntime {
       expertImages: () => Promise.all(req.images.map((r) => tools.dataUrl(r, expertPixels))),
       expertImage: (bytes) => tools.encode(bytes, expertPixels),
       note: (text) => run.note(text),
+      record: (entry) => run.trace.push(entry),
       ask: (ask) => this.ask(run, ctx, ask),
       aux: (nameOrRole, aux) => this.aux(run, ctx, nameOrRole, aux),
       solve: async (solverName, solverInput) => {

@@ -1,0 +1,1 @@
+"""Test stand-in: imported, unused, by the release's skill loader."""
