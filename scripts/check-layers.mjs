@@ -61,7 +61,12 @@ const RULES = {
   'src/bench': { folders: ['src/*', 'skills', 'benchmarks'], except: ['src/cli'], packages: [ANY_PACKAGE] },
   // The command line composes everything.
   'src/cli': { folders: ['src/*', 'skills', 'benchmarks'], packages: [ANY_PACKAGE] },
-  skills: { folders: ['src/core', 'src/data', 'src/models'], packages: ['zod'] },
+  // The release skills (skills/release) send requests exactly as the release's OpenAI client
+  // does and draw images as it does (sharp, OpenCV's WebAssembly build).
+  skills: {
+    folders: ['src/core', 'src/data', 'src/models'],
+    packages: ['zod', 'sharp', 'openai', '@techstark/opencv-js'],
+  },
   benchmarks: {
     folders: ['src/core', 'src/data', 'src/importers'],
     packages: ['hyparquet-writer', 'sharp', 'yaml', 'zod'],

@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseObservation, releaseSettings } from '../../skills/release/run.ts';
 import { processCaches } from '../../skills/release/services.ts';
-import { SkillRuntime } from '../../skills/runtime.ts';
+import { SkillRuntime } from '../../src/skills-runtime/runtime.ts';
 import type { ImageRef, Item } from '../../src/core/items.ts';
 import { loadRegistry, type Registry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
