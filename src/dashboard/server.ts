@@ -1,8 +1,9 @@
 /**
  * The dashboard (`maestro-eval dashboard`): the queues (bull-board under /queues), every
- * sweep's live progress per benchmark and policy (server-rendered, reloading while the
- * sweep runs), and each sweep's results from its report directory (results.md as a table,
- * the charts, the other report files). Binds 127.0.0.1 unless told otherwise; basic auth
+ * sweep's progress per policy and benchmark (server-rendered, then updated in place by
+ * server-sent events while the sweep runs), the item browser (a cell's items, one item's
+ * trace, two policies compared; see item-routes.ts), and each sweep's results from its
+ * report directory, built automatically when the sweep finishes if the CLI passes a builder. Binds 127.0.0.1 unless told otherwise; basic auth
  * when MAESTRO_DASHBOARD_USER and MAESTRO_DASHBOARD_PASSWORD are set.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -17,22 +18,32 @@ import { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Env } from '../core/env.ts';
-import { ConfigError, describeError } from '../core/errors.ts';
+import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { expertQueueName, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
 import { connectRedis, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import { SweepMeta } from '../core/sweep.ts';
 import { DataStore } from '../data/store.ts';
 import {
-  type CellProgress,
   failedRollouts,
   listSweeps,
   queueCounts,
   type SweepProgress,
   sweepProgress,
 } from '../producer/progress.ts';
-import { Html, html, page, progressBar, seg } from './html.ts';
+import { Html, html, page, seg } from './html.ts';
+import { registerItemRoutes } from './item-routes.ts';
+import { LIVE_SCRIPT, type SweepSnapshot, snapshotCells, streamEvents } from './live.ts';
 import { renderMarkdown } from './markdown.ts';
+import { progressFromRecords, RecordCache } from './records.ts';
+import {
+  liveBar,
+  progressGrid,
+  REPORT_FILE,
+  REPORT_TYPES,
+  resolveReportTarget,
+  resultsHtml,
+} from './sweep-views.ts';
 
 export interface BasicAuth {
   user: string;
@@ -49,8 +60,10 @@ export interface DashboardOptions {
   port?: number;
   /** Basic auth on every page but /healthz; null or undefined: none. */
   auth?: BasicAuth | null;
-  /** Seconds between reloads of live pages; 0 turns reloading off. Default 5. */
+  /** Seconds between live updates pushed to open pages (server-sent events); 0 turns them off. Default 5. */
   refreshSeconds?: number;
+  /** Builds a finished sweep's report (the CLI passes `runReport`); without it, the page says how to. */
+  buildReport?: (sweepId: string) => Promise<unknown>;
   /** Let bull-board retry, clean, promote and remove jobs. Default false (read-only). */
   queueActions?: boolean;
 }
@@ -89,34 +102,36 @@ export function checkBasicAuth(header: string | undefined, auth: BasicAuth): boo
   return userOk && passOk;
 }
 
-/** Report files the dashboard serves, by extension. */
-const REPORT_TYPES: Record<string, string> = {
-  png: 'image/png',
-  md: 'text/markdown; charset=utf-8',
-  csv: 'text/csv; charset=utf-8',
-  json: 'application/json; charset=utf-8',
-  jsonl: 'application/x-ndjson; charset=utf-8',
-};
-const REPORT_FILE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.(png|md|csv|json|jsonl)$/;
 const CSP =
-  "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 interface SweepEntry {
   meta: SweepMeta;
   inRedis: boolean;
 }
 
-const pct = (correct: number, done: number) => (done > 0 ? `${((100 * correct) / done).toFixed(1)}%` : '—');
+/** What the sweep page and its event stream show: progress, from Redis or from the records. */
+interface SweepState {
+  progress: SweepProgress;
+  source: 'redis' | 'records';
+  finished: boolean;
+  report: boolean;
+  reportError?: string;
+}
 
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
   const { env, registry, store } = opts;
   const prefix = env.MAESTRO_PREFIX;
-  const refresh = opts.refreshSeconds ?? 5;
+  const intervalMs = Math.max(200, (opts.refreshSeconds ?? 5) * 1000);
+  const live = (opts.refreshSeconds ?? 5) > 0;
   // Fails fast per request while Redis is down, reconnects for as long as the dashboard runs.
   const conn: Redis = connectRedis(env.REDIS_URL, 'client', {
     retryStrategy: (n) => Math.min(250 * n, 5_000),
   });
   conn.on('error', () => {});
+  const cache = new RecordCache(store);
+  const building = new Map<string, Promise<void>>();
+  const buildErrors = new Map<string, string>();
 
   const queueNames = [ROLLOUT_QUEUE, SCORE_QUEUE, ...registry.experts.map((e) => expertQueueName(e.name))];
   const queues = queueNames.map((name) => new Queue(name, { connection: conn, prefix }));
@@ -150,13 +165,16 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     });
   }
   app.use('/queues', boardAdapter.getRouter());
+  app.get('/assets/live.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'no-cache').send(LIVE_SCRIPT);
+  });
 
-  const sendPage = (res: Response, title: string, body: Html, reload = 0, status = 200) => {
+  const sendPage = (res: Response, title: string, body: Html, status = 200, events?: string) => {
     res.status(status).set('Content-Security-Policy', CSP).set('X-Content-Type-Options', 'nosniff');
     res
       .set('Cache-Control', 'no-store')
       .type('html')
-      .send(page({ title, refresh: reload }, body));
+      .send(page({ title, ...(events && live ? { events } : {}) }, body));
   };
 
   /** Sweeps known to Redis and on disk, oldest first; `redisError` when Redis did not answer. */
@@ -173,107 +191,182 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     return { list, ...(redisError ? { redisError } : {}) };
   }
 
-  async function progressOf(meta: SweepMeta): Promise<SweepProgress> {
-    return sweepProgress(conn, prefix, meta, await failedRollouts(conn, prefix, meta.id));
+  const reportDir = (id: string) => join(store.sweepDir(id), 'report');
+  const hasReport = (id: string) => existsSync(join(reportDir(id), 'results.md'));
+
+  /** Builds the report of a finished sweep once, in the background (when the CLI gave a builder). */
+  function autoReport(id: string): void {
+    if (!opts.buildReport || building.has(id) || buildErrors.has(id)) return;
+    const job = opts
+      .buildReport(id)
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        buildErrors.set(id, describeError(err));
+      })
+      .finally(() => building.delete(id));
+    building.set(id, job);
   }
 
-  const reportDir = (id: string) => join(store.sweepDir(id), 'report');
+  async function stateOf(entry: SweepEntry, redisUp: boolean): Promise<SweepState> {
+    const { meta } = entry;
+    let progress: SweepProgress;
+    let source: SweepState['source'] = 'redis';
+    if (entry.inRedis && redisUp) {
+      progress = await sweepProgress(conn, prefix, meta, await failedRollouts(conn, prefix, meta.id));
+    } else {
+      progress = progressFromRecords(meta, await cache.records(meta.id));
+      source = 'records';
+    }
+    const finished = progress.total > 0 && progress.done + progress.failed >= progress.total;
+    if (finished && !hasReport(meta.id)) autoReport(meta.id);
+    const reportError = buildErrors.get(meta.id);
+    return {
+      progress,
+      source,
+      finished,
+      report: hasReport(meta.id),
+      ...(reportError ? { reportError } : {}),
+    };
+  }
+
+  const snapshot = (s: SweepState): SweepSnapshot => ({
+    id: s.progress.sweepId,
+    done: s.progress.done,
+    total: s.progress.total,
+    errors: s.progress.errors,
+    failed: s.progress.failed,
+    finished: s.finished,
+    report: s.report,
+    ...(s.reportError ? { reportError: s.reportError } : {}),
+    cells: snapshotCells(s.progress),
+  });
 
   const redisBanner = (err: string | undefined) =>
     err
-      ? html`<div class="banner">Redis at ${redactUrl(env.REDIS_URL)} does not answer (${err}): live progress and queues are unavailable; reports are read from ${store.root}.</div>`
+      ? html`<div class="banner">Redis at ${redactUrl(env.REDIS_URL)} does not answer (${err}): live progress and queues are unavailable; progress and reports are read from ${store.root}.</div>`
       : '';
+
+  async function findSweep(id: string): Promise<SweepMeta | null> {
+    const { list } = await sweeps();
+    return list.find((s) => s.meta.id === id)?.meta ?? null;
+  }
+  registerItemRoutes(app, {
+    store,
+    cache,
+    findSweep,
+    sendPage: (res, title, body, status) => sendPage(res, title, body, status),
+  });
 
   app.get('/', async (_req, res) => {
     const { list, redisError } = await sweeps();
     const rows = [];
-    for (const { meta, inRedis } of [...list].reverse()) {
-      let live: Html | string = html`<span class="muted">not in Redis</span>`;
-      if (inRedis && !redisError) {
-        const p = await progressOf(meta);
-        const total = p.cells.reduce((a, c) => a + c.total, 0);
-        live = html`${progressBar(p.done, total)} ${p.errors ? html`<span class="bad">${p.errors} errors</span>` : ''} ${p.failed ? html`<span class="bad">${p.failed} failed</span>` : ''}`;
-      }
-      const hasReport = existsSync(join(reportDir(meta.id), 'results.md'));
+    for (const entry of [...list].reverse()) {
+      const { meta } = entry;
+      const s = await stateOf(entry, !redisError);
       rows.push(
-        html`<tr><td><a href="/sweeps/${seg(meta.id)}">${meta.id}</a></td><td>${meta.name}</td><td>${meta.createdAt}</td><td>${meta.policies.length}</td><td>${meta.benchmarks.length}</td><td>${live}</td><td>${hasReport ? html`<a href="/sweeps/${seg(meta.id)}#results">results</a>` : html`<span class="muted">none yet</span>`}</td></tr>`,
+        html`<tr><td><a href="/sweeps/${seg(meta.id)}">${meta.id}</a></td><td>${meta.name}</td><td>${meta.createdAt}</td><td class="num">${meta.policies.length}</td><td class="num">${meta.benchmarks.length}</td><td>${liveBar(meta.id, s.progress)}</td><td>${s.report ? html`<a href="/sweeps/${seg(meta.id)}#results">results</a>` : html`<span class="muted">none yet</span>`}</td></tr>`,
       );
-    }
-    let queueTable: Html | string = '';
-    if (!redisError) {
-      try {
-        const counts = await queueCounts(conn, prefix, registry);
-        queueTable = html`<h2>Queues</h2><table><thead><tr><th>queue</th><th class="num">waiting</th><th class="num">active</th><th class="num">delayed</th><th class="num">waiting for children</th><th class="num">completed</th><th class="num">failed</th></tr></thead><tbody>${counts.map(
-          ({ queue, counts: c }) =>
-            html`<tr><td><a href="/queues/queue/${seg(queue)}">${queue}</a></td><td class="num">${(c.waiting ?? 0) + (c.prioritized ?? 0)}</td><td class="num">${c.active ?? 0}</td><td class="num">${c.delayed ?? 0}</td><td class="num">${c['waiting-children'] ?? 0}</td><td class="num">${c.completed ?? 0}</td><td class="num">${c.failed ?? 0}</td></tr>`,
-        )}</tbody></table>`;
-      } catch (err) {
-        queueTable = redisBanner(describeError(err));
-      }
     }
     sendPage(
       res,
       'Sweeps',
       html`<h1>Sweeps</h1>${redisBanner(redisError)}
-<p class="muted">Redis ${redactUrl(env.REDIS_URL)} · prefix ${prefix} · data ${store.root}</p>
+<p class="muted">Redis ${redactUrl(env.REDIS_URL)} · prefix ${prefix} · data ${store.root} · <span id="live-status"></span></p>
 ${
   rows.length
-    ? html`<table><thead><tr><th>sweep</th><th>name</th><th>created</th><th class="num">policies</th><th class="num">benchmarks</th><th>progress</th><th>report</th></tr></thead><tbody>${rows}</tbody></table>`
+    ? html`<table id="sweeps"><thead><tr><th>sweep</th><th>name</th><th>created</th><th class="num">policies</th><th class="num">benchmarks</th><th>progress</th><th>report</th></tr></thead><tbody>${rows}</tbody></table>`
     : html`<p>No sweep yet: submit one with <code>maestro-eval sweep FILE</code>.</p>`
 }
-${queueTable}`,
-      refresh,
+${redisError ? '' : await queueTable()}`,
+      200,
+      '/events',
     );
   });
+
+  async function queueTable(): Promise<Html> {
+    try {
+      const counts = await queueCounts(conn, prefix, registry);
+      return html`<h2>Queues</h2><table><thead><tr><th>queue</th><th class="num">waiting</th><th class="num">active</th><th class="num">delayed</th><th class="num">waiting for children</th><th class="num">completed</th><th class="num">failed</th></tr></thead><tbody>${counts.map(
+        ({ queue, counts: c }) =>
+          html`<tr><td><a href="/queues/queue/${seg(queue)}">${queue}</a></td><td class="num">${(c.waiting ?? 0) + (c.prioritized ?? 0)}</td><td class="num">${c.active ?? 0}</td><td class="num">${c.delayed ?? 0}</td><td class="num">${c['waiting-children'] ?? 0}</td><td class="num">${c.completed ?? 0}</td><td class="num">${c.failed ?? 0}</td></tr>`,
+      )}</tbody></table>`;
+    } catch (err) {
+      return html`${redisBanner(describeError(err))}`;
+    }
+  }
+
+  app.get('/events', (req, res) => {
+    streamEvents(req, res, intervalMs, async () => {
+      const { list, redisError } = await sweeps();
+      const out: SweepSnapshot[] = [];
+      for (const entry of list) out.push({ ...snapshot(await stateOf(entry, !redisError)), cells: [] });
+      return out;
+    });
+  });
+
+  async function resultsSection(id: string, s: SweepState): Promise<Html> {
+    if (!s.report) {
+      const why = s.reportError
+        ? html`<p class="bad">Building the report failed: ${s.reportError}</p>`
+        : s.finished && opts.buildReport
+          ? html`<p class="muted">The sweep has finished: the report is being built and appears here by itself.</p>`
+          : html`<p class="muted">No report yet: ${opts.buildReport ? 'it is built, and shown here, as soon as the sweep finishes' : html`run <code>maestro-eval report ${id}</code> when the sweep has finished`}. The grid above has the accuracy so far; click a cell for its items.</p>`;
+      return why;
+    }
+    const dir = reportDir(id);
+    const names = (await readdir(dir)).filter((n) => REPORT_FILE.test(n)).sort();
+    return resultsHtml(id, await readFile(join(dir, 'results.md'), 'utf8'), names);
+  }
 
   app.get('/sweeps/:id', async (req, res) => {
     const id = String(req.params.id);
     const { list, redisError } = await sweeps();
     const entry = list.find((s) => s.meta.id === id);
     if (!entry) {
-      sendPage(res, 'Not found', html`<h1>No sweep "${id}"</h1><p><a href="/">All sweeps</a></p>`, 0, 404);
+      sendPage(res, 'Not found', html`<h1>No sweep "${id}"</h1><p><a href="/">All sweeps</a></p>`, 404);
       return;
     }
     const { meta } = entry;
-    let progressHtml: Html | string =
-      html`<p class="muted">This sweep is not in Redis (${redisError ? 'Redis does not answer' : 'its keys were removed'}): showing its files only.</p>`;
-    let running = false;
-    if (entry.inRedis && !redisError) {
-      const p = await progressOf(meta);
-      const total = p.cells.reduce((a, c) => a + c.total, 0);
-      running = p.done + p.failed < total;
-      progressHtml = progressMatrix(meta, p, total);
-    }
-    const dir = reportDir(meta.id);
-    let results: Html | string =
-      html`<p class="muted">No report yet: run <code>maestro-eval report ${meta.id}</code> when the sweep has finished.</p>`;
-    if (existsSync(join(dir, 'results.md'))) {
-      const names = (await readdir(dir)).filter((n) => REPORT_FILE.test(n)).sort();
-      const md = await readFile(join(dir, 'results.md'), 'utf8');
-      const base = `/sweeps/${seg(meta.id)}/report/`;
-      const body = renderMarkdown(md, { resolve: (t, kind) => resolveReportTarget(t, kind, base, names) });
-      const charts = names.filter((n) => n === 'accuracy.png' || /^routing-.+\.png$/.test(n));
-      const others = names.filter((n) => !n.endsWith('.png'));
-      results = html`<div id="results-table">${new Html(body)}</div>
-<h2>Charts</h2>
-${charts.map(
-  (n) =>
-    html`<figure><img src="${base}${seg(n)}" alt="${n === 'accuracy.png' ? 'accuracy per benchmark and policy' : `routing heatmap (${n.slice(8, -4)})`}"><figcaption>${n}</figcaption></figure> `,
-)}
-<h2>Report files</h2>
-<ul>${others.map((n) => html`<li><a href="${base}${seg(n)}">${n}</a></li>`)}</ul>`;
-    }
+    const s = await stateOf(entry, !redisError);
+    const notInRedis =
+      s.source === 'records' && entry.inRedis === false
+        ? html`<p class="muted">This sweep is not in Redis (${redisError ? 'Redis does not answer' : 'its keys were removed'}): progress is counted from its records.</p>`
+        : '';
     sendPage(
       res,
       meta.id,
       html`<h1>Sweep ${meta.id}</h1>${redisBanner(redisError)}
-<p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''}</p>
+<p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''} · <span id="live-status"></span></p>
 <h2>Progress</h2>
-${progressHtml}
+${notInRedis}${progressGrid(meta, s.progress, s.source)}
 <h2 id="results">Results</h2>
-${results}`,
-      running ? refresh : 0,
+<div data-results="/sweeps/${seg(meta.id)}/results" data-report="${s.report ? '1' : '0'}">${await resultsSection(meta.id, s)}</div>`,
+      200,
+      s.finished && s.report ? undefined : `/sweeps/${seg(meta.id)}/events`,
     );
+  });
+
+  app.get('/sweeps/:id/events', async (req, res) => {
+    const id = String(req.params.id);
+    streamEvents(req, res, intervalMs, async () => {
+      const { list, redisError } = await sweeps();
+      const entry = list.find((s) => s.meta.id === id);
+      if (!entry) throw new NotFoundError(`no sweep "${id}"`);
+      return snapshot(await stateOf(entry, !redisError));
+    });
+  });
+
+  /** The results section alone (the live script swaps it in when the report appears). */
+  app.get('/sweeps/:id/results', async (req, res) => {
+    const id = String(req.params.id);
+    const { list, redisError } = await sweeps();
+    const entry = list.find((s) => s.meta.id === id);
+    if (!entry) {
+      res.status(404).type('text/plain').send('not found\n');
+      return;
+    }
+    const body = await resultsSection(id, await stateOf(entry, !redisError));
+    res.set('Content-Security-Policy', CSP).set('Cache-Control', 'no-store').type('html').send(body.text);
   });
 
   app.get('/sweeps/:id/report/:file', async (req, res) => {
@@ -296,17 +389,19 @@ ${results}`,
       const names = (await readdir(dir)).filter((n) => REPORT_FILE.test(n));
       const base = `/sweeps/${seg(id)}/report/`;
       const body = renderMarkdown(await readFile(path, 'utf8'), {
-        resolve: (t, kind) => resolveReportTarget(t, kind, base, names),
+        resolve: (t) => resolveReportTarget(t, base, names),
       });
       sendPage(
         res,
         `${file} · ${id}`,
-        html`<p><a href="/sweeps/${seg(id)}">← sweep ${id}</a> · <a href="${base}${seg(file)}?raw">raw</a></p>${new Html(body)}`,
+        html`<p><a href="/sweeps/${seg(id)}">← sweep ${id}</a> · <a href="${base}${seg(file)}?raw">raw</a></p><div class="scroll">${new Html(body)}</div>`,
       );
       return;
     }
     res.set('Content-Type', REPORT_TYPES[ext] ?? 'application/octet-stream');
-    res.set('X-Content-Type-Options', 'nosniff').set('Content-Security-Policy', "default-src 'none'");
+    res
+      .set('X-Content-Type-Options', 'nosniff')
+      .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
     res.set('Content-Length', String(info.size));
     createReadStream(path).pipe(res);
   });
@@ -319,15 +414,21 @@ ${results}`,
       res.status(404).json({ error: `no sweep "${id}"` });
       return;
     }
-    const progress = entry.inRedis && !redisError ? await progressOf(entry.meta) : null;
-    res.json({ meta: entry.meta, progress, report: existsSync(join(reportDir(id), 'results.md')) });
+    const s = await stateOf(entry, !redisError);
+    res.json({
+      meta: entry.meta,
+      progress: s.progress,
+      source: s.source,
+      finished: s.finished,
+      report: s.report,
+    });
   });
 
   app.use((_req: Request, res: Response) => {
     res.status(404).type('text/plain').send('not found\n');
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    sendPage(res, 'Error', html`<h1>Something failed</h1><pre>${describeError(err)}</pre>`, 0, 500);
+    sendPage(res, 'Error', html`<h1>Something failed</h1><pre>${describeError(err)}</pre>`, 500);
   });
 
   const host = opts.host ?? '127.0.0.1';
@@ -344,47 +445,11 @@ ${results}`,
         server.close(() => r());
         server.closeAllConnections();
       });
+      await Promise.all([...building.values()]);
       await Promise.all(queues.map((q) => q.close().catch(() => {})));
       conn.disconnect();
     },
   };
-}
-
-/** Report links and images may only point at the report's own files. */
-function resolveReportTarget(
-  target: string,
-  _kind: 'link' | 'image',
-  base: string,
-  names: string[],
-): string | null {
-  const [file, hash] = target.split('#', 2);
-  if (!file || !names.includes(file)) return null;
-  return `${base}${seg(file)}${hash ? `#${encodeURIComponent(hash)}` : ''}`;
-}
-
-function progressMatrix(meta: SweepMeta, p: SweepProgress, total: number): Html {
-  const cells = new Map<string, CellProgress>(p.cells.map((c) => [`${c.benchmark}|${c.policy}`, c]));
-  const policies = meta.policies.map((x) => x.key);
-  const byPolicy = new Map<string, { done: number; total: number; correct: number; errors: number }>();
-  for (const c of p.cells) {
-    const t = byPolicy.get(c.policy) ?? { done: 0, total: 0, correct: 0, errors: 0 };
-    t.done += c.done;
-    t.total += c.total;
-    t.correct += c.correct;
-    t.errors += c.errors;
-    byPolicy.set(c.policy, t);
-  }
-  const cellHtml = (c: { done: number; total: number; correct: number; errors: number } | undefined) =>
-    c
-      ? html`<td class="num cell">${c.done}/${c.total}<small>${pct(c.correct, c.done - c.errors)}${c.errors ? html` · <span class="bad">${c.errors} err</span>` : ''}</small></td>`
-      : html`<td></td>`;
-  return html`<p>${progressBar(p.done, total)} scored · ${p.errors} errors · ${p.failed} failed outright</p>
-<div class="scroll"><table id="progress"><thead><tr><th>benchmark</th>${policies.map((k) => html`<th class="num">${k}</th>`)}</tr></thead>
-<tbody>${meta.benchmarks.map(
-    (b) => html`<tr><td>${b.id}</td>${policies.map((k) => cellHtml(cells.get(`${b.id}|${k}`)))}</tr>`,
-  )}</tbody>
-<tfoot><tr><th>all</th>${policies.map((k) => cellHtml(byPolicy.get(k)))}</tr></tfoot></table></div>
-<p class="muted">Each cell: items scored / planned, accuracy so far (errors left out).</p>`;
 }
 
 async function sweepsOnDisk(store: DataStore): Promise<SweepMeta[]> {
