@@ -25,9 +25,9 @@ export {
   buildRecord,
   type RolloutIds,
   type RolloutOutcome,
+  recordFromRollout,
   type ScoredOutcome,
   type ScoreFn,
-  recordFromRollout,
   scoreOutcome,
 } from './record.ts';
 export { type Report, type ReportOptions, writeReport } from './report.ts';
