@@ -1,7 +1,7 @@
 /** `maestro-eval dashboard`: queues, live sweep progress and results in a browser (src/dashboard). */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { GlobalOptions } from './context.ts';
-import { dataStore, loadRegistryFrom, resolveEnv } from './context.ts';
+import { dataStore, loadBenchmarks, loadRegistryFrom, resolveEnv } from './context.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const port = (v: string) => {
@@ -54,6 +54,7 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
           env,
           registry: loadRegistryFrom(o.registry),
           store,
+          catalog: loadBenchmarks().catalog,
           host: o.host,
           port: o.port,
           auth,

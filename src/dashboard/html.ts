@@ -65,7 +65,8 @@ const STYLE = `
   .bar { display: inline-block; width: 160px; height: 10px; background: #e4e8ee; vertical-align: middle; margin-right: 6px; }
   .bar > span { display: block; height: 100%; background: var(--bar); }
   figure { margin: 12px 0 20px; background: #fff; border: 1px solid var(--line); padding: 8px; display: inline-block; }
-  figure img { max-width: 100%; display: block; }
+  figure { max-width: 100%; }
+  figure img { max-width: 100%; height: auto; display: block; }
   figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
   code { background: #eef1f5; padding: 0 3px; border-radius: 3px; }
   pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow-x: auto; }

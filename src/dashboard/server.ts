@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createBullBoard } from '@bull-board/api';
@@ -17,6 +17,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
+import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { expertQueueName, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
@@ -38,6 +39,7 @@ import { renderMarkdown } from './markdown.ts';
 import { progressFromRecords, RecordCache } from './records.ts';
 import {
   liveBar,
+  pngSize,
   progressGrid,
   REPORT_FILE,
   REPORT_TYPES,
@@ -62,6 +64,8 @@ export interface DashboardOptions {
   auth?: BasicAuth | null;
   /** Seconds between live updates pushed to open pages (server-sent events); 0 turns them off. Default 5. */
   refreshSeconds?: number;
+  /** Benchmark names for the progress grid's header (the results table's names). */
+  catalog?: BenchmarkCatalog;
   /** Builds a finished sweep's report (the CLI passes `runReport`); without it, the page says how to. */
   buildReport?: (sweepId: string) => Promise<unknown>;
   /** Let bull-board retry, clean, promote and remove jobs. Default false (read-only). */
@@ -130,6 +134,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   });
   conn.on('error', () => {});
   const cache = new RecordCache(store);
+  const benchmarkName = (id: string) => opts.catalog?.find(id)?.name ?? id;
   const building = new Map<string, Promise<void>>();
   const buildErrors = new Map<string, string>();
 
@@ -315,7 +320,9 @@ ${redisError ? '' : await queueTable()}`,
     }
     const dir = reportDir(id);
     const names = (await readdir(dir)).filter((n) => REPORT_FILE.test(n)).sort();
-    return resultsHtml(id, await readFile(join(dir, 'results.md'), 'utf8'), names);
+    const sizes: Record<string, { width: number; height: number } | null> = {};
+    for (const n of names.filter((x) => x.endsWith('.png'))) sizes[n] = await pngHeader(join(dir, n));
+    return resultsHtml(id, await readFile(join(dir, 'results.md'), 'utf8'), names, sizes);
   }
 
   app.get('/sweeps/:id', async (req, res) => {
@@ -338,7 +345,7 @@ ${redisError ? '' : await queueTable()}`,
       html`<h1>Sweep ${meta.id}</h1>${redisBanner(redisError)}
 <p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''} · <span id="live-status"></span></p>
 <h2>Progress</h2>
-${notInRedis}${progressGrid(meta, s.progress, s.source)}
+${notInRedis}${progressGrid(meta, s.progress, s.source, benchmarkName)}
 <h2 id="results">Results</h2>
 <div data-results="/sweeps/${seg(meta.id)}/results" data-report="${s.report ? '1' : '0'}">${await resultsSection(meta.id, s)}</div>`,
       200,
@@ -450,6 +457,18 @@ ${notInRedis}${progressGrid(meta, s.progress, s.source)}
       conn.disconnect();
     },
   };
+}
+
+async function pngHeader(path: string): Promise<{ width: number; height: number } | null> {
+  const file = await open(path, 'r').catch(() => null);
+  if (!file) return null;
+  try {
+    const head = Buffer.alloc(24);
+    await file.read(head, 0, 24, 0);
+    return pngSize(head);
+  } finally {
+    await file.close();
+  }
 }
 
 async function sweepsOnDisk(store: DataStore): Promise<SweepMeta[]> {

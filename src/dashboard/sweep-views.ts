@@ -22,12 +22,21 @@ export function liveBar(id: string, p: Pick<SweepProgress, 'done' | 'total' | 'e
   return html`<span class="live-bar" data-sweep="${id}"><span class="bar" role="progressbar" aria-valuenow="${p.done}" aria-valuemax="${p.total}"><span style="width:${width.toFixed(1)}%"></span></span><span class="bar-text">${text}</span></span>`;
 }
 
-export function progressGrid(meta: SweepMeta, p: SweepProgress, source: 'redis' | 'records'): Html {
+/**
+ * The grid has the results table's layout: policies as rows in the same (code-point) order,
+ * benchmarks as columns in the sweep's order, headed by their catalog names when known.
+ */
+export function progressGrid(
+  meta: SweepMeta,
+  p: SweepProgress,
+  source: 'redis' | 'records',
+  nameOf: (benchmark: string) => string = (b) => b,
+): Html {
   const cells = new Map(snapshotCells(p).map((c) => [c.key, c]));
-  const policies = meta.policies.map((x) => x.key);
+  const policies = meta.policies.map((x) => x.key).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const benchmarks = meta.benchmarks.map((b) => b.id);
   return html`<p>${liveBar(meta.id, p)} scored${source === 'records' ? html` <span class="muted">(counted from the records on disk)</span>` : ''}</p>
-<div class="scroll"><table id="progress"><thead><tr><th>policy</th>${benchmarks.map((b) => html`<th class="num">${b}</th>`)}<th class="num">all</th></tr></thead>
+<div class="scroll"><table id="progress"><thead><tr><th>policy</th>${benchmarks.map((b) => html`<th class="num" title="${b}">${nameOf(b)}</th>`)}<th class="num">all</th></tr></thead>
 <tbody>${policies.map(
     (k) =>
       html`<tr data-policy="${k}"><th>${k}</th>${benchmarks.map((b) => cellHtml(`${k}|${b}`, cells.get(`${k}|${b}`), cellUrl(meta.id, k, b)))}${cellHtml(`${k}|*`, cells.get(`${k}|*`), null)}</tr>`,
@@ -56,6 +65,9 @@ export function resolveReportTarget(target: string, base: string, names: string[
   return `${base}${seg(file)}${hash ? `#${encodeURIComponent(hash)}` : ''}`;
 }
 
+const dims = (size: { width: number; height: number } | null | undefined) =>
+  size ? html` width="${Math.round(size.width / 2)}" height="${Math.round(size.height / 2)}"` : '';
+
 const chartAlt = (n: string) =>
   n === 'accuracy.png'
     ? 'accuracy per benchmark and policy with 95 % intervals'
@@ -63,8 +75,24 @@ const chartAlt = (n: string) =>
       ? `fan-out: which pairs answered correctly (${n.slice(7, -4)})`
       : `routing heatmap (${n.slice(8, -4)})`;
 
-/** The results section from a report directory's files. */
-export function resultsHtml(sweepId: string, markdown: string, names: string[]): Html {
+/** Width and height of a PNG from its header, or null when the bytes are not a PNG. */
+export function pngSize(head: Uint8Array): { width: number; height: number } | null {
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (head.length < 24 || sig.some((b, i) => head[i] !== b)) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/**
+ * The results section from a report directory's files. `sizes` has the charts' pixel sizes:
+ * they are drawn at 2×, so the page shows them at half that.
+ */
+export function resultsHtml(
+  sweepId: string,
+  markdown: string,
+  names: string[],
+  sizes: Record<string, { width: number; height: number } | null> = {},
+): Html {
   const base = `/sweeps/${seg(sweepId)}/report/`;
   const body = renderMarkdown(markdown, { resolve: (t) => resolveReportTarget(t, base, names) });
   const charts = names.filter(
@@ -82,7 +110,7 @@ export function resultsHtml(sweepId: string, markdown: string, names: string[]):
 <h2>Charts</h2>
 ${charts.map(
   (n) =>
-    html`<figure><img src="${base}${seg(n)}" alt="${chartAlt(n)}"><figcaption>${n}<span class="downloads">${siblings(n)}</span></figcaption></figure> `,
+    html`<figure><img src="${base}${seg(n)}" alt="${chartAlt(n)}"${dims(sizes[n])}><figcaption>${n}<span class="downloads">${siblings(n)}</span></figcaption></figure> `,
 )}
 <h2>Report files</h2>
 <ul>${others.map((n) => html`<li><a href="${base}${seg(n)}">${n}</a></li>`)}</ul>`;

@@ -44,7 +44,11 @@ const FILES = [
   'summary.json',
   'items.jsonl',
   'routing.md',
+  'results.tex',
+  'details.tex',
+  'accuracy.svg',
   'accuracy.png',
+  'accuracy.pdf',
 ];
 
 describe('writeReport', () => {
