@@ -54,7 +54,7 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
           env,
           registry: loadRegistryFrom(o.registry),
           store,
-          catalog: loadBenchmarks().catalog,
+          benchmarks: loadBenchmarks(),
           host: o.host,
           port: o.port,
           auth,

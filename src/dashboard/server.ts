@@ -17,7 +17,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Redis } from 'ioredis';
-import type { BenchmarkCatalog } from '../core/benchmarks.ts';
+import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { expertQueueName, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
@@ -32,6 +32,7 @@ import {
   type SweepProgress,
   sweepProgress,
 } from '../producer/progress.ts';
+import { benchmarkOrder } from '../scoring/aggregate.ts';
 import { Html, html, page, seg } from './html.ts';
 import { registerItemRoutes } from './item-routes.ts';
 import { LIVE_SCRIPT, type SweepSnapshot, snapshotCells, streamEvents } from './live.ts';
@@ -64,8 +65,8 @@ export interface DashboardOptions {
   auth?: BasicAuth | null;
   /** Seconds between live updates pushed to open pages (server-sent events); 0 turns them off. Default 5. */
   refreshSeconds?: number;
-  /** Benchmark names for the progress grid's header (the results table's names). */
-  catalog?: BenchmarkCatalog;
+  /** The catalog and suite the reports use: the progress grid takes their names and column order. */
+  benchmarks?: { catalog: BenchmarkCatalog; suite: Suite };
   /** Builds a finished sweep's report (the CLI passes `runReport`); without it, the page says how to. */
   buildReport?: (sweepId: string) => Promise<unknown>;
   /** Let bull-board retry, clean, promote and remove jobs. Default false (read-only). */
@@ -134,7 +135,15 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   });
   conn.on('error', () => {});
   const cache = new RecordCache(store);
-  const benchmarkName = (id: string) => opts.catalog?.find(id)?.name ?? id;
+  const benchmarkName = (id: string) => opts.benchmarks?.catalog.find(id)?.name ?? id;
+  /** A sweep's benchmarks in the results table's order (the suite's, then the catalog's). */
+  const columnsOf = (meta: SweepMeta) => {
+    const ids = meta.benchmarks.map((b) => b.id);
+    if (!opts.benchmarks) return ids;
+    return benchmarkOrder(ids, opts.benchmarks.catalog, opts.benchmarks.suite).filter((id) =>
+      ids.includes(id),
+    );
+  };
   const building = new Map<string, Promise<void>>();
   const buildErrors = new Map<string, string>();
 
@@ -345,7 +354,7 @@ ${redisError ? '' : await queueTable()}`,
       html`<h1>Sweep ${meta.id}</h1>${redisBanner(redisError)}
 <p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''} · <span id="live-status"></span></p>
 <h2>Progress</h2>
-${notInRedis}${progressGrid(meta, s.progress, s.source, benchmarkName)}
+${notInRedis}${progressGrid(meta, s.progress, s.source, { nameOf: benchmarkName, columns: columnsOf(meta) })}
 <h2 id="results">Results</h2>
 <div data-results="/sweeps/${seg(meta.id)}/results" data-report="${s.report ? '1' : '0'}">${await resultsSection(meta.id, s)}</div>`,
       200,

@@ -30,11 +30,12 @@ export function progressGrid(
   meta: SweepMeta,
   p: SweepProgress,
   source: 'redis' | 'records',
-  nameOf: (benchmark: string) => string = (b) => b,
+  layout: { nameOf?: (benchmark: string) => string; columns?: string[] } = {},
 ): Html {
   const cells = new Map(snapshotCells(p).map((c) => [c.key, c]));
   const policies = meta.policies.map((x) => x.key).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const benchmarks = meta.benchmarks.map((b) => b.id);
+  const benchmarks = layout.columns ?? meta.benchmarks.map((b) => b.id);
+  const nameOf = layout.nameOf ?? ((b: string) => b);
   return html`<p>${liveBar(meta.id, p)} scored${source === 'records' ? html` <span class="muted">(counted from the records on disk)</span>` : ''}</p>
 <div class="scroll"><table id="progress"><thead><tr><th>policy</th>${benchmarks.map((b) => html`<th class="num" title="${b}">${nameOf(b)}</th>`)}<th class="num">all</th></tr></thead>
 <tbody>${policies.map(
