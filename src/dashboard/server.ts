@@ -167,6 +167,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
   if (opts.auth) {
     const auth = opts.auth;
     app.use((req: Request, res: Response, next: NextFunction) => {
@@ -344,6 +347,7 @@ ${redisError ? '' : await queueTable()}`,
     }
     const { meta } = entry;
     const s = await stateOf(entry, !redisError);
+    const events = live && !(s.finished && s.report) ? `/sweeps/${seg(meta.id)}/events` : undefined;
     const notInRedis =
       s.source === 'records' && entry.inRedis === false
         ? html`<p class="muted">This sweep is not in Redis (${redisError ? 'Redis does not answer' : 'its keys were removed'}): progress is counted from its records.</p>`
@@ -352,13 +356,13 @@ ${redisError ? '' : await queueTable()}`,
       res,
       meta.id,
       html`<h1>Sweep ${meta.id}</h1>${redisBanner(redisError)}
-<p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''} · <span id="live-status"></span></p>
+<p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''}${events ? html` · <span id="live-status">live</span>` : ''}</p>
 <h2>Progress</h2>
 ${notInRedis}${progressGrid(meta, s.progress, s.source, { nameOf: benchmarkName, columns: columnsOf(meta) })}
 <h2 id="results">Results</h2>
 <div data-results="/sweeps/${seg(meta.id)}/results" data-report="${s.report ? '1' : '0'}">${await resultsSection(meta.id, s)}</div>`,
       200,
-      s.finished && s.report ? undefined : `/sweeps/${seg(meta.id)}/events`,
+      events,
     );
   });
 

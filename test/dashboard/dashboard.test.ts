@@ -145,7 +145,22 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     const none = await fetch(`${dashboard.url}/`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="maestro-eval"/);
-    for (const path of [`/sweeps/${sweepId}`, '/queues', `/sweeps/${sweepId}/report/accuracy.png`]) {
+    const itemPaths = [
+      `/sweeps/${sweepId}/cells/maestro/chartqa`,
+      `/sweeps/${sweepId}/items/${encodeURIComponent(records[0]?.rolloutId ?? '')}`,
+      `/sweeps/${sweepId}/compare`,
+      `/sweeps/${sweepId}/events`,
+      `/sweeps/${sweepId}/results`,
+      '/events',
+      '/assets/live.js',
+      `/images/${'0'.repeat(64)}.png`,
+    ];
+    for (const path of [
+      `/sweeps/${sweepId}`,
+      '/queues',
+      `/sweeps/${sweepId}/report/accuracy.png`,
+      ...itemPaths,
+    ]) {
       expect((await fetch(`${dashboard.url}${path}`)).status, path).toBe(401);
     }
     const wrong = Buffer.from(`${AUTH.user}:not-the-password`).toString('base64');
@@ -395,7 +410,7 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     await page.goto(`${dashboard.url}/sweeps/${id}`);
     expect(await page.getAttribute('main', 'data-events')).toBe(`/sweeps/${id}/events`);
     expect(await page.textContent('[data-cell="rules|*"] .count')).toBe('0/6');
-    await page.waitForFunction(() => document.getElementById('live-status')?.textContent?.startsWith('live'));
+    await page.waitForFunction(() => document.getElementById('live-status')?.textContent?.includes('updated'));
     await page.evaluate(() => {
       (window as unknown as { __samePage?: boolean }).__samePage = true;
     });
