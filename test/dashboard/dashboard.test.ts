@@ -410,7 +410,9 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     await page.goto(`${dashboard.url}/sweeps/${id}`);
     expect(await page.getAttribute('main', 'data-events')).toBe(`/sweeps/${id}/events`);
     expect(await page.textContent('[data-cell="rules|*"] .count')).toBe('0/6');
-    await page.waitForFunction(() => document.getElementById('live-status')?.textContent?.includes('updated'));
+    await page.waitForFunction(() =>
+      document.getElementById('live-status')?.textContent?.includes('updated'),
+    );
     await page.evaluate(() => {
       (window as unknown as { __samePage?: boolean }).__samePage = true;
     });
