@@ -124,7 +124,9 @@ export interface HeatmapData {
   rows: string[];
   columns: string[];
   value(row: number, column: number): number | null;
-  /** The count behind a row's cells ("n = 12 calls"), shown at the row's end. */
+  /** The count behind one cell ("3" calls, "3/4" right), written small under its value. */
+  cellN(row: number, column: number): string | null;
+  /** The count behind a row's cells ("12 calls"), shown at the row's end. */
   rowN(row: number): string;
 }
 
@@ -149,11 +151,11 @@ function colourBar(x: number, y: number, h: number, title: string): string[] {
   return parts;
 }
 
-/** A heatmap with axis titles, a colour bar and the n behind each row. */
+/** A heatmap with axis titles, a colour bar and the n behind each cell and each row. */
 export function heatmapSvg(d: HeatmapData): string {
   const longest = Math.max(10, ...d.columns.map((p) => p.length));
   const cellW = 34;
-  const cellH = 22;
+  const cellH = 28;
   const left = 40 + Math.max(90, 6.2 * Math.max(...d.rows.map((r) => r.length), 4));
   const top = 64 + Math.ceil(longest * 5.3);
   const plotW = d.columns.length * cellW;
@@ -179,11 +181,18 @@ export function heatmapSvg(d: HeatmapData): string {
       const v = d.value(ri, ci);
       const x = left + ci * cellW;
       parts.push(
-        `<rect x="${x}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="${v === null ? '#f3f3f3' : shadeOf(v)}"/>`,
+        `<rect x="${x}" y="${y}" width="${cellW - 2}" height="${cellH - 2}" fill="${v === null || v === 0 ? '#f4f5f8' : shadeOf(v)}"/>`,
       );
+      const ink = v !== null && v > 0.6 ? 'white' : 'black';
       if (v !== null && v > 0) {
         parts.push(
-          `<text x="${x + cellW / 2 - 1}" y="${y + cellH / 2 + 3}" text-anchor="middle" fill="${v > 0.6 ? 'white' : 'black'}">${Math.round(v * 100)}</text>`,
+          `<text x="${x + cellW / 2 - 1}" y="${y + 12}" text-anchor="middle" fill="${ink}">${Math.round(v * 100)}</text>`,
+        );
+      }
+      const n = d.cellN(ri, ci);
+      if (n) {
+        parts.push(
+          `<text class="n" x="${x + cellW / 2 - 1}" y="${y + 23}" text-anchor="middle" font-size="7.5" fill="${ink === 'white' ? '#e8e8ff' : '#555'}">${esc(n)}</text>`,
         );
       }
     });
@@ -221,6 +230,10 @@ export function routingHeatmapSvg(
       const total = totals[ri] ?? 0;
       return total ? (rows[ri]?.choices[pairs[ci] ?? ''] ?? 0) / total : 0;
     },
+    cellN: (ri, ci) => {
+      const n = rows[ri]?.choices[pairs[ci] ?? ''] ?? 0;
+      return n > 0 ? `n=${n}` : null;
+    },
     rowN: (ri) => `${totals[ri] ?? 0} calls`,
   });
 }
@@ -249,6 +262,10 @@ export function fanoutHeatmapSvg(
     value: (ri, ci) => {
       const acc = rows[ri]?.pairAccuracy[pairs[ci] ?? ''];
       return acc && acc.n > 0 ? acc.correct / acc.n : null;
+    },
+    cellN: (ri, ci) => {
+      const acc = rows[ri]?.pairAccuracy[pairs[ci] ?? ''];
+      return acc ? `${acc.correct}/${acc.n}` : null;
     },
     rowN: (ri) => `${rows[ri]?.items ?? 0} items`,
   });

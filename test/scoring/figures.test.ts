@@ -99,6 +99,8 @@ describe('heatmaps', () => {
     );
     expect(t).toContain('3 calls');
     expect(t).toEqual(expect.arrayContaining(['67', '33', '0', '50', '100']));
+    const ns = [...svg.matchAll(/<text class="n"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ns).toEqual(['n=2', 'n=1']);
   });
 
   it('show a fan-out policy by each pair’s accuracy, not its (equal) shares', () => {
@@ -108,6 +110,8 @@ describe('heatmaps', () => {
     const fan = fanoutHeatmapSvg('oracle', routing, (b) => b);
     const t = texts(fan);
     expect(t).toEqual(expect.arrayContaining(['X @ s', 'Y @ s', '75', '25', '4 items', 'pair accuracy (%)']));
+    const ns = [...fan.matchAll(/<text class="n"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ns).toEqual(['3/4', '1/4']);
   });
 });
 
