@@ -83,6 +83,10 @@ const STYLE = `
   .tag.warn { background: #fff0d6; color: #8a5300; }
   pre.question, #raw-output { white-space: pre-wrap; word-break: break-word; }
   .thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
+  img.mini { max-width: 56px; max-height: 42px; border: 1px solid var(--line); vertical-align: middle; }
+  td.output { max-width: 520px; }
+  td.output summary { cursor: pointer; color: #2a3a55; }
+  pre.call-output { white-space: pre-wrap; word-break: break-word; margin: 4px 0; }
   img.thumb { max-width: 240px; max-height: 180px; border: 1px solid var(--line); background: #fff; }
   tr.discordant td { background: #fff8e6; }
   table.facts th { width: 170px; }

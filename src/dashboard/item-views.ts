@@ -87,7 +87,15 @@ ${shown.length === 0 ? html`<p class="muted">No item matches.</p>` : ''}`;
 }
 
 function callRow(c: CallTrace): Html {
-  return html`<tr><td>${c.service}</td><td>${c.model}</td><td>${c.note ?? ''}</td><td class="num">${ms(c.latencyMs)}</td><td class="num">${c.promptTokens} / ${c.completionTokens}</td><td>${c.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">failed</span> ${c.error ?? ''}`}</td></tr>`;
+  const thumbs = (c.images ?? []).map(
+    (ref) =>
+      html`<a href="${imageUrl(ref)}"><img class="mini" src="${imageUrl(ref)}" alt="image the call saw"></a>`,
+  );
+  const output =
+    c.output !== undefined
+      ? html`<details><summary>${c.output.length > 60 ? `${c.output.slice(0, 60)}…` : c.output}</summary><pre class="call-output">${c.output}</pre></details>`
+      : html`<span class="muted">—</span>`;
+  return html`<tr><td>${c.service}</td><td>${c.model}</td><td>${c.note ?? ''}</td><td>${thumbs}</td><td class="output">${output}</td><td class="num">${ms(c.latencyMs)}</td><td class="num">${c.promptTokens} / ${c.completionTokens}</td><td>${c.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">failed</span> ${c.error ?? ''}`}</td></tr>`;
 }
 
 function actionHtml(s: Step): Html {
@@ -100,7 +108,7 @@ function actionHtml(s: Step): Html {
 
 function stepHtml(s: Step): Html {
   const calls = s.calls.length
-    ? html`<table class="calls"><thead><tr><th>service</th><th>model</th><th>request</th><th class="num">latency</th><th class="num">tokens in / out</th><th>status</th></tr></thead><tbody>${s.calls.map(callRow)}</tbody></table>`
+    ? html`<table class="calls"><thead><tr><th>service</th><th>model</th><th>request</th><th>images</th><th>output</th><th class="num">latency</th><th class="num">tokens in / out</th><th>status</th></tr></thead><tbody>${s.calls.map(callRow)}</tbody></table>`
     : '';
   return html`<section class="step${s.resampled ? ' resampled' : ''}" data-turn="${s.turn}">
 <h3>Turn ${s.turn}${s.resampled ? html` <span class="tag warn">resampled: thrown away and sampled again</span>` : ''} <small class="muted">policy ${ms(s.policyLatencyMs)} · ${s.policyPromptTokens} / ${s.policyCompletionTokens} tokens</small></h3>

@@ -351,9 +351,21 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
         observation: st.observation ?? null,
       })),
     );
-    const firstCall = target.steps.flatMap((st) => st.calls)[0];
-    if (firstCall)
-      expect(await page.textContent('table.calls tbody tr td:nth-child(2)')).toBe(firstCall.model);
+    // Every call: model, what it returned, the stored images it saw.
+    const calls = target.steps.flatMap((st) => st.calls);
+    expect(calls.length).toBeGreaterThan(0);
+    const shown = await page.$$eval('table.calls tbody tr', (trs) =>
+      trs.map((tr) => ({
+        model: tr.querySelector('td:nth-child(2)')?.textContent ?? '',
+        output: tr.querySelector('pre.call-output')?.textContent ?? null,
+        images: tr.querySelectorAll('img.mini').length,
+      })),
+    );
+    expect(shown).toEqual(
+      calls.map((c) => ({ model: c.model, output: c.output ?? null, images: c.images?.length ?? 0 })),
+    );
+    expect(calls.some((c) => c.output)).toBe(true);
+    expect(calls.some((c) => c.images?.length)).toBe(true);
     expect(await page.textContent('#raw-output')).toBe(target.rawOutput);
     // The item's images as thumbnails, served from the data directory.
     expect(item.images.length).toBeGreaterThan(0);
