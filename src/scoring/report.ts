@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
@@ -415,7 +415,15 @@ export async function writeReport(
     await writeFileAtomic(path, text);
     files[name] = path;
   }
+  await removeStaleFigures(dir, files);
   return { files, markdown, text: table, summary };
+}
+
+/** Heatmaps an earlier report of the same directory wrote for policies that no longer get one. */
+async function removeStaleFigures(dir: string, written: Record<string, string>): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (/^(routing|fanout)-.+\.(png|svg|pdf)$/.test(name) && !(name in written)) await rm(join(dir, name));
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -193,5 +193,11 @@ describe('writeReport', () => {
     expect(r.text).not.toMatch(/\]\(/);
     expect(r.text).toContain('| Policy | Alpha |');
     expect((await readFile(join(dir, 'accuracy.pdf'))).subarray(0, 5).toString()).toBe('%PDF-');
+    // A later report where m no longer routes drops m's old heatmap files.
+    const again = await writeReport(dir, oracleRecords(), { catalog, suite, sweepId: 's' });
+    expect(Object.keys(again.files)).not.toContain('routing-m.png');
+    const left = await readdir(dir);
+    expect(left.filter((n) => n.startsWith('routing-m.'))).toEqual([]);
+    expect(left).toContain('fanout-oracle.pdf');
   });
 });
