@@ -82,10 +82,20 @@ async function itemRoute(ctx: DashboardContext, req: Request, res: Response): Pr
       r.sample === record.sample &&
       r.rolloutId !== record.rolloutId,
   );
+  const cell = records.filter((r) => r.policy === record.policy && r.benchmark === record.benchmark);
+  const at = cell.indexOf(record);
   ctx.sendPage(
     res,
     `${record.itemId} · ${record.policy}`,
-    itemPage({ sweepId: meta.id, record, item, itemError, siblings }),
+    itemPage({
+      sweepId: meta.id,
+      record,
+      item,
+      itemError,
+      siblings,
+      previous: cell[at - 1],
+      next: cell[at + 1],
+    }),
   );
 }
 

@@ -139,11 +139,17 @@ export interface ItemPageInput {
   itemError: string | null;
   /** The same item under the sweep's other policies. */
   siblings: ItemRecord[];
+  /** The items before and after this one in its cell. */
+  previous?: ItemRecord | undefined;
+  next?: ItemRecord | undefined;
 }
 
-export function itemPage({ sweepId, record: r, item, itemError, siblings }: ItemPageInput): Html {
+export function itemPage(input: ItemPageInput): Html {
+  const { sweepId, record: r, item, itemError, siblings } = input;
   const gold = item?.answers ?? [];
-  return html`<p><a href="/sweeps/${seg(sweepId)}">← sweep ${sweepId}</a> · <a href="${cellUrl(sweepId, r.policy, r.benchmark)}">${r.policy} on ${r.benchmark}</a></p>
+  const step = (rel: string, label: string, x: ItemRecord | undefined) =>
+    x ? html` · <a rel="${rel}" href="${itemUrl(sweepId, x.rolloutId)}">${label}</a>` : '';
+  return html`<p><a href="/sweeps/${seg(sweepId)}">← sweep ${sweepId}</a> · <a href="${cellUrl(sweepId, r.policy, r.benchmark)}">${r.policy} on ${r.benchmark}</a>${step('prev', '← previous item', input.previous)}${step('next', 'next item →', input.next)}</p>
 <h1>${r.itemId} <small class="muted">${r.policy} · seed ${r.seed} · sample ${r.sample}</small></h1>
 <table class="facts" id="verdict"><tbody>
 <tr><th>verdict</th><td>${verdict(r)} <small class="muted">score ${r.score}</small></td></tr>

@@ -375,6 +375,20 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     );
     expect(thumbs).toHaveLength(item.images.length);
     for (const w of thumbs) expect(w).toBeGreaterThan(0);
+    // The neighbours in the cell, one click away.
+    const at = cell.indexOf(target);
+    const next = cell[at + 1];
+    if (next) {
+      await Promise.all([
+        page.waitForURL(`**/items/${encodeURIComponent(next.rolloutId)}`),
+        page.click('a[rel="next"]'),
+      ]);
+      expect(await page.textContent('#extracted')).toBe(next.extracted ?? '∅ (nothing extracted)');
+      await Promise.all([
+        page.waitForURL(`**/items/${encodeURIComponent(target.rolloutId)}`),
+        page.click('a[rel="prev"]'),
+      ]);
+    }
     // The same item under the other policy, one click away.
     expect(await page.$$eval('main a', (as) => as.map((a) => a.textContent))).toContain('random');
 
