@@ -8,6 +8,7 @@ import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
 import { describeError } from '../core/errors.ts';
@@ -26,7 +27,7 @@ import { benchmarkOrder } from '../scoring/aggregate.ts';
 import { type Html, html, page, seg } from './html.ts';
 import { type SweepSnapshot, snapshotCells } from './live.ts';
 import { progressFromRecords, RecordCache } from './records.ts';
-import { pngSize, REPORT_FILE, resultsHtml } from './sweep-views.ts';
+import { pngSize, REPORT_FILE, type ResultCells, resultsHtml } from './sweep-views.ts';
 
 export interface BasicAuth {
   user: string;
@@ -225,13 +226,29 @@ export class DashboardContext {
     const names = (await readdir(dir)).filter((n) => REPORT_FILE.test(n)).sort();
     const sizes: Record<string, { width: number; height: number } | null> = {};
     for (const n of names.filter((x) => x.endsWith('.png'))) sizes[n] = await pngHeader(join(dir, n));
-    return resultsHtml(id, await readFile(join(dir, 'results.md'), 'utf8'), names, sizes);
+    const cells = await resultCells(join(dir, 'results.json'));
+    return resultsHtml(id, await readFile(join(dir, 'results.md'), 'utf8'), names, sizes, cells);
   }
 
   /** Waits for reports being built, then lets go of Redis. */
   async close(): Promise<void> {
     await Promise.all([...this.building.values()]);
     this.conn.disconnect();
+  }
+}
+
+const ResultsJson = z.object({
+  benchmarks: z.array(z.object({ id: z.string(), name: z.string() })),
+  rows: z.array(z.object({ policy: z.string() })),
+});
+
+/** Policies and benchmarks of results.json (undefined when it is missing or not ours). */
+async function resultCells(path: string): Promise<ResultCells | undefined> {
+  try {
+    const doc = ResultsJson.parse(JSON.parse(await readFile(path, 'utf8')));
+    return { policies: doc.rows.map((r) => r.policy), benchmarks: doc.benchmarks };
+  } catch {
+    return undefined;
   }
 }
 

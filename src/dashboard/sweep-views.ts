@@ -76,6 +76,26 @@ const chartAlt = (n: string) =>
       ? `fan-out: which pairs answered correctly (${n.slice(7, -4)})`
       : `routing heatmap (${n.slice(8, -4)})`;
 
+/** Who the rows and columns of the results tables are: policies, and benchmark names → ids. */
+export interface ResultCells {
+  policies: string[];
+  benchmarks: Array<{ id: string; name: string }>;
+}
+
+/** A results-table cell (policy row, benchmark column) links to that cell's items. */
+function resultCellLink(
+  sweepId: string,
+  cells: ResultCells,
+  head: string[],
+  row: string[],
+  column: number,
+): string | null {
+  const policy = row[0] ?? '';
+  const bench = cells.benchmarks.find((b) => b.name === head[column]);
+  if (column === 0 || !bench || !cells.policies.includes(policy)) return null;
+  return cellUrl(sweepId, policy, bench.id);
+}
+
 /** Width and height of a PNG from its header, or null when the bytes are not a PNG. */
 export function pngSize(head: Uint8Array): { width: number; height: number } | null {
   const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -93,9 +113,13 @@ export function resultsHtml(
   markdown: string,
   names: string[],
   sizes: Record<string, { width: number; height: number } | null> = {},
+  cells?: ResultCells,
 ): Html {
   const base = `/sweeps/${seg(sweepId)}/report/`;
-  const body = renderMarkdown(markdown, { resolve: (t) => resolveReportTarget(t, base, names) });
+  const body = renderMarkdown(markdown, {
+    resolve: (t) => resolveReportTarget(t, base, names),
+    ...(cells ? { cellLink: (head, row, i) => resultCellLink(sweepId, cells, head, row, i) } : {}),
+  });
   const charts = names.filter(
     (n) => n === 'accuracy.png' || /^routing-.+\.png$/.test(n) || /^fanout-.+\.png$/.test(n),
   );

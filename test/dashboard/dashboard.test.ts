@@ -242,6 +242,12 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     expect(images.map((i) => i.src.split('/').pop()).sort()).toEqual(charts);
     for (const img of images) expect(img.width, img.src).toBeGreaterThan(0);
 
+    // Each result links to its cell's items (both tables: accuracy and n).
+    const resultLinks = await page.$$eval('#results-table table tbody a', (as) =>
+      as.map((a) => a.getAttribute('href') ?? ''),
+    );
+    expect(resultLinks).toContain(`/sweeps/${sweepId}/cells/maestro/chartqa`);
+    expect(resultLinks.filter((h) => h.endsWith('/cells/random/slake'))).toHaveLength(2);
     // SVG and PDF beside each chart.
     const downloads = await page.$$eval('figcaption a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
     expect(downloads).toContain(`/sweeps/${sweepId}/report/accuracy.svg`);
