@@ -71,7 +71,8 @@ const STYLE = `
   code { background: #eef1f5; padding: 0 3px; border-radius: 3px; }
   pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow-x: auto; }
   .cell small { color: var(--muted); display: block; }
-  .cell a { color: inherit; }
+  .cell a, #results-table td a { color: inherit; }
+  #results-table td a { text-decoration: none; border-bottom: 1px dotted #9aa5b4; }
   .cell.complete .count { color: var(--ok); }
   #live-status { font-size: 12px; }
   .filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; background: #fff; border: 1px solid var(--line); padding: 8px; margin: 8px 0; }
