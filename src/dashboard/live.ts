@@ -2,7 +2,7 @@
  * Live updates without reloads: server-sent event streams of progress snapshots, and the
  * small script (served from /assets/live.js, no inline code) that patches the page with them.
  */
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { describeError } from '../core/errors.ts';
 import type { SweepProgress } from '../producer/progress.ts';
 
@@ -55,12 +55,7 @@ export function cellAccuracy(c: { done: number; correct: number; errors: number 
  * Streams `snapshot()` as `progress` events every `intervalMs` while the client listens;
  * unchanged snapshots are sent as comments only (keep-alive).
  */
-export function streamEvents(
-  req: Request,
-  res: Response,
-  intervalMs: number,
-  snapshot: () => Promise<unknown>,
-): void {
+export function streamEvents(res: Response, intervalMs: number, snapshot: () => Promise<unknown>): void {
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',
@@ -83,7 +78,7 @@ export function streamEvents(
     }
     if (open) timer = setTimeout(tick, intervalMs);
   };
-  req.on('close', () => {
+  res.on('close', () => {
     open = false;
     clearTimeout(timer);
   });

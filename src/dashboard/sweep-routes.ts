@@ -13,8 +13,8 @@ import { liveBar, progressGrid, REPORT_FILE, REPORT_TYPES, resolveReportTarget }
 
 export function registerSweepRoutes(app: Express, ctx: DashboardContext): void {
   app.get('/', (req, res) => indexPage(ctx, req, res));
-  app.get('/events', (req, res) => {
-    streamEvents(req, res, ctx.intervalMs, async () => {
+  app.get('/events', (_req, res) => {
+    streamEvents(res, ctx.intervalMs, async () => {
       const { list, redisError } = await ctx.sweeps();
       const out: SweepSnapshot[] = [];
       for (const entry of list)
@@ -25,7 +25,7 @@ export function registerSweepRoutes(app: Express, ctx: DashboardContext): void {
   app.get('/sweeps/:id', (req, res) => sweepPage(ctx, String(req.params.id), res));
   app.get('/sweeps/:id/events', (req, res) => {
     const id = String(req.params.id);
-    streamEvents(req, res, ctx.intervalMs, async () => {
+    streamEvents(res, ctx.intervalMs, async () => {
       const { list, redisError } = await ctx.sweeps();
       const entry = list.find((s) => s.meta.id === id);
       if (!entry) throw new NotFoundError(`no sweep "${id}"`);
