@@ -119,6 +119,11 @@ export const LIVE_SCRIPT = `'use strict';
   };
   var apply = function (s) {
     document.querySelectorAll('[data-sweep="' + CSS.escape(s.id) + '"]').forEach(function (el) { setBar(el, s); });
+    document.querySelectorAll('[data-report-of="' + CSS.escape(s.id) + '"]').forEach(function (el) {
+      var link = el.querySelector('a'); var none = el.querySelector('span');
+      if (link) link.hidden = !s.report;
+      if (none) none.hidden = !!s.report;
+    });
     (s.cells || []).forEach(function (c) {
       var el = document.querySelector('[data-cell="' + CSS.escape(c.key) + '"]');
       if (el) setCell(el, c);

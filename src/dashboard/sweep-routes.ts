@@ -73,7 +73,7 @@ async function indexPage(ctx: DashboardContext, _req: Request, res: Response): P
     const { meta } = entry;
     const s = await ctx.stateOf(entry, !redisError);
     rows.push(
-      html`<tr><td><a href="/sweeps/${seg(meta.id)}">${meta.id}</a></td><td>${meta.name}</td><td>${meta.createdAt}</td><td class="num">${meta.policies.length}</td><td class="num">${meta.benchmarks.length}</td><td>${liveBar(meta.id, s.progress)}</td><td>${s.report ? html`<a href="/sweeps/${seg(meta.id)}#results">results</a>` : html`<span class="muted">none yet</span>`}</td></tr>`,
+      html`<tr><td><a href="/sweeps/${seg(meta.id)}">${meta.id}</a></td><td>${meta.name}</td><td>${meta.createdAt}</td><td class="num">${meta.policies.length}</td><td class="num">${meta.benchmarks.length}</td><td>${liveBar(meta.id, s.progress)}</td><td data-report-of="${meta.id}"><a href="/sweeps/${seg(meta.id)}#results"${s.report ? '' : new Html(' hidden')}>results</a><span class="muted"${s.report ? new Html(' hidden') : ''}>none yet</span></td></tr>`,
     );
   }
   ctx.sendPage(

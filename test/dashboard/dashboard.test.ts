@@ -453,6 +453,11 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
       if (f === page.mainFrame()) navigations++;
     });
 
+    // The index, open in a second tab, follows the same sweep.
+    const index = await page.context().newPage();
+    await index.goto(`${dashboard.url}/`);
+    expect(await index.isVisible(`[data-report-of="${id}"] a`)).toBe(false);
+
     await cluster.worker(['--role', 'all']);
     await page.waitForFunction(
       () => document.querySelector('[data-cell="rules|*"] .count')?.textContent === '6/6',
@@ -467,6 +472,13 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     expect(reportsBuilt).toContain(id);
     expect(await page.evaluate(() => (window as unknown as { __samePage?: boolean }).__samePage)).toBe(true);
     expect(navigations).toBe(0);
+    await index.waitForFunction(
+      (sid) => document.querySelector(`[data-sweep="${sid}"] .bar-text`)?.textContent === '6/6',
+      id,
+      { timeout: 60_000 },
+    );
+    await index.waitForSelector(`[data-report-of="${id}"] a:not([hidden])`, { timeout: 60_000 });
+    await index.close();
     const live = await cluster.store.readRecords(id);
     const acc = ((100 * live.filter((r) => r.correct).length) / live.length).toFixed(1);
     expect(await page.textContent('[data-cell="rules|*"] .acc')).toBe(`${acc}%`);
