@@ -1,7 +1,7 @@
 /** `maestro-eval dashboard`: queues, live sweep progress and results in a browser (src/dashboard). */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { GlobalOptions } from './context.ts';
-import { dataStore, loadRegistryFrom, resolveEnv } from './context.ts';
+import { dataStore, loadBenchmarks, loadRegistryFrom, resolveEnv } from './context.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const port = (v: string) => {
@@ -28,7 +28,8 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
       'registry file (repeatable; env MAESTRO_REGISTRY): which expert queues to show',
       collect,
     )
-    .option('--refresh <seconds>', 'reload live pages every N seconds (0: never)', seconds, 5)
+    .option('--refresh <seconds>', 'push progress to open pages every N seconds (0: never)', seconds, 5)
+    .option('--no-auto-report', "do not build a finished sweep's report (show how to instead)")
     .option('--queue-actions', 'allow retrying, cleaning and removing jobs from the queue pages')
     .action(
       async (o: {
@@ -37,10 +38,13 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
         registry?: string[];
         refresh: number;
         queueActions?: boolean;
+        autoReport: boolean;
       }) => {
         const { dashboardAuthFromEnv, startDashboard } = await import('../dashboard/server.ts');
         const env = resolveEnv(globals());
+        const { runReport } = await import('./report.ts');
         const auth = dashboardAuthFromEnv();
+        const store = dataStore(env);
         if (!auth && !LOOPBACK.has(o.host)) {
           console.error(
             `warning: the dashboard listens on ${o.host} without authentication; set MAESTRO_DASHBOARD_USER and MAESTRO_DASHBOARD_PASSWORD`,
@@ -49,12 +53,14 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
         const dashboard = await startDashboard({
           env,
           registry: loadRegistryFrom(o.registry),
-          store: dataStore(env),
+          store,
+          benchmarks: loadBenchmarks(),
           host: o.host,
           port: o.port,
           auth,
           refreshSeconds: o.refresh,
           queueActions: o.queueActions ?? false,
+          ...(o.autoReport ? { buildReport: (id: string) => runReport(store, id) } : {}),
         });
         console.log(`ready: dashboard on ${dashboard.url}${auth ? ' (basic auth)' : ''}`);
         await new Promise<void>((r) => {

@@ -138,7 +138,7 @@ export async function runDemo(opts: DemoOptions = {}) {
       .map((e) => `${e.name} ${stats[e.name]?.peakInFlight ?? 0}/${e.capacity}`)
       .join(', ');
     log('');
-    log(report.markdown);
+    log(report.text);
     log(`Peak concurrent requests per expert (peak/capacity): ${peaks}`);
     log(`Files: ${Object.values(report.files).join('\n       ')}`);
     log(`Per-item records: ${store.sweepDir(plan.meta.id)}/records/`);

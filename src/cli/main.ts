@@ -168,14 +168,16 @@ program
 
 program
   .command('report')
-  .description('write the results tables (Markdown, CSV, JSON) and per-item JSONL of a sweep')
+  .description(
+    'write the results tables (Markdown, CSV, JSON, LaTeX), the figures (SVG, PNG, PDF) and per-item JSONL of a sweep',
+  )
   .argument('[sweep]', 'sweep id or name (default: the latest)')
   .option('--out <dir>', 'output directory (default: <data-dir>/sweeps/<id>/report)')
   .action(async (sweep: string | undefined, o: { out?: string }) => {
     const { runReport } = await import('./report.ts');
     const env = resolveEnv(globals());
     const r = await runReport(dataStore(env), sweep, o.out);
-    console.log(r.markdown);
+    console.log(r.text);
     console.log(`${r.records.length} item records; files:\n  ${Object.values(r.files).join('\n  ')}`);
   });
 

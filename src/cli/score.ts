@@ -224,7 +224,7 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
       });
       for (const line of rescoreSummary(r)) console.log(line);
       console.log('');
-      console.log(r.report.markdown);
+      console.log(r.report.text);
       console.log(`files:\n  ${Object.values(r.report.files).join('\n  ')}`);
       if (r.failures.length > 0) process.exitCode = 1;
     });

@@ -56,7 +56,13 @@ export const CallTrace = z.object({
   ok: z.boolean().default(true),
   error: z.string().optional(),
   note: z.string().optional(),
+  /** The start of what the call returned (at most CALL_OUTPUT_CHARS characters). */
+  output: z.string().optional(),
+  /** The images the call saw, when they are stored images of the item (derived crops are not stored). */
+  images: z.array(ImageRef).optional(),
 });
+/** How much of a call's output its trace keeps. */
+export const CALL_OUTPUT_CHARS = 2000;
 export type CallTrace = z.infer<typeof CallTrace>;
 
 /** The action a policy turn ended in, after parsing. */

@@ -49,7 +49,7 @@ const STYLE = `
   header { background: #17202b; color: #fff; padding: 10px 24px; display: flex; gap: 24px; align-items: baseline; }
   header a { color: #cfe0ff; text-decoration: none; }
   header strong { font-size: 16px; }
-  main { padding: 16px 24px 40px; max-width: 1600px; }
+  main { padding: 16px 24px 40px; }
   h1 { font-size: 20px; margin: 8px 0 12px; }
   h2 { font-size: 17px; margin: 24px 0 8px; }
   h3 { font-size: 15px; margin: 18px 0 6px; }
@@ -65,34 +65,55 @@ const STYLE = `
   .bar { display: inline-block; width: 160px; height: 10px; background: #e4e8ee; vertical-align: middle; margin-right: 6px; }
   .bar > span { display: block; height: 100%; background: var(--bar); }
   figure { margin: 12px 0 20px; background: #fff; border: 1px solid var(--line); padding: 8px; display: inline-block; }
-  figure img { max-width: 100%; display: block; }
+  figure { max-width: 100%; }
+  figure img { max-width: 100%; height: auto; display: block; }
   figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
   code { background: #eef1f5; padding: 0 3px; border-radius: 3px; }
   pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow-x: auto; }
   .cell small { color: var(--muted); display: block; }
+  .cell a, #results-table td a { color: inherit; }
+  #results-table td a { text-decoration: none; border-bottom: 1px dotted #9aa5b4; }
+  .cell.complete .count { color: var(--ok); }
+  #live-status { font-size: 12px; }
+  .filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; background: #fff; border: 1px solid var(--line); padding: 8px; margin: 8px 0; }
+  .step { background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--bar); padding: 4px 12px 8px; margin: 10px 0; }
+  .step.resampled { border-left-color: #c77700; opacity: 0.85; }
+  .step pre { margin: 2px 0 8px; white-space: pre-wrap; word-break: break-word; }
+  .label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
+  .tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px; background: #e4ecfb; }
+  .tag.warn { background: #fff0d6; color: #8a5300; }
+  pre.question, #raw-output { white-space: pre-wrap; word-break: break-word; }
+  .thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
+  img.mini { max-width: 56px; max-height: 42px; border: 1px solid var(--line); vertical-align: middle; }
+  td.output { max-width: 520px; }
+  td.output summary { cursor: pointer; color: #2a3a55; }
+  pre.call-output { white-space: pre-wrap; word-break: break-word; margin: 4px 0; }
+  img.thumb { max-width: 240px; max-height: 180px; border: 1px solid var(--line); background: #fff; }
+  tr.discordant td { background: #fff8e6; }
+  table.facts th { width: 170px; }
+  .downloads { font-size: 12px; }
 `;
 
 export interface PageOptions {
   title: string;
-  /** Seconds before the browser reloads the page (0 or undefined: never). */
-  refresh?: number;
+  /** A server-sent event stream the page listens to (live updates, see live.ts). */
+  events?: string;
 }
 
 export function page(opts: PageOptions, body: Html): string {
-  const refresh =
-    opts.refresh && opts.refresh > 0 ? html`<meta http-equiv="refresh" content="${opts.refresh}">` : '';
+  const live = opts.events ? html`<script src="/assets/live.js" defer></script>` : '';
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-${refresh}
+${live}
 <title>${opts.title} · maestro-eval</title>
 <style>${new Html(STYLE)}</style>
 </head>
 <body>
 <header><strong>maestro-eval</strong><a href="/">Sweeps</a><a href="/queues">Queues</a></header>
-<main>
+<main${opts.events ? html` data-events="${opts.events}"` : ''}>
 ${body}
 </main>
 </body>

@@ -10,6 +10,11 @@ import { escapeHtml } from './html.ts';
 export interface MarkdownOptions {
   /** URL for a link or image target, or null to render the text without a link. */
   resolve(target: string, kind: 'link' | 'image'): string | null;
+  /**
+   * A link for a body cell of a table (cells already linked keep their own): the header
+   * and row cells are the unescaped texts. Null or absent: no link.
+   */
+  cellLink?(header: string[], row: string[], column: number): string | null;
 }
 
 /** Splits a table row on unescaped pipes and unescapes `\|` and `\\`. */
@@ -72,17 +77,16 @@ export function inline(text: string, opts: MarkdownOptions, links = true): strin
 function table(lines: string[], opts: MarkdownOptions): string {
   const head = tableCells(lines[0] ?? '');
   const align = alignments(lines[1] ?? '');
-  const cell = (tag: 'th' | 'td', text: string, i: number) => {
+  const cell = (tag: 'th' | 'td', text: string, i: number, href?: string | null) => {
     const a = align[i];
     const cls = a === 'right' ? ' class="num"' : a === 'center' ? ' style="text-align:center"' : '';
-    return `<${tag}${cls}>${inline(text, opts)}</${tag}>`;
+    const body = href ? `<a href="${escapeHtml(href)}">${inline(text, opts, false)}</a>` : inline(text, opts);
+    return `<${tag}${cls}>${body}</${tag}>`;
   };
-  const rows = lines.slice(2).map(
-    (l) =>
-      `<tr>${tableCells(l)
-        .map((c, i) => cell('td', c, i))
-        .join('')}</tr>`,
-  );
+  const rows = lines.slice(2).map((l) => {
+    const cells = tableCells(l);
+    return `<tr>${cells.map((c, i) => cell('td', c, i, opts.cellLink?.(head, cells, i))).join('')}</tr>`;
+  });
   return `<div class="scroll"><table>\n<thead><tr>${head.map((c, i) => cell('th', c, i)).join('')}</tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 

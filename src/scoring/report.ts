@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
@@ -6,10 +6,12 @@ import { writeFileAtomic } from '../core/files.ts';
 import type { ItemRecord } from '../core/items.ts';
 import { aggregate, type Cell, compareRecords, dedupeRecords, findCell, type Summary } from './aggregate.ts';
 import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnalytics } from './analytics.ts';
-import { groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
+import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
+import { detailsLatex, resultsLatex } from './latex.ts';
 import { scoringNote } from './modes.ts';
 import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
+import { svgToPdf } from './pdf.ts';
 import { promptSources, samplesMarkdown } from './release-table.ts';
 
 /**
@@ -30,6 +32,11 @@ import { promptSources, samplesMarkdown } from './release-table.ts';
  *   seeded bootstrap interval (see `paired.ts`).
  * - `summary.json`: the {@link Summary} from `aggregate`.
  * - `items.jsonl`: every record, one per line, sorted by policy, benchmark, itemId, seed.
+ * - `results.tex`, `details.tex`: the same tables in LaTeX (booktabs).
+ * - Figures, each as SVG, PNG (2×) and a one-page PDF: `accuracy.*` (bars with 95 %
+ *   intervals), `routing-<policy>.*` (share of skill calls per pair and benchmark, for
+ *   policies that chose between pairs) and `fanout-<policy>.*` (fan-out policies such as
+ *   the oracle: accuracy of every pair per benchmark).
  */
 
 export interface ReportOptions {
@@ -47,6 +54,8 @@ export interface Report {
   files: Record<string, string>;
   /** The text of results.md. */
   markdown: string;
+  /** results.md's tables for a terminal (without the links to the report's other files). */
+  text: string;
   summary: Summary;
 }
 
@@ -360,49 +369,72 @@ export async function writeReport(
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
   const summary = aggregate(records, opts.catalog, opts.suite);
-  const routing = routingAnalytics(summary.policies.length ? dedupeRecords(records).records : []);
-  const heatmaps = routedPolicies(routing);
+  const unique = dedupeRecords(records).records;
+  const routing = routingAnalytics(summary.policies.length ? unique : []);
+  const fanout = new Set(unique.filter((r) => r.candidates).map((r) => r.policy));
+  const heatmaps = routedPolicies(routing, fanout);
+  const table = resultsMarkdown(summary, opts);
   const notes = [scoringNote(records), promptSources(records)].filter(Boolean).join('\n');
-  const markdown = `${resultsMarkdown(summary, opts)}${notes ? `\n${notes}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
+  const markdown = `${table}${notes ? `\n${notes}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
   const sorted = [...records].sort(compareRecords);
+  const caption = opts.title ?? `Results, suite ${summary.suite}`;
   const contents: Record<string, string> = {
     'results.md': markdown,
     'results.csv': resultsCsv(summary),
     'results.json': resultsJson(summary, opts),
+    'results.tex': resultsLatex(summary, opts.catalog, `${caption}: accuracy in percent`),
     'details.csv': detailsCsv(summary),
     'details.md': detailsMarkdown(summary, records, opts),
+    'details.tex': detailsLatex(summary, opts.catalog, `${caption}: details per policy and benchmark`),
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
     'items.jsonl': sorted.map((r) => `${JSON.stringify(r)}\n`).join(''),
   };
-  const unique = dedupeRecords(records).records;
   contents['routing.md'] = routingMarkdown(summary, routing, heatmaps, unique, opts);
   const names = (id: string) => nameOf(opts.catalog, id);
   contents['samples.md'] = samplesMarkdown(unique, summary.benchmarks, names);
-  const binary: Record<string, Uint8Array> = {
-    'accuracy.png': await svgToPng(
-      groupedBarSvg(
-        'Accuracy per benchmark (%)',
-        summary.benchmarks.map(names),
-        summary.byPolicy.map((p) => ({
-          label: p.policy,
-          values: summary.benchmarks.map((b) => findCell(summary, p.policy, b)?.accuracy ?? null),
-        })),
-      ),
+  const figures: Record<string, string> = {
+    accuracy: groupedBarSvg(
+      'Accuracy per benchmark (%)',
+      summary.benchmarks.map(names),
+      summary.byPolicy.map((p) => ({
+        label: p.policy,
+        values: summary.benchmarks.map((b) => findCell(summary, p.policy, b)?.accuracy ?? null),
+        intervals: summary.benchmarks.map((b) => findCell(summary, p.policy, b)?.ci95 ?? null),
+      })),
     ),
   };
-  for (const [policy, file] of heatmaps)
-    binary[file] = await svgToPng(routingHeatmapSvg(policy, routing, names, summary.benchmarks));
+  for (const [policy, file] of heatmaps) {
+    const draw = fanout.has(policy) ? fanoutHeatmapSvg : routingHeatmapSvg;
+    figures[file.slice(0, -4)] = draw(policy, routing, names, summary.benchmarks);
+  }
+  const binary: Record<string, Uint8Array> = {};
+  for (const [stem, svg] of Object.entries(figures)) {
+    contents[`${stem}.svg`] = svg;
+    binary[`${stem}.png`] = await svgToPng(svg, 2);
+    binary[`${stem}.pdf`] = await svgToPdf(svg);
+  }
   const files: Record<string, string> = {};
   for (const [name, text] of [...Object.entries(contents), ...Object.entries(binary)]) {
     const path = join(dir, name);
     await writeFileAtomic(path, text);
     files[name] = path;
   }
-  return { files, markdown, summary };
+  await removeStaleFigures(dir, files);
+  return { files, markdown, text: notes ? `${table}\n${notes}\n` : table, summary };
 }
 
-/** Policies that chose between several (expert, skill) pairs, with their heatmap file names. */
-function routedPolicies(routing: RoutingCell[]): Map<string, string> {
+/** Heatmaps an earlier report of the same directory wrote for policies that no longer get one. */
+async function removeStaleFigures(dir: string, written: Record<string, string>): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (/^(routing|fanout)-.+\.(png|svg|pdf)$/.test(name) && !(name in written)) await rm(join(dir, name));
+  }
+}
+
+/**
+ * Policies that chose between several (expert, skill) pairs, with their heatmap file names
+ * (`fanout-…` for fan-out policies, which send every item to every pair).
+ */
+function routedPolicies(routing: RoutingCell[], fanout: ReadonlySet<string>): Map<string, string> {
   const pairs = new Map<string, Set<string>>();
   for (const c of routing) {
     const set = pairs.get(c.policy) ?? new Set<string>();
@@ -411,7 +443,8 @@ function routedPolicies(routing: RoutingCell[]): Map<string, string> {
   }
   const out = new Map<string, string>();
   for (const [policy, set] of pairs) {
-    if (set.size > 1) out.set(policy, `routing-${policy.replace(/[^A-Za-z0-9_.-]+/g, '_')}.png`);
+    const stem = fanout.has(policy) ? 'fanout' : 'routing';
+    if (set.size > 1) out.set(policy, `${stem}-${policy.replace(/[^A-Za-z0-9_.-]+/g, '_')}.png`);
   }
   return out;
 }
@@ -438,7 +471,10 @@ function routingMarkdown(
     if (cells.length === 0) continue;
     parts.push(`## ${md(policy)}`, '');
     const heatmap = heatmaps.get(policy);
-    if (heatmap) parts.push(`![routing heatmap of ${md(policy)}](${heatmap})`, '');
+    if (heatmap) {
+      const kind = heatmap.startsWith('fanout-') ? 'fan-out accuracy per pair' : 'routing heatmap';
+      parts.push(`![${kind} of ${md(policy)}](${heatmap})`, '');
+    }
     const rows = cells.map((c) => {
       const total = Object.values(c.choices).reduce((a, b) => a + b, 0);
       const top = Object.entries(c.choices)

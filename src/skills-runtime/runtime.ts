@@ -21,7 +21,7 @@ import type {
 import { imageMessage } from '../../skills/types.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { sha256, stableStringify } from '../core/hash.ts';
-import type { CallTrace, ImageRef, Item } from '../core/items.ts';
+import { CALL_OUTPUT_CHARS, type CallTrace, type ImageRef, type Item } from '../core/items.ts';
 import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
 import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
 import type { DataStore } from '../data/store.ts';
@@ -104,6 +104,8 @@ async function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string):
 /** The state one skill run shares with the solvers it dispatches to. */
 class Run {
   readonly trace: CallTrace[] = [];
+  /** Data URLs of the item's stored images, back to their references (for the trace). */
+  readonly urlRefs = new Map<string, ImageRef>();
   sent = 0;
   private pendingNotes: string[] = [];
   constructor(
@@ -231,7 +233,14 @@ export class SkillRuntime {
       trace: run.trace,
       callsLeft: () => run.callsLeft(),
       service: (nameOrRole) => registry.service(nameOrRole),
-      expertImages: () => Promise.all(req.images.map((r) => tools.dataUrl(r, expertPixels))),
+      expertImages: async () => {
+        const urls = await Promise.all(req.images.map((r) => tools.dataUrl(r, expertPixels)));
+        urls.forEach((url, i) => {
+          const ref = req.images[i];
+          if (ref) run.urlRefs.set(url, ref);
+        });
+        return urls;
+      },
       expertImage: (bytes) => tools.encode(bytes, expertPixels),
       note: (text) => run.note(text),
       record: (entry) => run.trace.push(entry),
@@ -272,6 +281,9 @@ export class SkillRuntime {
       entry.latencyMs = res.latencyMs;
       entry.promptTokens = res.promptTokens;
       entry.completionTokens = res.completionTokens;
+      entry.output = res.text.slice(0, CALL_OUTPUT_CHARS);
+      const seen = images.flatMap((url) => run.urlRefs.get(url) ?? []);
+      if (seen.length) entry.images = seen;
       return res;
     } catch (err) {
       entry.ok = false;
@@ -304,6 +316,7 @@ export class SkillRuntime {
     // are traced in the order the skill started them.
     run.sent += 1;
     const entry = run.begin(service.name, service.model, req.note);
+    if ('ref' in req.image) entry.images = [req.image.ref];
 
     // The image and what the service will see.
     let bytes: Buffer;
@@ -344,6 +357,7 @@ export class SkillRuntime {
       entry.note = `${entry.note ?? req.note} (cache hit)`;
       entry.promptTokens = hit.promptTokens;
       entry.completionTokens = hit.completionTokens;
+      entry.output = hit.text.slice(0, CALL_OUTPUT_CHARS);
       return { ok: true, text: hit.text, service, cached: true, sent: hit.sent, original: hit.original };
     }
     const started = performance.now();
@@ -369,6 +383,7 @@ export class SkillRuntime {
       entry.latencyMs = res.latencyMs;
       entry.promptTokens = res.promptTokens;
       entry.completionTokens = res.completionTokens;
+      entry.output = res.text.slice(0, CALL_OUTPUT_CHARS);
       const value: AuxCacheEntry = {
         text: res.text,
         promptTokens: res.promptTokens,

@@ -36,6 +36,20 @@ describe('the report Markdown renderer', () => {
   });
 });
 
+describe('table cell links', () => {
+  it('link body cells the option names, escaping the URL and the text, never the header', () => {
+    const md = '| Policy | A |\n| :--- | ---: |\n| p \\| <b> | 50.0 |\n| q | 25.0 |\n';
+    const out = renderMarkdown(md, {
+      resolve: () => null,
+      cellLink: (head, row, i) => (row[0] === 'p | <b>' && head[i] === 'A' ? '/cells/"p"/a' : null),
+    });
+    expect(out).toContain('<td class="num"><a href="/cells/&quot;p&quot;/a">50.0</a></td>');
+    expect(out).toContain('<td>p | &lt;b&gt;</td>');
+    expect(out).toContain('<td class="num">25.0</td>');
+    expect(out).not.toContain('<th class="num"><a');
+  });
+});
+
 describe('dashboard basic auth', () => {
   const auth = { user: 'ops', password: 'p:ss wörd' };
   const header = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;

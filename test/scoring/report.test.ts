@@ -45,7 +45,11 @@ const FILES = [
   'items.jsonl',
   'routing.md',
   'samples.md',
+  'results.tex',
+  'details.tex',
+  'accuracy.svg',
   'accuracy.png',
+  'accuracy.pdf',
 ];
 
 describe('writeReport', () => {

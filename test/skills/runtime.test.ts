@@ -124,6 +124,13 @@ describe('a skill defined only in YAML (generic skill + services)', () => {
     });
     const out = await rt.run(request('Receipt_Reader'));
     expect(out.calls.map((c) => c.service)).toEqual(['GLM-OCR', 'caption', 'expert']);
+    // Each call's trace keeps what it returned and the stored images it saw.
+    expect(out.calls.map((c) => c.output)).toEqual([
+      'APPLES x3  TOTAL 4.50',
+      'A till receipt on a table.',
+      'Three apples are listed.\nThe answer is 3.',
+    ]);
+    for (const c of out.calls) expect(c.images).toEqual(item.images);
     const expertReq = clients.sent.find((s) => s.name === 'GLM-4.6V-Flash')?.req;
     if (!expertReq) throw new Error('the expert was not called');
     expect(textOf(expertReq, 'system')).toBe(

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import type { ItemRecord, Step } from '../../src/core/items.ts';
+import type { SweepMeta } from '../../src/core/sweep.ts';
+import { cellPage, comparePage, itemPage } from '../../src/dashboard/item-views.ts';
+import {
+  comparePolicies,
+  filterChoices,
+  filterRecords,
+  parseItemFilter,
+  progressFromRecords,
+  turnsOf,
+} from '../../src/dashboard/records.ts';
+import { pngSize } from '../../src/dashboard/sweep-views.ts';
+import { rec } from '../scoring/helpers.ts';
+
+const EVIL = '<img src=x onerror="window.__pwned=1">';
+
+const step = (over: Partial<Step> & Pick<Step, 'turn'>): Step => ({
+  policyText: 'thinking',
+  policyLatencyMs: 10,
+  policyPromptTokens: 1,
+  policyCompletionTokens: 1,
+  action: { type: 'answer', answer: 'x' },
+  calls: [],
+  ...over,
+});
+
+const search = (turn: number, expert: string, skill: string, extra: Partial<Step> = {}): Step =>
+  step({
+    turn,
+    policyText: `<search>${expert}@@${skill}: q</search>`,
+    action: { type: 'search', model: expert, skill, input: 'q' },
+    expert,
+    skill,
+    observation: `${expert} says hello`,
+    ...extra,
+  });
+
+function records(): ItemRecord[] {
+  return [
+    rec({
+      policy: 'm',
+      benchmark: 'alpha',
+      itemId: 'a0',
+      correct: true,
+      steps: [search(0, 'X', 'count'), step({ turn: 1 })],
+    }),
+    rec({
+      policy: 'm',
+      benchmark: 'alpha',
+      itemId: 'a1',
+      correct: false,
+      steps: [
+        step({ turn: 0, resampled: true, action: { type: 'invalid', reason: 'no search' } }),
+        search(0, 'Y', 'chart'),
+        step({ turn: 1 }),
+      ],
+    }),
+    rec({ policy: 'm', benchmark: 'alpha', itemId: 'a2', status: 'error', error: 'expert down' }),
+    rec({ policy: 'd', benchmark: 'alpha', itemId: 'a0', correct: false }),
+    rec({ policy: 'd', benchmark: 'alpha', itemId: 'a1', correct: false }),
+    rec({ policy: 'd', benchmark: 'alpha', itemId: 'a2', correct: true }),
+  ];
+}
+
+describe('the item browser’s filters', () => {
+  const m = records().filter((r) => r.policy === 'm');
+  const ids = (f: Record<string, string>) => filterRecords(m, parseItemFilter(f)).map((r) => r.itemId);
+
+  it('keeps wrong items, errors, an expert’s, a skill’s, a turn count’s and a text’s', () => {
+    expect(ids({})).toEqual(['a0', 'a1', 'a2']);
+    expect(ids({ wrong: '1' })).toEqual(['a1']);
+    expect(ids({ errors: '1' })).toEqual(['a2']);
+    expect(ids({ expert: 'Y' })).toEqual(['a1']);
+    expect(ids({ skill: 'count' })).toEqual(['a0']);
+    expect(ids({ turns: '2' })).toEqual(['a0', 'a1']);
+    expect(ids({ turns: '0' })).toEqual(['a2']);
+    expect(ids({ q: 'Y SAYS' })).toEqual(['a1']);
+    expect(ids({ q: 'expert down' })).toEqual(['a2']);
+    expect(ids({ wrong: '1', expert: 'X' })).toEqual([]);
+  });
+
+  it('does not count resampled turns, and ignores malformed fields one by one', () => {
+    expect(m.map(turnsOf)).toEqual([2, 2, 0]);
+    expect(parseItemFilter({ turns: 'many', wrong: 'yes', expert: 'X', q: '' })).toEqual({ expert: 'X' });
+    expect(filterChoices(m)).toEqual({ experts: ['X', 'Y'], skills: ['chart', 'count'], turns: [0, 2] });
+  });
+});
+
+describe('comparing two policies item by item', () => {
+  it('puts the discordant items first', () => {
+    const rows = comparePolicies(records(), 'm', 'd', 'alpha');
+    expect(rows.map((r) => [r.itemId, r.discordant])).toEqual([
+      ['a0', true],
+      ['a2', true],
+      ['a1', false],
+    ]);
+    expect(rows[0]?.a?.policy).toBe('m');
+    expect(rows[0]?.b?.policy).toBe('d');
+  });
+});
+
+describe('progress from records', () => {
+  it('counts done, correct and errors per cell against the plan', () => {
+    const meta: SweepMeta = {
+      v: 1,
+      id: 's',
+      name: 's',
+      fingerprint: 'f',
+      createdAt: '2000-01-01T00:00:00.000Z',
+      registryFingerprint: 'r',
+      policies: [
+        { key: 'm', kind: 'maestro' },
+        { key: 'd', kind: 'random' },
+      ],
+      benchmarks: [{ id: 'alpha', version: 'v', count: 4 }],
+      seeds: [0],
+      maxTurns: 4,
+    } as SweepMeta;
+    const p = progressFromRecords(meta, records());
+    expect(p.total).toBe(8);
+    expect(p.done).toBe(6);
+    expect(p.errors).toBe(1);
+    expect(p.cells.find((c) => c.policy === 'm')).toMatchObject({ done: 3, correct: 1, errors: 1, total: 4 });
+    expect(p.cells.find((c) => c.policy === 'd')).toMatchObject({ done: 3, correct: 1, errors: 0, total: 4 });
+  });
+});
+
+describe('the item pages', () => {
+  const evil = rec({
+    policy: `m${EVIL}`,
+    benchmark: 'alpha',
+    itemId: `a${EVIL}`,
+    rawOutput: `<answer>${EVIL}</answer>`,
+    extracted: EVIL,
+    scoreReason: EVIL,
+    steps: [search(0, `X${EVIL}`, 'count', { observation: EVIL, policyText: EVIL, resampled: true })],
+  });
+
+  it('escape every model text', () => {
+    const out = [
+      itemPage({ sweepId: 's', record: evil, item: null, itemError: EVIL, siblings: [evil] }).text,
+      cellPage({
+        sweepId: 's',
+        policy: evil.policy,
+        benchmark: 'alpha',
+        all: [evil],
+        shown: [evil],
+        filter: { q: EVIL },
+        choices: filterChoices([evil]),
+        gold: () => [EVIL],
+      }).text,
+      comparePage({
+        sweepId: 's',
+        policies: [evil.policy, 'd'],
+        benchmarks: ['alpha'],
+        a: evil.policy,
+        b: 'd',
+        benchmark: '',
+        rows: comparePolicies([evil], evil.policy, 'd'),
+      }).text,
+    ];
+    for (const html of out) {
+      expect(html).not.toContain('<img src=x');
+      expect(html).toContain('&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;');
+    }
+    expect(out[0]).toContain('resampled: thrown away and sampled again');
+  });
+});
+
+describe('pngSize', () => {
+  it('reads width and height from a PNG header and refuses other bytes', () => {
+    const head = Buffer.alloc(24);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(head);
+    head.writeUInt32BE(1234, 16);
+    head.writeUInt32BE(567, 20);
+    expect(pngSize(head)).toEqual({ width: 1234, height: 567 });
+    expect(pngSize(Buffer.from('GIF89a'.padEnd(24, ' ')))).toBeNull();
+  });
+});

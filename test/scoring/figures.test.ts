@@ -1,0 +1,203 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CandidateVerdict, ItemRecord, Step } from '../../src/core/items.ts';
+import { aggregate } from '../../src/scoring/aggregate.ts';
+import { routingAnalytics } from '../../src/scoring/analytics.ts';
+import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from '../../src/scoring/charts.ts';
+import { detailsLatex, resultsLatex, tex } from '../../src/scoring/latex.ts';
+import { svgToPdf } from '../../src/scoring/pdf.ts';
+import { writeReport } from '../../src/scoring/report.ts';
+import { catalog, rec, suite } from './helpers.ts';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+const search = (expert: string, skill: string): Step => ({
+  turn: 0,
+  policyText: `<search>${expert}@@${skill}: q</search>`,
+  policyLatencyMs: 1,
+  policyPromptTokens: 0,
+  policyCompletionTokens: 0,
+  action: { type: 'search', model: expert, skill, input: 'q' },
+  expert,
+  skill,
+  calls: [],
+});
+
+const cand = (expert: string, skill: string, correct: boolean): CandidateVerdict => ({
+  expert,
+  skill,
+  extracted: correct ? 'A' : 'B',
+  correct,
+});
+
+/** An oracle that sends each item to two pairs: X is right on 3 of 4 alpha items, Y on 1 of 4. */
+function oracleRecords(): ItemRecord[] {
+  return [0, 1, 2, 3].map((i) =>
+    rec({
+      policy: 'oracle',
+      benchmark: 'alpha',
+      itemId: `a${i}`,
+      correct: i < 3,
+      steps: [search('X', 's'), search('Y', 's')],
+      candidates: [cand('X', 's', i < 3), cand('Y', 's', i === 3)],
+    }),
+  );
+}
+
+/** Rectangles' fill and the text inside an SVG, in order. */
+const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+
+describe('the accuracy chart', () => {
+  it('draws a 95 % whisker per bar at the interval’s ends and titles its axis', () => {
+    const svg = groupedBarSvg(
+      'Accuracy',
+      ['Alpha', 'Beta'],
+      [
+        { label: 'p', values: [0.5, 1], intervals: [[0.25, 0.75], null] },
+        { label: 'q', values: [0, null], intervals: [[0, 0.5], null] },
+      ],
+    );
+    const whiskers = [...svg.matchAll(/<path class="ci" d="M([\d.]+) ([\d.]+)V([\d.]+)/g)];
+    expect(whiskers).toHaveLength(2);
+    // Plot: top 44, height 260 → y(v) = 304 − 260 v.
+    expect(whiskers.map((m) => [Number(m[2]), Number(m[3])])).toEqual([
+      [304 - 260 * 0.25, 304 - 260 * 0.75],
+      [304, 304 - 260 * 0.5],
+    ]);
+    expect(texts(svg)).toContain('Accuracy (%)');
+    expect(svg).toContain('95 % Wilson');
+  });
+
+  it('uses the interval the aggregate computed (Wilson) for every cell', () => {
+    const records = [0, 1, 2, 3].map((i) =>
+      rec({ policy: 'p', benchmark: 'alpha', itemId: `a${i}`, correct: i < 2 }),
+    );
+    const summary = aggregate(records, catalog, suite);
+    const ci = summary.cells[0]?.ci95;
+    expect(ci?.[0]).toBeCloseTo(0.15, 2);
+    expect(ci?.[1]).toBeCloseTo(0.85, 2);
+  });
+});
+
+describe('heatmaps', () => {
+  it('show a routing policy’s shares with axis titles, a colour bar and the calls behind each row', () => {
+    const records = [
+      rec({ policy: 'm', benchmark: 'alpha', itemId: 'a0', steps: [search('X', 's')] }),
+      rec({ policy: 'm', benchmark: 'alpha', itemId: 'a1', steps: [search('X', 's'), search('Y', 's')] }),
+    ];
+    const svg = routingHeatmapSvg('m', routingAnalytics(records), (b) => b.toUpperCase(), ['alpha']);
+    const t = texts(svg);
+    expect(t).toEqual(
+      expect.arrayContaining(['Benchmark', '(expert, skill) pair chosen', 'share of calls (%)']),
+    );
+    expect(t).toContain('3 calls');
+    expect(t).toEqual(expect.arrayContaining(['67', '33', '0', '50', '100']));
+    const ns = [...svg.matchAll(/<text class="n"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ns).toEqual(['n=2', 'n=1']);
+  });
+
+  it('show a fan-out policy by each pair’s accuracy, not its (equal) shares', () => {
+    const routing = routingAnalytics(oracleRecords());
+    const shares = routingHeatmapSvg('oracle', routing, (b) => b);
+    expect(texts(shares).filter((x) => x === '50')).toHaveLength(3); // both cells and the colour bar
+    const fan = fanoutHeatmapSvg('oracle', routing, (b) => b);
+    const t = texts(fan);
+    expect(t).toEqual(expect.arrayContaining(['X @ s', 'Y @ s', '75', '25', '4 items', 'pair accuracy (%)']));
+    const ns = [...fan.matchAll(/<text class="n"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(ns).toEqual(['3/4', '1/4']);
+  });
+});
+
+describe('figure files', () => {
+  it('renders PNG at 2× the SVG size', async () => {
+    const svg = groupedBarSvg('t', ['a'], [{ label: 'p', values: [0.5] }]);
+    const meta = await sharp(await svgToPng(svg, 2)).metadata();
+    const width = Number(/width="(\d+)"/.exec(svg)?.[1]);
+    expect(meta.width).toBe(2 * width);
+  });
+
+  it('writes a one-page PDF whose cross-references, page size and picture are right', async () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#ff0000"/></svg>';
+    const pdf = await svgToPdf(svg, 2);
+    const text = pdf.toString('latin1');
+    expect(text.startsWith('%PDF-1.4')).toBe(true);
+    expect(text.trimEnd().endsWith('%%EOF')).toBe(true);
+    const startxref = Number(/startxref\n(\d+)/.exec(text)?.[1]);
+    expect(text.slice(startxref, startxref + 4)).toBe('xref');
+    const offsets = [...text.slice(startxref).matchAll(/^(\d{10}) 00000 n $/gm)].map((m) => Number(m[1]));
+    expect(offsets).toHaveLength(5);
+    offsets.forEach((o, i) => {
+      expect(text.slice(o, o + 8)).toBe(`${i + 1} 0 obj\n`);
+    });
+    expect(text).toContain('/MediaBox [0 0 30.00 15.00]'); // 40 × 20 px at 0.75 pt/px
+    expect(text).toContain('/Width 80 /Height 40');
+    const start = text.indexOf('stream\n', text.indexOf('/Subtype /Image')) + 7;
+    const length = Number(/\/Subtype \/Image[^>]*\/Length (\d+)/.exec(text)?.[1]);
+    const pixels = inflateSync(pdf.subarray(start, start + length));
+    expect(pixels.length).toBe(80 * 40 * 3);
+    expect([...pixels.subarray(0, 3)]).toEqual([255, 0, 0]);
+  });
+});
+
+describe('LaTeX tables', () => {
+  it('escape names and set the results in booktabs with the best value of each column bold', () => {
+    expect(tex('a_b & 50% #1 {x} ~ ^ $ \\')).toBe(
+      'a\\_b \\& 50\\% \\#1 \\{x\\} \\textasciitilde{} \\textasciicircum{} \\$ \\textbackslash{}',
+    );
+    const records = [
+      rec({ policy: 'p_1', benchmark: 'alpha', itemId: 'a0', correct: true }),
+      rec({ policy: 'p_1', benchmark: 'alpha', itemId: 'a1', correct: false }),
+      rec({ policy: 'q', benchmark: 'alpha', itemId: 'a0', correct: true }),
+      rec({ policy: 'q', benchmark: 'alpha', itemId: 'a1', correct: true }),
+    ];
+    const summary = aggregate(records, catalog, suite);
+    const t = resultsLatex(summary, catalog, 'Main results');
+    const lines = t.split('\n');
+    const rule = (r: string) => lines.indexOf(r);
+    expect(rule('\\toprule')).toBeLessThan(rule('\\midrule'));
+    expect(rule('\\midrule')).toBeLessThan(rule('\\bottomrule'));
+    expect(lines).toContain('Policy & Alpha & Beta & Gamma & Delta & In-domain avg & Out-of-domain avg \\\\');
+    expect(lines).toContain('p\\_1 & 50.0 & -- & -- & -- & -- & -- \\\\');
+    expect(lines).toContain('q & \\textbf{100.0} & -- & -- & -- & -- & -- \\\\');
+    const d = detailsLatex(summary, catalog, 'Details');
+    expect(d).toContain('\\begin{longtable}');
+    expect(d).toContain('p\\_1 & Alpha & 2 & 50.0 & 9.5--90.5 & 0 & 0 &');
+  });
+});
+
+describe('writeReport', () => {
+  it('writes SVG, PNG and PDF of each figure, a fan-out view for the oracle and a terminal text without links', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'figures-test-'));
+    dirs.push(dir);
+    const records = [
+      ...oracleRecords(),
+      rec({ policy: 'm', benchmark: 'alpha', itemId: 'a0', steps: [search('X', 's')] }),
+      rec({ policy: 'm', benchmark: 'alpha', itemId: 'a1', steps: [search('Y', 's')] }),
+    ];
+    const r = await writeReport(dir, records, { catalog, suite, sweepId: 's' });
+    const names = Object.keys(r.files);
+    for (const stem of ['accuracy', 'fanout-oracle', 'routing-m']) {
+      for (const ext of ['svg', 'png', 'pdf']) expect(names, `${stem}.${ext}`).toContain(`${stem}.${ext}`);
+    }
+    expect(names).not.toContain('routing-oracle.png');
+    expect(await readFile(join(dir, 'routing.md'), 'utf8')).toContain('](fanout-oracle.png)');
+    expect(r.markdown).toContain('](accuracy.png)');
+    expect(r.text).not.toMatch(/\]\(/);
+    expect(r.text).toContain('| Policy | Alpha |');
+    expect((await readFile(join(dir, 'accuracy.pdf'))).subarray(0, 5).toString()).toBe('%PDF-');
+    // A later report where m no longer routes drops m's old heatmap files.
+    const again = await writeReport(dir, oracleRecords(), { catalog, suite, sweepId: 's' });
+    expect(Object.keys(again.files)).not.toContain('routing-m.png');
+    const left = await readdir(dir);
+    expect(left.filter((n) => n.startsWith('routing-m.'))).toEqual([]);
+    expect(left).toContain('fanout-oracle.pdf');
+  });
+});
