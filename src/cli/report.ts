@@ -14,7 +14,7 @@ import {
 } from '../producer/progress.ts';
 import type { Price } from '../scoring/analytics.ts';
 import { writeReport } from '../scoring/index.ts';
-import { findSweep, loadBenchmarks, loadRegistryFrom } from './context.ts';
+import { findSweep, loadRegistryFrom, sweepBenchmarks } from './context.ts';
 
 /** Prices by served model name from the registry (for the cost table). */
 export function registryPrices(registry: Registry): Record<string, Price> {
@@ -29,7 +29,7 @@ export function registryPrices(registry: Registry): Record<string, Price> {
 export async function runReport(store: DataStore, sweep: string | undefined, outDir?: string) {
   const meta = findSweep(store, sweep);
   const records = await store.readRecords(meta.id);
-  const { catalog, suite } = loadBenchmarks();
+  const { catalog, suite } = sweepBenchmarks(meta);
   const out = outDir ?? join(store.sweepDir(meta.id), 'report');
   let prices: Record<string, Price> = {};
   try {

@@ -62,6 +62,7 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
   const registry = loadRegistry(opts.registry?.length ? opts.registry : config.registry);
   const { catalog, suite } = loadBenchmarks(config.catalog, config.suite);
   const plan = await planSweep(config, { registry, catalog, suite, store }, opts);
+  for (const note of plan.notes ?? []) log(`note: ${note}`);
   const conn = connectRedis(env.REDIS_URL, 'client');
   conn.on('error', () => {});
   try {

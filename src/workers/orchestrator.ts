@@ -21,7 +21,7 @@ import {
 } from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
-import { bullOptions, QueueCache, SweepCache, type WorkerSettings } from './runtime.ts';
+import { bullOptions, QueueCache, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -76,7 +76,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       spec,
       registry,
       item,
-      domain: opts.catalog.find(data.benchmark)?.domain ?? '',
+      domain: sweepDomain(meta, data.benchmark, opts.catalog),
       seed: policySeed(data),
       sweepId: data.sweepId,
       rolloutId: data.rolloutId,
@@ -123,4 +123,13 @@ function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): 
   if (!meta.policies.some((p) => p.key === data.policy))
     throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
   return meta;
+}
+
+/** The item's domain for routing policies, from the sweep's own catalog; '' when unknown. */
+function sweepDomain(meta: SweepMeta, benchmark: string, catalog: BenchmarkCatalog): string {
+  try {
+    return sweepBenchmark(meta, benchmark, catalog).domain;
+  } catch {
+    return '';
+  }
 }

@@ -9,7 +9,7 @@ import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { itemDone, watchWorker } from '../metrics/index.ts';
 import { PolicyCache } from '../policies/index.ts';
-import { bullOptions, SweepCache, type WorkerSettings } from './runtime.ts';
+import { bullOptions, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
 
 export interface ScorerOptions extends WorkerSettings {
   store: DataStore;
@@ -76,9 +76,14 @@ export function startScorer(opts: ScorerOptions) {
     const meta = await sweeps.get(sweepId);
     const { policy } = policies.get(meta, rollout.policy);
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
-    const record = await opts.makeRecord(rollout, item, opts.catalog.get(rollout.benchmark), {
-      combine: policy.combine?.bind(policy),
-    });
+    const record = await opts.makeRecord(
+      rollout,
+      item,
+      sweepBenchmark(meta, rollout.benchmark, opts.catalog),
+      {
+        combine: policy.combine?.bind(policy),
+      },
+    );
     if (!(await opts.store.createRecord(record))) {
       // Another scorer wrote it meanwhile (the same job run twice at once): keep theirs.
       const theirs = await opts.store.readRecord(sweepId, rolloutId);
