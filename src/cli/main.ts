@@ -66,10 +66,12 @@ program
   .option('--no-preflight', 'do not check that endpoints answer first')
   .option('--retry-errors', 're-run only the rollouts recorded as errors (or failed outright)')
   .option('--resume', 'lift a pause (error threshold) and start the rollouts it held back')
+  .option('--json', 'print the outcome as one JSON object on stdout (docs/json.md); progress goes to stderr')
   .action(
     async (
       file: string,
       o: {
+        json?: boolean;
         registry?: string[];
         benchmarks?: string[];
         policies?: string[];
@@ -81,9 +83,10 @@ program
         resume?: boolean;
       },
     ) => {
-      const { runSweepCommand } = await import('./sweep.ts');
+      const { runSweepCommand, sweepJson } = await import('./sweep.ts');
       const env = resolveEnv(globals());
-      await runSweepCommand(env, dataStore(env), {
+      const out = await runSweepCommand(env, dataStore(env), {
+        ...(o.json ? { log: (l: string) => console.error(l) } : {}),
         file,
         ...(o.registry ? { registry: o.registry } : {}),
         ...(o.benchmarks ? { benchmarks: o.benchmarks } : {}),
@@ -95,6 +98,7 @@ program
         retryErrors: o.retryErrors ?? false,
         resume: o.resume ?? false,
       });
+      if (o.json) console.log(JSON.stringify(sweepJson(out)));
     },
   );
 
@@ -138,21 +142,14 @@ program
 
 program
   .command('status')
-  .description('progress per sweep and benchmark, and queue counts')
+  .description('progress per sweep and benchmark, and queue counts (headlines first, at most 40 lines)')
   .argument('[sweep]', 'sweep id (default: the latest three)')
-  .option('--watch', 'refresh every second')
+  .option('--watch', 'refresh every second; waits out Redis outages')
+  .option('--json', 'print the status as JSON (docs/json.md); with --watch, one line per second')
   .option('--registry <file>', 'registry file (repeatable)', collect)
-  .action(async (sweep: string | undefined, o: { watch?: boolean; registry?: string[] }) => {
-    const { statusText } = await import('./report.ts');
-    const env = resolveEnv(globals());
-    const registry = loadRegistryFrom(o.registry);
-    for (;;) {
-      const text = await statusText(env, registry, sweep);
-      if (o.watch) process.stdout.write(`\x1b[2J\x1b[H${text}\n`);
-      else console.log(text);
-      if (!o.watch) break;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+  .action(async (sweep: string | undefined, o: { watch?: boolean; json?: boolean; registry?: string[] }) => {
+    const { runStatus } = await import('./status.ts');
+    await runStatus(resolveEnv(globals()), loadRegistryFrom(o.registry), sweep, o);
   });
 
 program
@@ -160,10 +157,15 @@ program
   .description('write the results tables (Markdown, CSV, JSON) and per-item JSONL of a sweep')
   .argument('[sweep]', 'sweep id or name (default: the latest)')
   .option('--out <dir>', 'output directory (default: <data-dir>/sweeps/<id>/report)')
-  .action(async (sweep: string | undefined, o: { out?: string }) => {
-    const { runReport } = await import('./report.ts');
+  .option('--json', 'print the results as JSON (docs/json.md)')
+  .action(async (sweep: string | undefined, o: { out?: string; json?: boolean }) => {
+    const { runReport, reportJson } = await import('./report.ts');
     const env = resolveEnv(globals());
     const r = await runReport(dataStore(env), sweep, o.out);
+    if (o.json) {
+      console.log(JSON.stringify(reportJson(r)));
+      return;
+    }
     console.log(r.markdown);
     console.log(`${r.records.length} item records; files:\n  ${Object.values(r.files).join('\n  ')}`);
   });

@@ -4,7 +4,7 @@ import type { Env } from '../core/env.ts';
 import { MaestroError } from '../core/errors.ts';
 import { readPause } from '../core/guards.ts';
 import { keys } from '../core/queues.ts';
-import { checkEvictionPolicy, connectRedis } from '../core/redis.ts';
+import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { ModelClient } from '../models/client.ts';
@@ -13,6 +13,7 @@ import { type PlanFilters, planSweep, type SweepPlan } from '../producer/plan.ts
 import { failedRollouts, repairDoneIndex } from '../producer/progress.ts';
 import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
 import { type SubmitResult, submitSweep } from '../producer/submit.ts';
+import type { Summary } from '../scoring/aggregate.ts';
 import { loadBenchmarks } from './context.ts';
 
 export interface SweepCommandOptions extends PlanFilters {
@@ -97,12 +98,66 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     );
     const pause = await readPause(conn, env.MAESTRO_PREFIX, plan.meta.id);
     if (pause && !opts.wait) log(pausedMessage(plan.meta.id, pause.reason, opts.file));
-    if (opts.wait && !opts.dryRun)
-      await waitForSweep(conn, env.MAESTRO_PREFIX, plan, { log, file: opts.file });
-    return { plan, result: res };
+    let waited: WaitResult | undefined;
+    if (opts.wait && !opts.dryRun) waited = await waitThroughOutages(env, store, plan, opts.file, log);
+    return { plan, result: res, dryRun: opts.dryRun ?? false, ...(waited ? { waited } : {}) };
   } finally {
     conn.disconnect();
   }
+}
+
+export interface WaitResult {
+  done: number;
+  failed: number;
+  /** The results table of the sweep (Markdown), written with the report. */
+  table: string;
+  reportDir: string;
+  summary: Summary;
+}
+
+/**
+ * `sweep --wait`: waits on a connection that reconnects forever (a Redis restart is reported
+ * and waited out, not fatal), then writes the report and prints its results table.
+ */
+async function waitThroughOutages(
+  env: Env,
+  store: DataStore,
+  plan: SweepPlan,
+  file: string,
+  log: (line: string) => void,
+): Promise<WaitResult> {
+  const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
+  let progress: { done: number; failed: number };
+  try {
+    progress = await waitForSweep(watch, env.MAESTRO_PREFIX, plan, { log, file });
+  } finally {
+    watch.disconnect();
+  }
+  const { runReport } = await import('./report.ts');
+  const report = await runReport(store, plan.meta.id);
+  log(report.markdown);
+  return { ...progress, table: report.markdown, reportDir: report.out, summary: report.summary };
+}
+
+/** `sweep --json`: what was planned and enqueued, and with --wait the outcome and results. */
+export function sweepJson(out: Awaited<ReturnType<typeof runSweepCommand>>) {
+  return {
+    sweepId: out.result.sweepId,
+    dryRun: out.dryRun,
+    planned: out.result.planned,
+    alreadyScored: out.result.done,
+    inFlight: out.result.inFlight,
+    added: out.result.added,
+    notes: out.plan.notes ?? [],
+    wait: out.waited
+      ? {
+          scored: out.waited.done,
+          failed: out.waited.failed,
+          reportDir: out.waited.reportDir,
+          summary: out.waited.summary,
+        }
+      : null,
+  };
 }
 
 /**
