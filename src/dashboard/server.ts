@@ -19,7 +19,7 @@ import type { Redis } from 'ioredis';
 import type { Env } from '../core/env.ts';
 import { ConfigError, describeError } from '../core/errors.ts';
 import { expertQueueName, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
-import { connectRedis, redactUrl } from '../core/redis.ts';
+import { connectWatching, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import { SweepMeta } from '../core/sweep.ts';
 import { DataStore } from '../data/store.ts';
@@ -53,6 +53,8 @@ export interface DashboardOptions {
   refreshSeconds?: number;
   /** Let bull-board retry, clean, promote and remove jobs. Default false (read-only). */
   queueActions?: boolean;
+  /** Where reconnection notices go ("Redis unreachable, retrying in …"). Default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface Dashboard {
@@ -112,11 +114,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const { env, registry, store } = opts;
   const prefix = env.MAESTRO_PREFIX;
   const refresh = opts.refreshSeconds ?? 5;
-  // Fails fast per request while Redis is down, reconnects for as long as the dashboard runs.
-  const conn: Redis = connectRedis(env.REDIS_URL, 'client', {
-    retryStrategy: (n) => Math.min(250 * n, 5_000),
+  // Fails fast per request while Redis is down, reconnects for as long as the dashboard runs
+  // and says so.
+  const conn: Redis = connectWatching(env.REDIS_URL, {
+    failFast: true,
+    log: opts.log ?? ((l) => console.error(l)),
   });
-  conn.on('error', () => {});
 
   const queueNames = [ROLLOUT_QUEUE, SCORE_QUEUE, ...registry.experts.map((e) => expertQueueName(e.name))];
   const queues = queueNames.map((name) => new Queue(name, { connection: conn, prefix }));
