@@ -189,6 +189,13 @@ program
       host: o.host,
       seed: o.seed,
     });
+    const { listDatasets } = await import('./data.ts');
+    const datasets = listDatasets(dataStore(env)).map((m) => m.benchmark);
+    if (datasets.length === 0) {
+      console.error(
+        `WARNING: no datasets in ${env.MAESTRO_DATA_DIR}: the simulator answers from the items' gold answers, so every request about an item will fail ("not in its data directory"). Start it with the workers' data directory (MAESTRO_DATA_DIR or --data-dir).`,
+      );
+    } else console.log(`simulating from ${datasets.length} datasets in ${env.MAESTRO_DATA_DIR}`);
     console.log(`ready: simulated endpoints on ${sim.url} (set MAESTRO_SIM_URL=${sim.url})`);
     await new Promise<void>((r) => {
       process.once('SIGTERM', r);
