@@ -21,7 +21,15 @@ import {
 } from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
-import { bullOptions, QueueCache, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
+import { DatasetGuard } from './datasets.ts';
+import {
+  bullOptions,
+  QueueCache,
+  REFUSED_RETRY_MS,
+  SweepCache,
+  sweepBenchmark,
+  type WorkerSettings,
+} from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -53,6 +61,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   });
   const names = namesFromRegistry(registry, DIRECT_SKILL);
   const queues = new QueueCache(opts.connection, prefix);
+  const datasets = new DatasetGuard(store);
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -61,6 +70,13 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       throw new UnrecoverableError(`invalid rollout payload: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
     const meta = checkSweep(await sweeps.get(data.sweepId), data, registry);
+    const refusal = await datasets.check(meta);
+    if (refusal) {
+      // This host cannot run the sweep: the job goes back untouched for a host that can.
+      opts.onRefuse?.(refusal);
+      await job.moveToDelayed(Date.now() + REFUSED_RETRY_MS, token);
+      throw new DelayedError();
+    }
     // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
     if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
       await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);

@@ -16,7 +16,15 @@ export interface WorkerSettings {
   stalledInterval?: number;
   /** How many times a job may stall (its worker died) before it fails. */
   maxStalledCount?: number;
+  /**
+   * Told when a sweep arrives whose datasets this host lacks (the text says what to run
+   * here); the job goes back to the queue untouched, for a host that has them.
+   */
+  onRefuse?: (text: string) => void;
 }
+
+/** How long a refused job waits before a worker (on any host) takes it again. */
+export const REFUSED_RETRY_MS = 5_000;
 
 export function bullOptions(s: WorkerSettings) {
   return {

@@ -1,4 +1,4 @@
-import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Benchmark, BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
 import { noteOutcome } from '../core/guards.ts';
@@ -9,7 +9,8 @@ import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { itemDone, watchWorker } from '../metrics/index.ts';
 import { PolicyCache } from '../policies/index.ts';
-import { bullOptions, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
+import { DatasetGuard } from './datasets.ts';
+import { bullOptions, REFUSED_RETRY_MS, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
 
 export interface ScorerOptions extends WorkerSettings {
   store: DataStore;
@@ -39,6 +40,7 @@ export function startScorer(opts: ScorerOptions) {
   const rollouts = new Queue(ROLLOUT_QUEUE, { connection: opts.connection, prefix: opts.prefix });
   const sweeps = new SweepCache(opts.connection, opts.prefix);
   const policies = new PolicyCache(opts.registry);
+  const datasets = new DatasetGuard(opts.store);
 
   /** Keeps Redis in line with a record written earlier; no second record is written. */
   async function reuse(existing: ItemRecord): Promise<ScoreJobResult> {
@@ -65,7 +67,7 @@ export function startScorer(opts: ScorerOptions) {
     return rollout;
   }
 
-  async function process(job: Job): Promise<ScoreJobResult> {
+  async function process(job: Job, token?: string): Promise<ScoreJobResult> {
     const parsed = ScoreJobData.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`invalid scoring payload: ${parsed.error.issues[0]?.message}`);
@@ -74,6 +76,13 @@ export function startScorer(opts: ScorerOptions) {
     if (existing) return reuse(existing);
     const rollout = await finishedRollout(rolloutId);
     const meta = await sweeps.get(sweepId);
+    const refusal = await datasets.check(meta);
+    if (refusal && token) {
+      // This host cannot score the sweep: the job goes back untouched for a host that can.
+      opts.onRefuse?.(refusal);
+      await job.moveToDelayed(Date.now() + REFUSED_RETRY_MS, token);
+      throw new DelayedError();
+    }
     const { policy } = policies.get(meta, rollout.policy);
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
     const record = await opts.makeRecord(
