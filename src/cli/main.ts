@@ -174,10 +174,10 @@ program
   .command('sim')
   .description('serve the simulated OpenAI-compatible policy, expert and service endpoints')
   .option('--registry <file>', 'registry file (repeatable)', collect)
-  .option('--port <n>', 'port', int, 8990)
+  .option('--port <n>', 'port (default: the port of MAESTRO_SIM_URL, else 8990)', int)
   .option('--host <addr>', 'address to bind (0.0.0.0 inside containers)', '127.0.0.1')
   .option('--seed <n>', 'seed', (v) => Number(v), 0)
-  .action(async (o: { registry?: string[]; port: number; host: string; seed: number }) => {
+  .action(async (o: { registry?: string[]; port?: number; host: string; seed: number }) => {
     const { startSimServer } = await import('../sim/server.ts');
     const env = resolveEnv(globals());
     const { catalog } = loadBenchmarks();
@@ -185,7 +185,7 @@ program
       registry: loadRegistry(registryFiles(o.registry)),
       catalog,
       dataDir: env.MAESTRO_DATA_DIR,
-      port: o.port,
+      port: o.port ?? simPortFromEnv(process.env.MAESTRO_SIM_URL),
       host: o.host,
       seed: o.seed,
     });
@@ -203,6 +203,17 @@ program
     });
     await sim.close();
   });
+
+/** The port `sim` listens on by default: MAESTRO_SIM_URL's (what the registry calls), else 8990. */
+function simPortFromEnv(url: string | undefined): number {
+  if (!url) return 8990;
+  try {
+    const u = new URL(url);
+    return u.port ? Number(u.port) : 8990;
+  } catch {
+    return 8990;
+  }
+}
 
 // Commands that live in their own files register themselves here.
 for (const register of await loadCommandModules()) register(program, { globals });

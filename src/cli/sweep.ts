@@ -30,8 +30,19 @@ export interface SweepCommandOptions extends PlanFilters {
   log?: (line: string) => void;
 }
 
-/** Checks that every endpoint the sweep will call answers, before anything is enqueued. */
-export async function preflight(registry: Registry, plan: SweepPlan): Promise<void> {
+/** How long `preflight` waits for an endpoint that does not answer yet (one just started). */
+const PREFLIGHT_WAIT_MS = 20_000;
+
+/**
+ * Checks that every endpoint the sweep will call answers, before anything is enqueued. An
+ * endpoint that does not answer is asked again for a while (a server started a moment ago).
+ */
+export async function preflight(
+  registry: Registry,
+  plan: SweepPlan,
+  log: (line: string) => void = () => {},
+  waitMs = PREFLIGHT_WAIT_MS,
+): Promise<void> {
   const endpoints = new Map<string, ModelClient>();
   for (const spec of plan.meta.policies) {
     if (spec.kind === 'maestro') {
@@ -43,15 +54,23 @@ export async function preflight(registry: Registry, plan: SweepPlan): Promise<vo
       endpoints.set(`expert ${e.name}`, new ModelClient({ ...e, timeoutMs: 5_000 }));
     }
   }
+  const deadline = Date.now() + waitMs;
   await Promise.all(
     [...endpoints.entries()].map(async ([label, client]) => {
-      try {
-        await client.listModels();
-      } catch (err) {
-        throw new MaestroError(`${label} at ${client.endpoint.baseUrl} is unreachable`, {
-          cause: err,
-          hint: 'start the server or fix baseUrl in the registry; nothing was enqueued',
-        });
+      for (let said = false; ; said = true) {
+        try {
+          await client.listModels();
+          return;
+        } catch (err) {
+          if (Date.now() >= deadline) {
+            throw new MaestroError(`${label} at ${client.endpoint.baseUrl} is unreachable`, {
+              cause: err,
+              hint: 'start the server or fix baseUrl in the registry; nothing was enqueued',
+            });
+          }
+          if (!said) log(`waiting for ${label} at ${client.endpoint.baseUrl} to answer…`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
     }),
   );
@@ -69,7 +88,7 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
   try {
     const warning = await checkEvictionPolicy(conn);
     if (warning) log(`warning: ${warning}`);
-    if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan);
+    if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan, log);
     if (opts.resume && !opts.dryRun) {
       const r = await resumeSweep(conn, env.MAESTRO_PREFIX, plan.meta.id);
       log(
