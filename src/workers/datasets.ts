@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { keys } from '../core/queues.ts';
 import { SweepMeta } from '../core/sweep.ts';
@@ -98,4 +99,25 @@ export async function refusalsAtStartup(conn: Redis, prefix: string, store: Data
     if (refusal) out.push(refusal);
   }
   return out;
+}
+
+/** How long a refused job waits before a worker (on any host) takes it again. */
+export const REFUSED_RETRY_MS = 5_000;
+
+/**
+ * Refuses a job of a sweep this host cannot serve: the operator is told (`onRefuse`) and the
+ * job goes back to the queue untouched (no attempt spent) for a host that has the data.
+ */
+export async function refuseUnlessHeld(
+  guard: DatasetGuard,
+  meta: SweepMeta,
+  job: Job,
+  token: string | undefined,
+  onRefuse: ((text: string) => void) | undefined,
+): Promise<void> {
+  const refusal = await guard.check(meta);
+  if (!refusal || !token) return;
+  onRefuse?.(refusal);
+  await job.moveToDelayed(Date.now() + REFUSED_RETRY_MS, token);
+  throw new DelayedError();
 }

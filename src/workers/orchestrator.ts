@@ -21,15 +21,8 @@ import {
 } from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
-import { DatasetGuard } from './datasets.ts';
-import {
-  bullOptions,
-  QueueCache,
-  REFUSED_RETRY_MS,
-  SweepCache,
-  sweepBenchmark,
-  type WorkerSettings,
-} from './runtime.ts';
+import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
+import { bullOptions, QueueCache, SweepCache, sweepDomain, type WorkerSettings } from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -70,13 +63,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       throw new UnrecoverableError(`invalid rollout payload: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
     const meta = checkSweep(await sweeps.get(data.sweepId), data, registry);
-    const refusal = await datasets.check(meta);
-    if (refusal) {
-      // This host cannot run the sweep: the job goes back untouched for a host that can.
-      opts.onRefuse?.(refusal);
-      await job.moveToDelayed(Date.now() + REFUSED_RETRY_MS, token);
-      throw new DelayedError();
-    }
+    await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
     // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
     if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
       await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
@@ -139,13 +126,4 @@ function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): 
   if (!meta.policies.some((p) => p.key === data.policy))
     throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
   return meta;
-}
-
-/** The item's domain for routing policies, from the sweep's own catalog; '' when unknown. */
-function sweepDomain(meta: SweepMeta, benchmark: string, catalog: BenchmarkCatalog): string {
-  try {
-    return sweepBenchmark(meta, benchmark, catalog).domain;
-  } catch {
-    return '';
-  }
 }

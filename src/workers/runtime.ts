@@ -23,9 +23,6 @@ export interface WorkerSettings {
   onRefuse?: (text: string) => void;
 }
 
-/** How long a refused job waits before a worker (on any host) takes it again. */
-export const REFUSED_RETRY_MS = 5_000;
-
 export function bullOptions(s: WorkerSettings) {
   return {
     connection: s.connection,
@@ -91,4 +88,13 @@ export function sweepBenchmark(meta: SweepMeta, id: string, fallback: BenchmarkC
     sweepCatalogs.set(meta, catalog);
   }
   return catalog.find(id) ?? fallback.get(id);
+}
+
+/** The item's domain for routing policies, from the sweep's own catalog; '' when unknown. */
+export function sweepDomain(meta: SweepMeta, benchmark: string, catalog: BenchmarkCatalog): string {
+  try {
+    return sweepBenchmark(meta, benchmark, catalog).domain;
+  } catch {
+    return '';
+  }
 }

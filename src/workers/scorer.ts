@@ -1,4 +1,4 @@
-import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Benchmark, BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
 import { noteOutcome } from '../core/guards.ts';
@@ -9,8 +9,8 @@ import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { itemDone, watchWorker } from '../metrics/index.ts';
 import { PolicyCache } from '../policies/index.ts';
-import { DatasetGuard } from './datasets.ts';
-import { bullOptions, REFUSED_RETRY_MS, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
+import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
+import { bullOptions, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
 
 export interface ScorerOptions extends WorkerSettings {
   store: DataStore;
@@ -42,17 +42,7 @@ export function startScorer(opts: ScorerOptions) {
   const policies = new PolicyCache(opts.registry);
   const datasets = new DatasetGuard(opts.store);
 
-  /** Keeps Redis in line with a record written earlier; no second record is written. */
-  async function reuse(existing: ItemRecord): Promise<ScoreJobResult> {
-    // `scored` is set to 1 only if absent: a Redis that lost its last second of writes
-    // (AOF everysec) may have lost the increment of the first write.
-    await opts.connection
-      .multi()
-      .hsetnx(keys.scored(opts.prefix, existing.sweepId), existing.rolloutId, 1)
-      .hset(keys.done(opts.prefix, existing.sweepId), existing.rolloutId, compactResult(existing))
-      .exec();
-    return { status: existing.status, correct: existing.correct, score: existing.score };
-  }
+  const reuse = (existing: ItemRecord) => reuseRecord(opts, existing);
 
   /** The rollout waiting for this scoring job, checked to be in the scoring phase. */
   async function finishedRollout(rolloutId: string): Promise<RolloutJobData> {
@@ -76,13 +66,7 @@ export function startScorer(opts: ScorerOptions) {
     if (existing) return reuse(existing);
     const rollout = await finishedRollout(rolloutId);
     const meta = await sweeps.get(sweepId);
-    const refusal = await datasets.check(meta);
-    if (refusal && token) {
-      // This host cannot score the sweep: the job goes back untouched for a host that can.
-      opts.onRefuse?.(refusal);
-      await job.moveToDelayed(Date.now() + REFUSED_RETRY_MS, token);
-      throw new DelayedError();
-    }
+    await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
     const { policy } = policies.get(meta, rollout.policy);
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
     const record = await opts.makeRecord(
@@ -123,4 +107,16 @@ export function startScorer(opts: ScorerOptions) {
       await rollouts.close();
     },
   };
+}
+
+/** Keeps Redis in line with a record written earlier; no second record is written. */
+async function reuseRecord(opts: ScorerOptions, existing: ItemRecord): Promise<ScoreJobResult> {
+  // `scored` is set to 1 only if absent: a Redis that lost its last second of writes
+  // (AOF everysec) may have lost the increment of the first write.
+  await opts.connection
+    .multi()
+    .hsetnx(keys.scored(opts.prefix, existing.sweepId), existing.rolloutId, 1)
+    .hset(keys.done(opts.prefix, existing.sweepId), existing.rolloutId, compactResult(existing))
+    .exec();
+  return { status: existing.status, correct: existing.correct, score: existing.score };
 }
