@@ -78,7 +78,7 @@ const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(0)} %`
 /** One headline per sweep: what a glance needs. */
 export function headline(s: StatusSnapshot['sweeps'][number]): string {
   const paused = s.paused
-    ? `; PAUSED: ${s.paused.reason} (resume: \`maestro-eval sweep FILE --resume\`)`
+    ? `; PAUSED since ${s.paused.at}: ${s.paused.reason}; resume with \`maestro-eval sweep FILE --resume\``
     : '';
   return `sweep ${s.id}: ${s.done}/${s.total} scored (${pct(s.done, s.total)}), ${s.errors} errors, ${s.failed} failed outright${paused}`;
 }
