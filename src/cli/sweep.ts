@@ -27,6 +27,8 @@ export interface SweepCommandOptions extends PlanFilters {
   retryErrors?: boolean;
   /** Lift a pause (error threshold) and start the rollouts it held back. */
   resume?: boolean;
+  /** With `wait`: write the report and print its results table at the end. Default true. */
+  table?: boolean;
   log?: (line: string) => void;
 }
 
@@ -118,7 +120,8 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     const pause = await readPause(conn, env.MAESTRO_PREFIX, plan.meta.id);
     if (pause && !opts.wait) log(pausedMessage(plan.meta.id, pause.reason, opts.file));
     let waited: WaitResult | undefined;
-    if (opts.wait && !opts.dryRun) waited = await waitThroughOutages(env, store, plan, opts.file, log);
+    if (opts.wait && !opts.dryRun)
+      waited = await waitThroughOutages(env, store, plan, opts.file, log, opts.table !== false);
     return { plan, result: res, dryRun: opts.dryRun ?? false, ...(waited ? { waited } : {}) };
   } finally {
     conn.disconnect();
@@ -144,6 +147,7 @@ async function waitThroughOutages(
   plan: SweepPlan,
   file: string,
   log: (line: string) => void,
+  printTable: boolean,
 ): Promise<WaitResult> {
   const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
   let progress: { done: number; failed: number };
@@ -154,7 +158,7 @@ async function waitThroughOutages(
   }
   const { runReport } = await import('./report.ts');
   const report = await runReport(store, plan.meta.id);
-  log(report.markdown);
+  if (printTable) log(report.markdown);
   return { ...progress, table: report.markdown, reportDir: report.out, summary: report.summary };
 }
 
