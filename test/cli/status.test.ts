@@ -54,7 +54,9 @@ describe('status frame', () => {
       },
       [],
     );
-    expect(lines[0]).toMatch(/PAUSED since now: 5 of the last 10 items are errors; resume with `maestro-eval sweep FILE --resume`/);
+    expect(lines[0]).toMatch(
+      /PAUSED since now: 5 of the last 10 items are errors; resume with `maestro-eval sweep FILE --resume`/,
+    );
     expect(lines.filter((l) => l.includes('scoring'))).toHaveLength(1);
     expect(lines).toContain('  (1 idle queues not shown)');
     expect(lines.length).toBeLessThan(STATUS_LINES);

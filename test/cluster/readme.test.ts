@@ -11,7 +11,7 @@ import { CLI_BIN } from '../../src/process/spawn.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
 
 /** The first ```sh block of a README section. */
-export function shellBlock(readme: string, heading: string): string {
+function shellBlock(readme: string, heading: string): string {
   const at = readme.indexOf(`\n${heading}\n`);
   if (at < 0) throw new Error(`no section "${heading}" in the README`);
   const m = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
