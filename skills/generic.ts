@@ -1,7 +1,8 @@
 import { normalizeName } from '../src/core/registry.ts';
 import { drawBoxes } from '../src/data/image-tools.ts';
 import { ANSWER_RULE, clip, countTarget, describe, detect, readText, taskText, zoomIn } from './evidence.ts';
-import type { SkillContext, SkillImplementation } from './types.ts';
+import { chooseSolver } from './router.ts';
+import type { SkillContext, SkillImplementation, SkillOutput } from './types.ts';
 import { questionWithOptions } from './types.ts';
 
 /** What one listed service contributed: text for the template, maybe an extra image, maybe a note. */
@@ -76,7 +77,21 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
 }
 
 /**
- * Runs any skill defined only by data: calls the auxiliary services the registry entry
+ * A skill defined only by data that lists `solvers:` is a router: it picks one solver (a
+ * classification call to the expert over the solvers' descriptions; the first listed solver
+ * when that is unclear or the budget is short) and returns that solver's answer.
+ */
+async function dispatch(ctx: SkillContext, solvers: string[]): Promise<SkillOutput> {
+  const name = ctx.skill?.name ?? 'router';
+  const spec = { id: 'generic', name, description: '', solvers, rules: [], fallback: solvers[0]! };
+  const { solver, why } = await chooseSolver(ctx, spec);
+  ctx.note(`routed to ${solver} (${why})`);
+  const out = await ctx.solve(solver);
+  return { text: `[${name} → ${solver}]\n${out.text}` };
+}
+
+/**
+ * Runs any skill defined only by data: a router when it lists solvers (see `dispatch`), else it calls the auxiliary services the registry entry
  * lists (in parallel, traced in listed order), feeds their output into the entry's
  * `prompt` template, and asks the expert once. Evidence the template does not place is
  * appended to the question.
@@ -89,6 +104,7 @@ export const genericSkill: SkillImplementation = {
   services: [],
   async run(ctx) {
     const skill = ctx.skill;
+    if (skill?.solvers.length) return dispatch(ctx, skill.solvers);
     const evidence = await Promise.all((skill?.services ?? []).map((s) => gather(ctx, s)));
     const vars: Record<string, string> = {
       input: ctx.input,

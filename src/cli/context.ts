@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
+import { basename, join, resolve } from 'node:path';
+import {
+  type BenchmarkCatalog,
+  catalogFromDefs,
+  loadCatalog,
+  loadSuite,
+  type Suite,
+} from '../core/benchmarks.ts';
 import { type Env, readEnv } from '../core/env.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { DEFAULT_CATALOG, DEFAULT_REGISTRY, DEFAULT_SUITE } from '../core/paths.ts';
@@ -37,12 +43,30 @@ export function loadRegistryFrom(flag: string[] | undefined): Registry {
   return loadRegistry(registryFiles(flag));
 }
 
+/**
+ * A catalog and its suite. Without a suite file: the default suite for the package's catalog,
+ * else every benchmark of the catalog grouped by its `group`.
+ */
 export function loadBenchmarks(
   catalogFile = DEFAULT_CATALOG,
-  suiteFile = DEFAULT_SUITE,
+  suiteFile?: string,
 ): { catalog: BenchmarkCatalog; suite: Suite } {
   const catalog = loadCatalog(catalogFile);
-  return { catalog, suite: loadSuite(suiteFile, catalog) };
+  if (suiteFile || resolve(catalogFile) === DEFAULT_CATALOG) {
+    return { catalog, suite: loadSuite(suiteFile ?? DEFAULT_SUITE, catalog) };
+  }
+  const ids = (group: string) => catalog.benchmarks.filter((b) => b.group === group).map((b) => b.id);
+  return {
+    catalog,
+    suite: { name: basename(catalogFile), inDomain: ids('in-domain'), outOfDomain: ids('out-of-domain') },
+  };
+}
+
+/** The catalog and suite a sweep stored, else the package's (sweeps stored by older versions). */
+export function sweepBenchmarks(meta: SweepMeta): { catalog: BenchmarkCatalog; suite: Suite } {
+  const own = loadBenchmarks();
+  if (!meta.catalog) return own;
+  return { catalog: catalogFromDefs(meta.catalog), suite: meta.suite ?? own.suite };
 }
 
 /** Sweeps recorded in the data directory, oldest first (works without Redis). */

@@ -129,7 +129,7 @@ export async function runDemo(opts: DemoOptions = {}) {
     const sweep = resolve(opts.sweep ?? DEMO_SWEEP);
     const { plan } = await runSweepCommand(env, store, { file: sweep, dryRun: true, log: () => {} });
     await rm(store.sweepDir(plan.meta.id), { recursive: true, force: true });
-    await runSweepCommand(env, store, { file: sweep, wait: true, log });
+    await runSweepCommand(env, store, { file: sweep, wait: true, table: false, log });
 
     const report = await runReport(store, plan.meta.id);
     const stats = sim.stats();

@@ -77,10 +77,12 @@ program
   .option('--no-preflight', 'do not check that endpoints answer first')
   .option('--retry-errors', 're-run only the rollouts recorded as errors (or failed outright)')
   .option('--resume', 'lift a pause (error threshold) and start the rollouts it held back')
+  .option('--json', 'print the outcome as one JSON object on stdout (docs/json.md); progress goes to stderr')
   .action(
     async (
       file: string,
       o: {
+        json?: boolean;
         registry?: string[];
         benchmarks?: string[];
         policies?: string[];
@@ -92,9 +94,10 @@ program
         resume?: boolean;
       },
     ) => {
-      const { runSweepCommand } = await import('./sweep.ts');
+      const { runSweepCommand, sweepJson } = await import('./sweep.ts');
       const env = resolveEnv(globals());
-      await runSweepCommand(env, dataStore(env), {
+      const out = await runSweepCommand(env, dataStore(env), {
+        ...(o.json ? { log: (l: string) => console.error(l) } : {}),
         file,
         ...(o.registry ? { registry: o.registry } : {}),
         ...(o.benchmarks ? { benchmarks: o.benchmarks } : {}),
@@ -106,6 +109,7 @@ program
         retryErrors: o.retryErrors ?? false,
         resume: o.resume ?? false,
       });
+      if (o.json) console.log(JSON.stringify(sweepJson(out)));
     },
   );
 
@@ -149,21 +153,14 @@ program
 
 program
   .command('status')
-  .description('progress per sweep and benchmark, and queue counts')
+  .description('progress per sweep and benchmark, and queue counts (headlines first, at most 40 lines)')
   .argument('[sweep]', 'sweep id (default: the latest three)')
-  .option('--watch', 'refresh every second')
+  .option('--watch', 'refresh every second; waits out Redis outages')
+  .option('--json', 'print the status as JSON (docs/json.md); with --watch, one line per second')
   .option('--registry <file>', 'registry file (repeatable)', collect)
-  .action(async (sweep: string | undefined, o: { watch?: boolean; registry?: string[] }) => {
-    const { statusText } = await import('./report.ts');
-    const env = resolveEnv(globals());
-    const registry = loadRegistryFrom(o.registry);
-    for (;;) {
-      const text = await statusText(env, registry, sweep);
-      if (o.watch) process.stdout.write(`\x1b[2J\x1b[H${text}\n`);
-      else console.log(text);
-      if (!o.watch) break;
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
+  .action(async (sweep: string | undefined, o: { watch?: boolean; json?: boolean; registry?: string[] }) => {
+    const { runStatus } = await import('./status.ts');
+    await runStatus(resolveEnv(globals()), loadRegistryFrom(o.registry), sweep, o);
   });
 
 program
@@ -173,10 +170,15 @@ program
   )
   .argument('[sweep]', 'sweep id or name (default: the latest)')
   .option('--out <dir>', 'output directory (default: <data-dir>/sweeps/<id>/report)')
-  .action(async (sweep: string | undefined, o: { out?: string }) => {
-    const { runReport } = await import('./report.ts');
+  .option('--json', 'print the results as JSON (docs/json.md)')
+  .action(async (sweep: string | undefined, o: { out?: string; json?: boolean }) => {
+    const { runReport, reportJson } = await import('./report.ts');
     const env = resolveEnv(globals());
     const r = await runReport(dataStore(env), sweep, o.out);
+    if (o.json) {
+      console.log(JSON.stringify(reportJson(r)));
+      return;
+    }
     console.log(r.text);
     console.log(`${r.records.length} item records; files:\n  ${Object.values(r.files).join('\n  ')}`);
   });
@@ -185,10 +187,10 @@ program
   .command('sim')
   .description('serve the simulated OpenAI-compatible policy, expert and service endpoints')
   .option('--registry <file>', 'registry file (repeatable)', collect)
-  .option('--port <n>', 'port', int, 8990)
+  .option('--port <n>', 'port (default: the port of MAESTRO_SIM_URL, else 8990)', int)
   .option('--host <addr>', 'address to bind (0.0.0.0 inside containers)', '127.0.0.1')
   .option('--seed <n>', 'seed', (v) => Number(v), 0)
-  .action(async (o: { registry?: string[]; port: number; host: string; seed: number }) => {
+  .action(async (o: { registry?: string[]; port?: number; host: string; seed: number }) => {
     const { startSimServer } = await import('../sim/server.ts');
     const env = resolveEnv(globals());
     const { catalog } = loadBenchmarks();
@@ -196,10 +198,17 @@ program
       registry: loadRegistry(registryFiles(o.registry)),
       catalog,
       dataDir: env.MAESTRO_DATA_DIR,
-      port: o.port,
+      port: o.port ?? simPortFromEnv(process.env.MAESTRO_SIM_URL),
       host: o.host,
       seed: o.seed,
     });
+    const { listDatasets } = await import('./data.ts');
+    const datasets = listDatasets(dataStore(env)).map((m) => m.benchmark);
+    if (datasets.length === 0) {
+      console.error(
+        `WARNING: no datasets in ${env.MAESTRO_DATA_DIR}: the simulator answers from the items' gold answers, so every request about an item will fail ("not in its data directory"). Start it with the workers' data directory (MAESTRO_DATA_DIR or --data-dir).`,
+      );
+    } else console.log(`simulating from ${datasets.length} datasets in ${env.MAESTRO_DATA_DIR}`);
     console.log(`ready: simulated endpoints on ${sim.url} (set MAESTRO_SIM_URL=${sim.url})`);
     await new Promise<void>((r) => {
       process.once('SIGTERM', r);
@@ -207,6 +216,17 @@ program
     });
     await sim.close();
   });
+
+/** The port `sim` listens on by default: MAESTRO_SIM_URL's (what the registry calls), else 8990. */
+function simPortFromEnv(url: string | undefined): number {
+  if (!url) return 8990;
+  try {
+    const u = new URL(url);
+    return u.port ? Number(u.port) : 8990;
+  } catch {
+    return 8990;
+  }
+}
 
 // Commands that live in their own files register themselves here.
 for (const register of await loadCommandModules()) register(program, { globals });

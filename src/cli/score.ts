@@ -6,7 +6,7 @@ import type { ItemRecord } from '../core/items.ts';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../core/paths.ts';
 import type { DataStore } from '../data/store.ts';
 import type { Comparison } from '../scoring/compare.ts';
-import { dataStore, findSweep, type GlobalOptions, resolveEnv } from './context.ts';
+import { dataStore, findSweep, type GlobalOptions, resolveEnv, sweepBenchmarks } from './context.ts';
 import type { runReport } from './report.ts';
 
 /**
@@ -68,7 +68,7 @@ export async function rescoreSweep(
   const { runReport } = await import('./report.ts');
   const meta = findSweep(store, sweep);
   const mode = opts.mode ?? meta.scoring ?? 'official';
-  const catalog = opts.catalog ?? loadCatalog(DEFAULT_CATALOG);
+  const catalog = opts.catalog ?? sweepBenchmarks(meta).catalog;
   const records = await store.readRecords(meta.id);
   const datasetChanged: string[] = [];
   for (const b of meta.benchmarks) {
@@ -167,8 +167,9 @@ export async function runCompare(
 ): Promise<{ sweepId: string; comparison: Comparison; markdown: string }> {
   const { comparePolicies, comparisonMarkdown } = await import('../scoring/compare.ts');
   const meta = findSweep(store, sweep);
-  const catalog = opts.catalog ?? loadCatalog(DEFAULT_CATALOG);
-  const suite = opts.suite ?? loadSuite(DEFAULT_SUITE, catalog);
+  const own = sweepBenchmarks(meta);
+  const catalog = opts.catalog ?? own.catalog;
+  const suite = opts.suite ?? (opts.catalog ? loadSuite(DEFAULT_SUITE, catalog) : own.suite);
   const records = await store.readRecords(meta.id);
   const policies = [...new Set(records.map((r) => r.policy))].sort();
   for (const p of [policyA, policyB]) {

@@ -4,7 +4,7 @@ import type { Env } from '../core/env.ts';
 import { MaestroError } from '../core/errors.ts';
 import { readPause } from '../core/guards.ts';
 import { keys } from '../core/queues.ts';
-import { checkEvictionPolicy, connectRedis } from '../core/redis.ts';
+import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { ModelClient } from '../models/client.ts';
@@ -13,6 +13,7 @@ import { type PlanFilters, planSweep, type SweepPlan } from '../producer/plan.ts
 import { failedRollouts, repairDoneIndex } from '../producer/progress.ts';
 import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
 import { type SubmitResult, submitSweep } from '../producer/submit.ts';
+import type { Summary } from '../scoring/aggregate.ts';
 import { loadBenchmarks } from './context.ts';
 
 export interface SweepCommandOptions extends PlanFilters {
@@ -26,11 +27,24 @@ export interface SweepCommandOptions extends PlanFilters {
   retryErrors?: boolean;
   /** Lift a pause (error threshold) and start the rollouts it held back. */
   resume?: boolean;
+  /** With `wait`: write the report and print its results table at the end. Default true. */
+  table?: boolean;
   log?: (line: string) => void;
 }
 
-/** Checks that every endpoint the sweep will call answers, before anything is enqueued. */
-export async function preflight(registry: Registry, plan: SweepPlan): Promise<void> {
+/** How long `preflight` waits for an endpoint that does not answer yet (one just started). */
+const PREFLIGHT_WAIT_MS = 20_000;
+
+/**
+ * Checks that every endpoint the sweep will call answers, before anything is enqueued. An
+ * endpoint that does not answer is asked again for a while (a server started a moment ago).
+ */
+export async function preflight(
+  registry: Registry,
+  plan: SweepPlan,
+  log: (line: string) => void = () => {},
+  waitMs = PREFLIGHT_WAIT_MS,
+): Promise<void> {
   const endpoints = new Map<string, ModelClient>();
   for (const spec of plan.meta.policies) {
     if (spec.kind === 'maestro') {
@@ -42,15 +56,23 @@ export async function preflight(registry: Registry, plan: SweepPlan): Promise<vo
       endpoints.set(`expert ${e.name}`, new ModelClient({ ...e, timeoutMs: 5_000 }));
     }
   }
+  const deadline = Date.now() + waitMs;
   await Promise.all(
     [...endpoints.entries()].map(async ([label, client]) => {
-      try {
-        await client.listModels();
-      } catch (err) {
-        throw new MaestroError(`${label} at ${client.endpoint.baseUrl} is unreachable`, {
-          cause: err,
-          hint: 'start the server or fix baseUrl in the registry; nothing was enqueued',
-        });
+      for (let said = false; ; said = true) {
+        try {
+          await client.listModels();
+          return;
+        } catch (err) {
+          if (Date.now() >= deadline) {
+            throw new MaestroError(`${label} at ${client.endpoint.baseUrl} is unreachable`, {
+              cause: err,
+              hint: 'start the server or fix baseUrl in the registry; nothing was enqueued',
+            });
+          }
+          if (!said) log(`waiting for ${label} at ${client.endpoint.baseUrl} to answer…`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
     }),
   );
@@ -62,12 +84,13 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
   const registry = loadRegistry(opts.registry?.length ? opts.registry : config.registry);
   const { catalog, suite } = loadBenchmarks(config.catalog, config.suite);
   const plan = await planSweep(config, { registry, catalog, suite, store }, opts);
+  for (const note of plan.notes ?? []) log(`note: ${note}`);
   const conn = connectRedis(env.REDIS_URL, 'client');
   conn.on('error', () => {});
   try {
     const warning = await checkEvictionPolicy(conn);
     if (warning) log(`warning: ${warning}`);
-    if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan);
+    if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan, log);
     if (opts.resume && !opts.dryRun) {
       const r = await resumeSweep(conn, env.MAESTRO_PREFIX, plan.meta.id);
       log(
@@ -96,12 +119,68 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     );
     const pause = await readPause(conn, env.MAESTRO_PREFIX, plan.meta.id);
     if (pause && !opts.wait) log(pausedMessage(plan.meta.id, pause.reason, opts.file));
+    let waited: WaitResult | undefined;
     if (opts.wait && !opts.dryRun)
-      await waitForSweep(conn, env.MAESTRO_PREFIX, plan, { log, file: opts.file });
-    return { plan, result: res };
+      waited = await waitThroughOutages(env, store, plan, opts.file, log, opts.table !== false);
+    return { plan, result: res, dryRun: opts.dryRun ?? false, ...(waited ? { waited } : {}) };
   } finally {
     conn.disconnect();
   }
+}
+
+export interface WaitResult {
+  done: number;
+  failed: number;
+  /** The results table of the sweep (Markdown), written with the report. */
+  table: string;
+  reportDir: string;
+  summary: Summary;
+}
+
+/**
+ * `sweep --wait`: waits on a connection that reconnects forever (a Redis restart is reported
+ * and waited out, not fatal), then writes the report and prints its results table.
+ */
+async function waitThroughOutages(
+  env: Env,
+  store: DataStore,
+  plan: SweepPlan,
+  file: string,
+  log: (line: string) => void,
+  printTable: boolean,
+): Promise<WaitResult> {
+  const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
+  let progress: { done: number; failed: number };
+  try {
+    progress = await waitForSweep(watch, env.MAESTRO_PREFIX, plan, { log, file });
+  } finally {
+    watch.disconnect();
+  }
+  const { runReport } = await import('./report.ts');
+  const report = await runReport(store, plan.meta.id);
+  if (printTable) log(report.markdown);
+  return { ...progress, table: report.markdown, reportDir: report.out, summary: report.summary };
+}
+
+/** `sweep --json`: what was planned and enqueued, and with --wait the outcome and results. */
+export function sweepJson(out: Awaited<ReturnType<typeof runSweepCommand>>) {
+  return {
+    sweepId: out.result.sweepId,
+    dryRun: out.dryRun,
+    planned: out.result.planned,
+    alreadyScored: out.result.done,
+    inFlight: out.result.inFlight,
+    added: out.result.added,
+    notes: out.plan.notes ?? [],
+    wait: out.waited
+      ? {
+          scored: out.waited.done,
+          failed: out.waited.failed,
+          reportDir: out.waited.reportDir,
+          summary: out.waited.summary,
+        }
+      : null,
+  };
 }
 
 /**

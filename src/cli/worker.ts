@@ -1,12 +1,13 @@
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
-import { describeError } from '../core/errors.ts';
+import { describeError, MaestroError } from '../core/errors.ts';
 import { checkEvictionPolicy, connectRedis, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { loadReleasePrompt } from '../importers/release-prompt.ts';
 import { startWorkerTelemetry } from '../metrics/server.ts';
 import { recordFromRollout, scoreItem } from '../scoring/index.ts';
+import { refusalsAtStartup } from '../workers/datasets.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
 import { startScorer } from '../workers/scorer.ts';
@@ -22,6 +23,8 @@ export interface RunWorkerOptions {
   experts?: string[];
   concurrency?: number;
   log?: (line: string) => void;
+  /** A sweep arrived whose datasets this host lacks (the text says what to run here). */
+  onRefuse?: (text: string) => void;
 }
 
 /** Starts worker roles in this process; returns a graceful close. */
@@ -31,11 +34,18 @@ export async function startWorkers(opts: RunWorkerOptions) {
   connection.on('error', (err) => log(`[redis] ${describeError(err)}`));
   const warning = await checkEvictionPolicy(connection);
   if (warning) log(`warning: ${warning}`);
+  // Refuse now, not rollout by rollout: sweeps with work left need their datasets here.
+  const refusals = await refusalsAtStartup(connection, opts.env.MAESTRO_PREFIX, opts.store);
+  if (refusals.length) {
+    connection.disconnect();
+    throw new MaestroError(refusals.join('\n\n'));
+  }
   const base = {
     connection,
     prefix: opts.env.MAESTRO_PREFIX,
     lockDuration: opts.env.MAESTRO_LOCK_MS,
     stalledInterval: opts.env.MAESTRO_STALLED_MS,
+    ...(opts.onRefuse ? { onRefuse: opts.onRefuse } : {}),
   };
   const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
   const closers: Array<() => Promise<void>> = [];
@@ -105,9 +115,20 @@ export async function startWorkers(opts: RunWorkerOptions) {
  * recovered by another worker once its lock expires.
  */
 export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs = 30_000): Promise<void> {
-  const handle = await startWorkers(opts);
+  let refuse: ((text: string) => void) | undefined;
+  const handle = await startWorkers({ ...opts, onRefuse: (text) => refuse?.(text) });
   await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    refuse = (text) => {
+      if (stopping) return;
+      console.error(
+        `error: ${text}\nthis worker stops; the sweep's jobs wait in the queue for a host that has the data`,
+      );
+      process.exitCode = 3;
+      stop('refused');
+    };
     const stop = (signal: string) => {
+      stopping = true;
       console.log(`${signal}: finishing in-flight jobs (deadline ${deadlineMs} ms)`);
       const timer = setTimeout(() => {
         console.log('shutdown deadline passed; exiting (unfinished jobs will be recovered)');

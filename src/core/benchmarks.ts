@@ -145,6 +145,36 @@ export const Suite = z.object({
 });
 export type Suite = z.infer<typeof Suite>;
 
+/**
+ * A benchmark's definition as a sweep stores it (Redis sweep meta and sweep.json): what
+ * workers need to route and score its items, and how it was imported, with no catalog file.
+ */
+export const BenchmarkDef = z.object({
+  ...BenchmarkFields,
+  import: z.object({ format: z.string(), mapping: ColumnMapping }).optional(),
+});
+export type BenchmarkDef = z.infer<typeof BenchmarkDef>;
+
+/** The definition a sweep stores for a catalog benchmark. */
+export function benchmarkDef(b: Benchmark): BenchmarkDef {
+  const { import: imp, ...rest } = b;
+  return imp ? { ...rest, import: { format: imp.format, mapping: imp.mapping } } : rest;
+}
+
+/** A catalog of the definitions a sweep stored. */
+export function catalogFromDefs(defs: BenchmarkDef[], source = '(sweep)'): BenchmarkCatalog {
+  return new BenchmarkCatalog(
+    defs.map(({ import: imp, ...rest }) =>
+      imp
+        ? {
+            ...rest,
+            import: { ...imp, distribution: source, mappingFile: source, fixtures: [] },
+          }
+        : rest,
+    ),
+  );
+}
+
 export class BenchmarkCatalog {
   readonly benchmarks: Benchmark[];
   constructor(benchmarks: Benchmark[]) {

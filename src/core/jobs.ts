@@ -64,6 +64,11 @@ export const RolloutState = z.object({
   /** Children being waited for (one skill call, a fan-out, or the scoring job). */
   pending: z.array(PendingCall).default([]),
   candidates: z.array(Candidate).optional(),
+  /**
+   * A fan-out's shared input (bounded), stored once: its steps and pending calls then hold an
+   * empty input instead of one copy each.
+   */
+  fanOutInput: z.string().max(MAX_JOB_TEXT).optional(),
   /** Facts a policy recorded about its decisions (bandit arm and order, rules rule). */
   policyMeta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
   startedAt: z.string().optional(),

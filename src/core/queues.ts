@@ -27,6 +27,11 @@ export const keys = {
   scored: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:scored`,
   /** String (JSON): why the sweep is paused; absent while it runs. */
   paused: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:paused`,
+  /**
+   * Hash `benchmark|policy` → rollouts submitted for that cell (the largest submission: filters
+   * choose a prefix of the items, so the union of submissions is the largest one).
+   */
+  submitted: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:submitted`,
   /** List of the statuses of the last finished items (newest first), for the error threshold. */
   recent: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:recent`,
 };

@@ -21,6 +21,48 @@ export function connectRedis(url: string, role: ConnectionRole, extra: RedisOpti
   return new Redis(url, { ...opts, ...extra, lazyConnect: false });
 }
 
+/** Reconnection backoff of long-running clients: 250 ms, doubling, at most 5 s; never gives up. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(250 * 2 ** Math.max(0, attempt - 1), 5_000);
+}
+
+/**
+ * A connection for long-running clients (`sweep --wait`, `status --watch`, the dashboard):
+ * it reconnects forever with backoff and says so (`Redis unreachable, retrying in …`, then
+ * `Redis reachable again`). Commands wait for the connection to come back, unless `failFast`
+ * (the dashboard answers each request at once, with an error while Redis is down).
+ */
+export function connectWatching(
+  url: string,
+  opts: { log: (line: string) => void; failFast?: boolean },
+): Redis {
+  let lastError = '';
+  let down = false;
+  const conn = new Redis(url, {
+    maxRetriesPerRequest: opts.failFast ? 1 : null,
+    enableOfflineQueue: true,
+    enableReadyCheck: true,
+    connectTimeout: 3_000,
+    retryStrategy: (attempt) => {
+      const delay = reconnectDelay(attempt);
+      down = true;
+      const why = lastError ? ` (${lastError})` : '';
+      opts.log(`Redis unreachable at ${redactUrl(url)}${why}, retrying in ${(delay / 1000).toFixed(1)} s`);
+      return delay;
+    },
+  });
+  conn.on('error', (err: Error) => {
+    lastError = err.message.split('\n')[0] ?? '';
+  });
+  conn.on('ready', () => {
+    if (!down) return;
+    down = false;
+    lastError = '';
+    opts.log(`Redis reachable again at ${redactUrl(url)}`);
+  });
+  return conn;
+}
+
 /** A URL safe to print: the password is masked. */
 export function redactUrl(url: string): string {
   try {

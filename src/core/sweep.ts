@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { BenchmarkDef, Suite } from './benchmarks.ts';
 
 export const PolicyKind = z.enum(['maestro', 'direct', 'random', 'rules', 'bandit', 'oracle']);
 export type PolicyKind = z.infer<typeof PolicyKind>;
@@ -67,6 +68,14 @@ export const SweepMeta = z.object({
   pauseOnErrors: PauseOnErrors.optional(),
   /** The scoring mode: `official` (the scorers of record; the default) or `lenient`. */
   scoring: z.enum(['official', 'lenient']).optional(),
+  /**
+   * The definitions of the sweep's benchmarks (metric, answer type, domain, import mapping),
+   * from the sweep's catalog: workers score and route with these, so a custom catalog needs no
+   * worker restart or flag. Absent in sweeps stored by older versions (workers then use theirs).
+   */
+  catalog: z.array(BenchmarkDef).optional(),
+  /** The sweep's suite (which benchmarks are in-domain and out-of-domain), for reports. */
+  suite: Suite.optional(),
 });
 export type SweepMeta = z.infer<typeof SweepMeta>;
 

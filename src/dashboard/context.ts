@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
 import { describeError } from '../core/errors.ts';
-import { connectRedis, redactUrl } from '../core/redis.ts';
+import { connectWatching, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import { SweepMeta } from '../core/sweep.ts';
 import type { DataStore } from '../data/store.ts';
@@ -52,6 +52,8 @@ export interface DashboardOptions {
   buildReport?: (sweepId: string) => Promise<unknown>;
   /** Let bull-board retry, clean, promote and remove jobs. Default false (read-only). */
   queueActions?: boolean;
+  /** Where connection notices go (Redis unreachable, reachable again). Default stderr. */
+  log?: (line: string) => void;
 }
 
 export const CSP =
@@ -84,11 +86,12 @@ export class DashboardContext {
     this.prefix = opts.env.MAESTRO_PREFIX;
     this.intervalMs = Math.max(200, (opts.refreshSeconds ?? 5) * 1000);
     this.live = (opts.refreshSeconds ?? 5) > 0;
-    // Fails fast per request while Redis is down, reconnects for as long as the dashboard runs.
-    this.conn = connectRedis(opts.env.REDIS_URL, 'client', {
-      retryStrategy: (n) => Math.min(250 * n, 5_000),
+    // Fails fast per request while Redis is down, reconnects for as long as the dashboard runs
+    // and says so.
+    this.conn = connectWatching(opts.env.REDIS_URL, {
+      failFast: true,
+      log: opts.log ?? ((l) => console.error(l)),
     });
-    this.conn.on('error', () => {});
     this.cache = new RecordCache(opts.store);
   }
 

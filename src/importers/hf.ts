@@ -10,6 +10,7 @@ import {
   mergeMapping,
   requiredColumns,
   resolveMapping,
+  withoutAbsentImages,
 } from './mapping.ts';
 import { readParquet } from './parquet.ts';
 import { type ImporterDefinition, type ReadContext, RowError, type SourceRow } from './types.ts';
@@ -71,7 +72,7 @@ export const hf: ImporterDefinition = {
   async open(ctx) {
     const benchmark = ctx.benchmark;
     if (!benchmark) throw new ConfigError(ctx.file, '', 'the hf format needs --benchmark <id>');
-    const mapping = resolveMapping(
+    let mapping = resolveMapping(
       mergeMapping('hf', benchmark, ctx.mapping),
       {
         images: ['image'],
@@ -96,6 +97,7 @@ export const hf: ImporterDefinition = {
       const pq = await readParquet(ctx.path, ctx.file);
       columns = pq.columns;
       const have = new Set(columns);
+      mapping = withoutAbsentImages(mapping, have);
       const missing = requiredColumns(mapping).filter((c) => !hasColumn(have, c));
       if (missing.length > 0) {
         throw new ConfigError(
@@ -108,6 +110,8 @@ export const hf: ImporterDefinition = {
       rows = pq.rows.map((data, i) => ({ row: i + 1, data }));
     } else {
       rows = (await readJsonRows(ctx)).rows;
+      const keys = new Set(rows.flatMap((r) => (r.data ? Object.keys(r.data) : [])));
+      mapping = withoutAbsentImages(mapping, keys);
     }
     return rows.map(
       (r): SourceRow => ({

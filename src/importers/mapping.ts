@@ -20,6 +20,8 @@ export interface ResolvedMapping {
   question: string;
   stripImageTokens: boolean;
   images: string[];
+  /** The image columns are the format's default, not the mapping's (see `withoutAbsentImages`). */
+  imagesDefaulted: boolean;
   /** Encoding of image strings, per image column. */
   imageEncoding: (column: string) => ImageEncoding;
   imageDir: string | null;
@@ -92,6 +94,7 @@ export function resolveMapping(
     question: m.question ?? 'question',
     stripImageTokens: m.stripImageTokens ?? true,
     images: m.images ?? defaults.images,
+    imagesDefaulted: m.images === undefined,
     imageEncoding: encoding ? () => encoding : defaults.imageEncoding,
     imageDir: m.imageDir ?? null,
     options: m.options ?? defaults.options ?? null,
@@ -101,6 +104,15 @@ export function resolveMapping(
     extra,
     otherColumns: m.otherColumns ?? defaults.otherColumns,
   };
+}
+
+/**
+ * A text-only file: when the mapping does not name image columns and the file has none of the
+ * format's default image columns, its items have no images (no `images: []` needed).
+ */
+export function withoutAbsentImages(m: ResolvedMapping, columns: ReadonlySet<string>): ResolvedMapping {
+  if (!m.imagesDefaulted || m.images.some((c) => hasColumn(columns, c))) return m;
+  return { ...m, images: [] };
 }
 
 /** Where a mapping came from, for error messages. */

@@ -11,6 +11,7 @@ import {
   OPTION_LETTERS,
   requiredColumns,
   resolveMapping,
+  withoutAbsentImages,
 } from './mapping.ts';
 import { parseTsv } from './tsv.ts';
 import { type ImporterDefinition, RowError, type SourceRow } from './types.ts';
@@ -45,16 +46,19 @@ export const vlmevalTsv: ImporterDefinition = {
       seen.add(h);
     }
     const imageColumn = seen.has('image') ? 'image' : seen.has('image_path') ? 'image_path' : 'image';
-    const mapping = resolveMapping(
-      mergeMapping('vlmeval-tsv', benchmark, ctx.mapping),
-      {
-        id: 'index',
-        images: [imageColumn],
-        options: OPTION_LETTERS.filter((l) => seen.has(l)),
-        imageEncoding: (col) => (col === 'image_path' ? 'path' : 'base64'),
-        otherColumns: 'extra',
-      },
-      mappingSource(benchmark, ctx.mapping),
+    const mapping = withoutAbsentImages(
+      resolveMapping(
+        mergeMapping('vlmeval-tsv', benchmark, ctx.mapping),
+        {
+          id: 'index',
+          images: [imageColumn],
+          options: OPTION_LETTERS.filter((l) => seen.has(l)),
+          imageEncoding: (col) => (col === 'image_path' ? 'path' : 'base64'),
+          otherColumns: 'extra',
+        },
+        mappingSource(benchmark, ctx.mapping),
+      ),
+      seen,
     );
     const missing = requiredColumns(mapping).filter((c) => !hasColumn(seen, c));
     if (missing.length > 0) {

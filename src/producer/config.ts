@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
+import { DEFAULT_CATALOG, DEFAULT_REGISTRY } from '../core/paths.ts';
 import { PauseOnErrors, PolicySpec, parsePolicyKey } from '../core/sweep.ts';
 import { parseWith, readYamlFile } from '../core/yaml-file.ts';
 
@@ -9,13 +10,18 @@ const PolicyEntry = z.union([
   PolicySpec.partial({ key: true }).extend({ kind: PolicySpec.shape.kind }),
 ]);
 
-/** A sweep file (sweeps/*.yaml): what to run. Paths are relative to the file. */
+/** A sweep file (anywhere): what to run. Paths are relative to the file; defaults come from the package. */
 export const SweepFile = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "_" or "-"'),
-  /** Registry files, merged in order. */
-  registry: z.array(z.string()).min(1).default(['../registry/simulated.yaml']),
-  catalog: z.string().default('../benchmarks/catalog.yaml'),
-  suite: z.string().default('../benchmarks/suites/default.yaml'),
+  /** Registry files, merged in order. Default: the package's simulated registry. */
+  registry: z.array(z.string()).min(1).optional(),
+  /** Benchmark catalog. Default: the package's benchmarks/catalog.yaml. */
+  catalog: z.string().optional(),
+  /**
+   * Suite (in-domain and out-of-domain benchmarks). Default: the package's default suite with
+   * the package's catalog, else every benchmark of the catalog, grouped by its `group`.
+   */
+  suite: z.string().optional(),
   /** Benchmarks to run; default: the whole suite. */
   benchmarks: z.array(z.string()).optional(),
   policies: z.array(PolicyEntry).min(1),
@@ -37,7 +43,8 @@ export interface SweepConfig {
   name: string;
   registry: string[];
   catalog: string;
-  suite: string;
+  /** Suite file; absent: the package's default suite, or a custom catalog's own groups. */
+  suite?: string;
   benchmarks?: string[];
   policies: PolicySpec[];
   seeds: number[];
@@ -76,9 +83,9 @@ export function loadSweepFile(file: string): SweepConfig {
   });
   return {
     name: parsed.name,
-    registry: parsed.registry.map((r) => resolve(base, r)),
-    catalog: resolve(base, parsed.catalog),
-    suite: resolve(base, parsed.suite),
+    registry: parsed.registry?.map((r) => resolve(base, r)) ?? [DEFAULT_REGISTRY],
+    catalog: parsed.catalog ? resolve(base, parsed.catalog) : DEFAULT_CATALOG,
+    ...(parsed.suite ? { suite: resolve(base, parsed.suite) } : {}),
     ...(parsed.benchmarks ? { benchmarks: parsed.benchmarks } : {}),
     policies,
     seeds: parsed.seeds,

@@ -1,4 +1,4 @@
-import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
+import { type BenchmarkCatalog, benchmarkDef, type Suite } from '../core/benchmarks.ts';
 import { ConfigError } from '../core/errors.ts';
 import { fingerprint } from '../core/hash.ts';
 import type { RolloutJobData } from '../core/jobs.ts';
@@ -12,6 +12,8 @@ import type { SweepConfig } from './config.ts';
 export interface SweepPlan {
   meta: SweepMeta;
   rollouts: RolloutJobData[];
+  /** What the user should know about the plan (benchmarks left out, …). */
+  notes?: string[];
 }
 
 /** Filters that choose what to enqueue now, without changing the sweep's identity. */
@@ -52,12 +54,7 @@ export async function planSweep(
     }
   });
 
-  const datasets = [];
-  for (const id of benchmarkIds) {
-    const ds = await store.loadDataset(id);
-    const items = config.limit ? ds.items.slice(0, config.limit) : ds.items;
-    datasets.push({ id, version: ds.manifest.version, items });
-  }
+  const { datasets, notes } = await loadDatasets(store, benchmarkIds, config.limit, filters.benchmarks);
   const maxTurns = config.maxTurns ?? registry.maxTurns;
   const fp = fingerprint({
     registry: registry.fingerprint(),
@@ -68,6 +65,11 @@ export async function planSweep(
     limit: config.limit ?? null,
     // Only a non-default mode enters the fingerprint (official sweeps keep their ids).
     ...(config.scoring === 'lenient' ? { scoring: 'lenient' } : {}),
+    // How each benchmark is scored and routed decides results too.
+    metrics: datasets.map((d) => {
+      const b = catalog.get(d.id);
+      return [b.id, b.metric, b.answerType, b.domain];
+    }),
   });
   const id = `${config.name}-${fp.slice(0, 12)}`;
   const meta: SweepMeta = {
@@ -86,6 +88,8 @@ export async function planSweep(
     // Guards are operational: changing them does not change the sweep's identity.
     ...(config.itemBudgetMs ? { itemBudgetMs: config.itemBudgetMs } : {}),
     ...(config.pauseOnErrors ? { pauseOnErrors: config.pauseOnErrors } : {}),
+    catalog: datasets.map((d) => benchmarkDef(catalog.get(d.id))),
+    suite,
   };
 
   const short = fp.slice(0, 12);
@@ -114,5 +118,35 @@ export async function planSweep(
       }
     }
   }
-  return { meta, rollouts };
+  return { meta, rollouts, ...(notes.length ? { notes } : {}) };
+}
+
+/**
+ * The sweep's datasets. With a `--benchmarks` filter, a benchmark outside it whose dataset is
+ * not imported here is left out of the sweep (and a note says so): only the datasets being run
+ * are demanded.
+ */
+async function loadDatasets(
+  store: DataStore,
+  ids: string[],
+  limit: number | undefined,
+  only: string[] | undefined,
+) {
+  const datasets = [];
+  const skipped: string[] = [];
+  for (const id of ids) {
+    if (only && !only.includes(id) && !store.hasDataset(id)) {
+      skipped.push(id);
+      continue;
+    }
+    const ds = await store.loadDataset(id);
+    const items = limit ? ds.items.slice(0, limit) : ds.items;
+    datasets.push({ id, version: ds.manifest.version, items });
+  }
+  const notes = skipped.length
+    ? [
+        `not imported here, left out of this sweep: ${skipped.join(', ')} (import them and submit again for the full sweep; its id will differ)`,
+      ]
+    : [];
+  return { datasets, notes };
 }

@@ -43,23 +43,27 @@ export async function listSweeps(conn: Redis, prefix: string): Promise<SweepMeta
   return metas.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-/** Progress of a sweep from the compact results (one hash read) and the failed set. */
+/**
+ * Progress of a sweep from the compact results (one hash read) and the failed set. Totals
+ * count the rollouts submitted so far (a `--policies`/`--benchmarks`/`--limit` run counts
+ * only what it enqueued); a sweep submitted by an older version counts its whole plan.
+ */
 export async function sweepProgress(
   conn: Redis,
   prefix: string,
   meta: SweepMeta,
   failedIds?: Set<string>,
 ): Promise<SweepProgress> {
-  const entries = await conn.hgetall(keys.done(prefix, meta.id));
-  const perBench = new Map<string, BenchmarkProgress>();
-  const perItem = meta.policies.length * meta.seeds.length;
-  for (const b of meta.benchmarks) {
-    perBench.set(b.id, { benchmark: b.id, total: b.count * perItem, done: 0, correct: 0, errors: 0 });
-  }
+  const [entries, submitted] = await Promise.all([
+    conn.hgetall(keys.done(prefix, meta.id)),
+    conn.hgetall(keys.submitted(prefix, meta.id)),
+  ]);
+  const known = Object.keys(submitted).length > 0;
   const perCell = new Map<string, CellProgress>();
   for (const b of meta.benchmarks) {
     for (const p of meta.policies) {
-      const total = b.count * meta.seeds.length * (p.samples ?? 1);
+      const planned = b.count * meta.seeds.length * (p.samples ?? 1);
+      const total = known ? Number(submitted[`${b.id}|${p.key}`] ?? 0) : planned;
       perCell.set(`${b.id}|${p.key}`, {
         benchmark: b.id,
         policy: p.key,
@@ -73,22 +77,32 @@ export async function sweepProgress(
   let errors = 0;
   for (const value of Object.values(entries)) {
     const [status, correct, benchmark, ...policy] = value.split('|');
-    const row = perBench.get(benchmark ?? '');
-    if (!row) continue;
-    row.done++;
-    if (correct === '1') row.correct++;
+    const cell = perCell.get(`${benchmark}|${policy.join('|')}`);
+    if (!cell) continue;
+    cell.done++;
+    if (correct === '1') cell.correct++;
     if (status === 'error') {
-      row.errors++;
+      cell.errors++;
       errors++;
     }
-    const cell = perCell.get(`${benchmark}|${policy.join('|')}`);
-    if (cell) {
-      cell.done++;
-      if (correct === '1') cell.correct++;
-      if (status === 'error') cell.errors++;
-    }
   }
-  const benchmarks = [...perBench.values()];
+  const cells = [...perCell.values()].filter((c) => c.total > 0 || c.done > 0);
+  const perBench = new Map<string, BenchmarkProgress>();
+  for (const c of cells) {
+    const row = perBench.get(c.benchmark) ?? {
+      benchmark: c.benchmark,
+      total: 0,
+      done: 0,
+      correct: 0,
+      errors: 0,
+    };
+    row.total += c.total;
+    row.done += c.done;
+    row.correct += c.correct;
+    row.errors += c.errors;
+    perBench.set(c.benchmark, row);
+  }
+  const benchmarks = meta.benchmarks.flatMap((b) => perBench.get(b.id) ?? []);
   return {
     sweepId: meta.id,
     total: benchmarks.reduce((a, b) => a + b.total, 0),
@@ -96,7 +110,7 @@ export async function sweepProgress(
     errors,
     failed: failedIds?.size ?? 0,
     benchmarks,
-    cells: [...perCell.values()],
+    cells,
   };
 }
 

@@ -59,6 +59,7 @@ export async function submitSweep(
     return result;
   }
   await saveSweepMeta(conn, prefix, store, meta);
+  await noteSubmitted(conn, prefix, meta.id, rollouts);
   const queue = new Queue(ROLLOUT_QUEUE, { connection: conn, prefix });
   try {
     for (let i = 0; i < todo.length; i += 500) {
@@ -101,4 +102,30 @@ export async function saveSweepMeta(
     .sadd(keys.sweeps(prefix), meta.id)
     .exec();
   await writeFileAtomic(`${store.sweepDir(meta.id)}/sweep.json`, `${JSON.stringify(stored, null, 2)}\n`);
+}
+
+/** Raises a hash field to a value, never lowers it. */
+const RAISE = `
+for i = 1, #ARGV, 2 do
+  local n = tonumber(ARGV[i + 1])
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if n > cur then redis.call('HSET', KEYS[1], ARGV[i], n) end
+end
+return 1`;
+
+/** Records how many rollouts of each (benchmark, policy) cell were submitted, for `status`. */
+export async function noteSubmitted(
+  conn: Redis,
+  prefix: string,
+  sweepId: string,
+  rollouts: SweepPlan['rollouts'],
+): Promise<void> {
+  const cells = new Map<string, number>();
+  for (const r of rollouts) {
+    const cell = `${r.benchmark}|${r.policy}`;
+    cells.set(cell, (cells.get(cell) ?? 0) + 1);
+  }
+  if (cells.size === 0) return;
+  const args = [...cells.entries()].flatMap(([cell, n]) => [cell, String(n)]);
+  await conn.eval(RAISE, 1, keys.submitted(prefix, sweepId), ...args);
 }

@@ -98,26 +98,41 @@ function nameError(
   return undefined;
 }
 
-/** A fan-out: every call becomes a step of turn 0, all run at once. */
+/**
+ * A fan-out: every call becomes a step of turn 0, all run at once. An input shared by every
+ * call (the oracle sends the question to each pair) is bounded and stored once, in
+ * `fanOutInput`; the steps and pending calls then keep an empty input.
+ */
 function onFanOut(s: RolloutState, calls: FanOutCall[], cfg: EngineConfig): Transition {
   s.candidates = [];
+  const shared = calls.length > 0 && calls.every((c) => c.input === calls[0]!.input);
+  if (shared) s.fanOutInput = boundText(calls[0]!.input);
   s.pending = calls.map((c, i): ExpertCall => {
     const expert = cfg.names.expert(c.model) ?? c.model;
     const skill = cfg.names.skill(c.skill) ?? c.skill;
+    const input = shared ? '' : boundText(c.input);
     s.steps.push({
       turn: 0,
-      policyText: `<search> ${expert}@@${skill}: ${c.input} </search>`,
+      policyText: shared
+        ? `<search> ${expert}@@${skill} </search>`
+        : `<search> ${expert}@@${skill}: ${input} </search>`,
       policyLatencyMs: 0,
       policyPromptTokens: 0,
       policyCompletionTokens: 0,
-      action: { type: 'search', model: expert, skill, input: c.input },
+      action: { type: 'search', model: expert, skill, input },
       expert,
       skill,
       calls: [],
     });
-    return { kind: 'expert', turn: 0, call: i + 1, expert, skill, input: c.input };
+    return { kind: 'expert', turn: 0, call: i + 1, expert, skill, input };
   });
-  return { state: s, save: true, next: { type: 'call', calls: s.pending as ExpertCall[] } };
+  return { state: s, save: true, next: { type: 'call', calls: withInputs(s, s.pending as ExpertCall[]) } };
+}
+
+/** Calls as sent: a fan-out's shared input put back into each. */
+function withInputs(s: RolloutState, calls: ExpertCall[]): ExpertCall[] {
+  const shared = s.fanOutInput;
+  return shared === undefined ? calls : calls.map((c) => (c.input === '' ? { ...c, input: shared } : c));
 }
 
 function onExpertResults(s: RolloutState, results: ChildResult[], cfg: EngineConfig): Transition {
@@ -176,5 +191,5 @@ function onMissing(s: RolloutState, missing: number[]): Transition {
   const lost = missing.map((i) => s.pending[i]).filter((p) => p !== undefined);
   if (lost.some((p) => p.kind === 'score')) return { state: s, save: false, next: { type: 'score' } };
   const calls = lost.filter((p): p is ExpertCall => p.kind === 'expert');
-  return { state: s, save: false, next: { type: 'call', calls } };
+  return { state: s, save: false, next: { type: 'call', calls: withInputs(s, calls) } };
 }

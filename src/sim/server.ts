@@ -239,6 +239,16 @@ function sendJson(
   res.end(text);
 }
 
+/** A request about an item the simulator's data directory does not hold (422, permanent). */
+function unknownItem(ref: ItemRef, root: string): HttpError {
+  return new HttpError(
+    422,
+    `simulator: item ${ref.benchmark}/${ref.itemId} is not in its data directory ${root}; start \`maestro-eval sim\` with the workers' MAESTRO_DATA_DIR (or --data-dir)`,
+    'invalid_request_error',
+    'unknown_item',
+  );
+}
+
 function sendError(res: ServerResponse, err: HttpError, headers: Record<string, string> = {}): void {
   sendJson(res, err.status, { error: { message: err.message, type: err.type, code: err.code } }, headers);
 }
@@ -491,6 +501,12 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     );
     const item = await loadItem(ref);
     if (aborted || closing) return;
+    if (ref && !item) {
+      // Never a made-up answer: the rollout becomes an error whose cause says what to fix.
+      answer();
+      sendError(res, unknownItem(ref, store.root));
+      return;
+    }
     const ctx: SimContext = {
       endpoint: ep.name,
       seed: parseSeedHeader(seedHeader, serverSeed),

@@ -21,7 +21,8 @@ import {
 } from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
-import { bullOptions, QueueCache, SweepCache, type WorkerSettings } from './runtime.ts';
+import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
+import { bullOptions, QueueCache, SweepCache, sweepDomain, type WorkerSettings } from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -53,6 +54,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   });
   const names = namesFromRegistry(registry, DIRECT_SKILL);
   const queues = new QueueCache(opts.connection, prefix);
+  const datasets = new DatasetGuard(store);
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -61,6 +63,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       throw new UnrecoverableError(`invalid rollout payload: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
     const meta = checkSweep(await sweeps.get(data.sweepId), data, registry);
+    await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
     // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
     if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
       await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
@@ -76,7 +79,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       spec,
       registry,
       item,
-      domain: opts.catalog.find(data.benchmark)?.domain ?? '',
+      domain: sweepDomain(meta, data.benchmark, opts.catalog),
       seed: policySeed(data),
       sweepId: data.sweepId,
       rolloutId: data.rolloutId,

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { type Benchmark, type BenchmarkCatalog, catalogFromDefs } from '../core/benchmarks.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { keys } from '../core/queues.ts';
 import { SweepMeta } from '../core/sweep.ts';
@@ -15,6 +16,11 @@ export interface WorkerSettings {
   stalledInterval?: number;
   /** How many times a job may stall (its worker died) before it fails. */
   maxStalledCount?: number;
+  /**
+   * Told when a sweep arrives whose datasets this host lacks (the text says what to run
+   * here); the job goes back to the queue untouched, for a host that has them.
+   */
+  onRefuse?: (text: string) => void;
 }
 
 export function bullOptions(s: WorkerSettings) {
@@ -65,5 +71,30 @@ export class QueueCache {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+const sweepCatalogs = new WeakMap<SweepMeta, BenchmarkCatalog>();
+
+/**
+ * A benchmark of a sweep: the definition the sweep carries (its own catalog), else the
+ * worker's catalog (sweeps stored by older versions).
+ */
+export function sweepBenchmark(meta: SweepMeta, id: string, fallback: BenchmarkCatalog): Benchmark {
+  if (!meta.catalog) return fallback.get(id);
+  let catalog = sweepCatalogs.get(meta);
+  if (!catalog) {
+    catalog = catalogFromDefs(meta.catalog, `sweep ${meta.id}`);
+    sweepCatalogs.set(meta, catalog);
+  }
+  return catalog.find(id) ?? fallback.get(id);
+}
+
+/** The item's domain for routing policies, from the sweep's own catalog; '' when unknown. */
+export function sweepDomain(meta: SweepMeta, benchmark: string, catalog: BenchmarkCatalog): string {
+  try {
+    return sweepBenchmark(meta, benchmark, catalog).domain;
+  } catch {
+    return '';
   }
 }

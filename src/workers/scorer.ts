@@ -9,7 +9,8 @@ import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { itemDone, watchWorker } from '../metrics/index.ts';
 import { PolicyCache } from '../policies/index.ts';
-import { bullOptions, SweepCache, type WorkerSettings } from './runtime.ts';
+import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
+import { bullOptions, SweepCache, sweepBenchmark, type WorkerSettings } from './runtime.ts';
 
 export interface ScorerOptions extends WorkerSettings {
   store: DataStore;
@@ -43,18 +44,9 @@ export function startScorer(opts: ScorerOptions) {
   const rollouts = new Queue(ROLLOUT_QUEUE, { connection: opts.connection, prefix: opts.prefix });
   const sweeps = new SweepCache(opts.connection, opts.prefix);
   const policies = new PolicyCache(opts.registry);
+  const datasets = new DatasetGuard(opts.store);
 
-  /** Keeps Redis in line with a record written earlier; no second record is written. */
-  async function reuse(existing: ItemRecord): Promise<ScoreJobResult> {
-    // `scored` is set to 1 only if absent: a Redis that lost its last second of writes
-    // (AOF everysec) may have lost the increment of the first write.
-    await opts.connection
-      .multi()
-      .hsetnx(keys.scored(opts.prefix, existing.sweepId), existing.rolloutId, 1)
-      .hset(keys.done(opts.prefix, existing.sweepId), existing.rolloutId, compactResult(existing))
-      .exec();
-    return { status: existing.status, correct: existing.correct, score: existing.score };
-  }
+  const reuse = (existing: ItemRecord) => reuseRecord(opts, existing);
 
   /** The rollout waiting for this scoring job, checked to be in the scoring phase. */
   async function finishedRollout(rolloutId: string): Promise<RolloutJobData> {
@@ -69,7 +61,7 @@ export function startScorer(opts: ScorerOptions) {
     return rollout;
   }
 
-  async function process(job: Job): Promise<ScoreJobResult> {
+  async function process(job: Job, token?: string): Promise<ScoreJobResult> {
     const parsed = ScoreJobData.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`invalid scoring payload: ${parsed.error.issues[0]?.message}`);
@@ -78,13 +70,19 @@ export function startScorer(opts: ScorerOptions) {
     if (existing) return reuse(existing);
     const rollout = await finishedRollout(rolloutId);
     const meta = await sweeps.get(sweepId);
+    await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
     const { policy } = policies.get(meta, rollout.policy);
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
-    const record = await opts.makeRecord(rollout, item, opts.catalog.get(rollout.benchmark), {
-      combine: policy.combine?.bind(policy),
-      answerOf: policy.answerOf?.bind(policy),
-      mode: meta.scoring ?? 'official',
-    });
+    const record = await opts.makeRecord(
+      rollout,
+      item,
+      sweepBenchmark(meta, rollout.benchmark, opts.catalog),
+      {
+        combine: policy.combine?.bind(policy),
+        answerOf: policy.answerOf?.bind(policy),
+        mode: meta.scoring ?? 'official',
+      },
+    );
     if (!(await opts.store.createRecord(record))) {
       // Another scorer wrote it meanwhile (the same job run twice at once): keep theirs.
       const theirs = await opts.store.readRecord(sweepId, rolloutId);
@@ -115,4 +113,16 @@ export function startScorer(opts: ScorerOptions) {
       await rollouts.close();
     },
   };
+}
+
+/** Keeps Redis in line with a record written earlier; no second record is written. */
+async function reuseRecord(opts: ScorerOptions, existing: ItemRecord): Promise<ScoreJobResult> {
+  // `scored` is set to 1 only if absent: a Redis that lost its last second of writes
+  // (AOF everysec) may have lost the increment of the first write.
+  await opts.connection
+    .multi()
+    .hsetnx(keys.scored(opts.prefix, existing.sweepId), existing.rolloutId, 1)
+    .hset(keys.done(opts.prefix, existing.sweepId), existing.rolloutId, compactResult(existing))
+    .exec();
+  return { status: existing.status, correct: existing.correct, score: existing.score };
 }

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
+import { loadBenchmarks } from '../../src/cli/context.ts';
 import { waitForSweep } from '../../src/cli/sweep.ts';
-import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
+import { loadCatalog } from '../../src/core/benchmarks.ts';
 import { keys } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
@@ -141,12 +142,8 @@ export class TestCluster {
     process.env.MAESTRO_SIM_URL = this.sim.url;
     const config = loadSweepFile(file);
     const registry = loadRegistry(config.registry);
-    const catalog = loadCatalog(config.catalog);
-    return planSweep(
-      config,
-      { registry, catalog, suite: loadSuite(config.suite, catalog), store: this.store },
-      filters,
-    );
+    const { catalog, suite } = loadBenchmarks(config.catalog, config.suite);
+    return planSweep(config, { registry, catalog, suite, store: this.store }, filters);
   }
 
   async submit(plan: SweepPlan) {

@@ -16,10 +16,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseObservation, releaseSettings } from '../../skills/release/run.ts';
 import { processCaches } from '../../skills/release/services.ts';
-import { SkillRuntime } from '../../src/skills-runtime/runtime.ts';
 import type { ImageRef, Item } from '../../src/core/items.ts';
 import { loadRegistry, type Registry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
+import { SkillRuntime } from '../../src/skills-runtime/runtime.ts';
 import { Recorder } from './recorder.ts';
 import { EXPERTS, type ParityCase, skillCases } from './skill-cases.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExpertCall, RolloutState } from '../../src/core/jobs.ts';
+import { type ExpertCall, JOB_SIZE_LIMITS, type RolloutState } from '../../src/core/jobs.ts';
 import {
   advance,
   chatProfile,
@@ -277,6 +277,44 @@ describe('advance: fan-out (oracle)', () => {
       { expert: 'Chart-R1', skill: 'Chart_Problem_Solver', rawOutput: '', error: 'timeout' },
       { expert: 'GLM-4.6V-Flash', skill: 'Perception_Problem_Solver', rawOutput: 'B' },
     ]);
+  });
+
+  it('stores a 1 MB shared question once, bounded, and sends it to every pair', () => {
+    const question = `${'x'.repeat(1024 * 1024)} what is the value?`;
+    const pairs = Array.from({ length: 26 }, (_, i) => ({
+      model: EXPERTS[i % 2]!,
+      skill: SKILLS[i % 2]!,
+      input: question,
+    }));
+    const { last } = run([{ type: 'policy-reply', reply: { fanOut: pairs } }]);
+    const bytes = Buffer.byteLength(JSON.stringify(last.state));
+    expect(bytes).toBeLessThan(JOB_SIZE_LIMITS.rollout / 50);
+    expect(last.state.fanOutInput?.endsWith('what is the value?')).toBe(true);
+    expect(last.state.steps.every((s) => s.action.type === 'search' && s.action.input === '')).toBe(true);
+    expect(last.next.type).toBe('call');
+    const sent = last.next.type === 'call' ? last.next.calls : [];
+    expect(sent).toHaveLength(26);
+    expect(sent.every((c) => c.input === last.state.fanOutInput)).toBe(true);
+    // After a crash before enqueueing, the re-added calls carry the input again.
+    const again = advance(last.state, { type: 'children-missing', missing: [0, 25] }, cfg());
+    const resent = again.next.type === 'call' ? again.next.calls : [];
+    expect(resent.map((c) => c.input === last.state.fanOutInput)).toEqual([true, true]);
+  });
+
+  it("keeps each call's own input when the inputs differ", () => {
+    const { last } = run([
+      {
+        type: 'policy-reply',
+        reply: {
+          fanOut: [
+            { model: 'chart-r1', skill: 'Chart_Problem_Solver', input: 'a' },
+            { model: 'GLM-4.6V-Flash', skill: 'perception_problem_solver', input: 'b' },
+          ],
+        },
+      },
+    ]);
+    expect(last.state.fanOutInput).toBeUndefined();
+    expect(last.next.type === 'call' && last.next.calls.map((c) => c.input)).toEqual(['a', 'b']);
   });
 
   it('is an error when every pair failed', () => {

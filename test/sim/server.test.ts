@@ -160,15 +160,16 @@ describe('chat completions', () => {
     );
   });
 
-  it('gives a vague answer for a missing or unknown item', async () => {
+  it('gives a vague answer without an item, and refuses an item it does not hold (422)', async () => {
     const api = client(fast.url, 'Beta-1.5');
     const none = await api.chat.completions.create({ model: 'beta-sim', messages: ask('What is shown?') });
     expect(none.choices[0]?.message.content).toBe('I cannot tell from the image.');
-    const unknown = await api.chat.completions.create(
+    const unknown = api.chat.completions.create(
       { model: 'beta-sim', messages: ask('What is shown?') },
       { headers: itemHeaders('charts', 'no-such-item') },
     );
-    expect(unknown.choices[0]?.message.content).toBe('I cannot tell from the image.');
+    await expect(unknown).rejects.toMatchObject({ status: 422 });
+    await expect(unknown).rejects.toThrow(/item charts\/no-such-item is not in its data directory/);
   });
 
   it('answers the same request the same way, also after a restart', async () => {

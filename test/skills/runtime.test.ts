@@ -94,6 +94,9 @@ beforeAll(async () => {
       '    description: reads receipts',
       '    services: [ocr, caption]',
       '    prompt: "Receipt text: {{ocr}} | Asked: {{question}} | End with The answer is X."',
+      '  - name: Shop_Router',
+      '    description: routes shop questions',
+      '    solvers: [Chart_Problem_Solver, Receipt_Reader]',
     ].join('\n'),
   );
   registry = loadRegistry([resolve(import.meta.dirname, '../../registry/simulated.yaml'), extra], {});
@@ -158,6 +161,29 @@ describe('a skill defined only in YAML (generic skill + services)', () => {
     expect(out.text).toMatch(/^Note: ocr unavailable/);
     const expertReq = clients.sent.find((s) => s.name === 'GLM-4.6V-Flash')?.req;
     expect(textOf(expertReq!, 'system')).toContain('Receipt text: (unavailable: GLM-OCR: server error 500)');
+  });
+
+  it('a YAML-only skill with solvers routes to the solver the expert picks and runs it', async () => {
+    const { rt, clients } = runtime({
+      'GLM-OCR': () => 'APPLES x3',
+      'GLM-4.6V-Flash': (req) =>
+        textOf(req, 'system').startsWith('You pick the specialist') ? 'Receipt_Reader' : 'The answer is 3.',
+    });
+    const out = await rt.run(request('Shop_Router'));
+    expect(out.text).toBe('[Shop_Router → Receipt_Reader]\nThe answer is 3.');
+    // Classification, then the Receipt_Reader solver's own services and answer.
+    expect(out.calls.map((c) => c.service)).toEqual(['expert', 'GLM-OCR', 'caption', 'expert']);
+    const answerReq = clients.sent.filter((s) => s.name === 'GLM-4.6V-Flash')[1]?.req;
+    expect(textOf(answerReq!, 'system')).toContain('Receipt text: APPLES x3');
+  });
+
+  it('a YAML-only router falls back to its first solver when the classification is unclear', async () => {
+    const { rt } = runtime({
+      'GLM-4.6V-Flash': (req) =>
+        textOf(req, 'system').startsWith('You pick the specialist') ? 'no idea' : 'The answer is 3.',
+    });
+    const out = await rt.run(request('Shop_Router'));
+    expect(out.text.split('\n')[0]).toBe('[Shop_Router → Chart_Problem_Solver]');
   });
 
   it('renders placeholders by role or service name, case and separator blind', () => {
