@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
+import { redact } from '../core/redact.ts';
 import { loadRegistry } from '../core/registry.ts';
 import {
   dataStore,
@@ -208,6 +209,6 @@ async function loadCommandModules(): Promise<
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  console.error(`error: ${describeError(err)}`);
+  console.error(`error: ${redact(describeError(err))}`);
   process.exit(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
 }

@@ -1,6 +1,7 @@
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
 import { describeError } from '../core/errors.ts';
+import { redactProcessOutput, registerSecrets, secretsFromEnv } from '../core/redact.ts';
 import { checkEvictionPolicy, connectRedis, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
@@ -27,6 +28,9 @@ export interface RunWorkerOptions {
 /** Starts worker roles in this process; returns a graceful close. */
 export async function startWorkers(opts: RunWorkerOptions) {
   const log = opts.log ?? ((l: string) => console.log(l));
+  // Every configured key is a secret of this process before any endpoint is called.
+  const { experts, services, policies } = opts.registry;
+  registerSecrets(secretsFromEnv([...experts, ...services, ...policies].map((e) => e.apiKeyEnv)));
   const connection = connectRedis(opts.env.REDIS_URL, 'worker');
   connection.on('error', (err) => log(`[redis] ${describeError(err)}`));
   const warning = await checkEvictionPolicy(connection);
@@ -55,6 +59,8 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       registry: opts.registry,
+      storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
+      log,
       makeRecord: (rollout, item, benchmark, { combine }) =>
         recordFromRollout(rollout, item, benchmark, { scoreItem, combine }),
     });
@@ -100,6 +106,7 @@ export async function startWorkers(opts: RunWorkerOptions) {
  * recovered by another worker once its lock expires.
  */
 export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs = 30_000): Promise<void> {
+  redactProcessOutput();
   const handle = await startWorkers(opts);
   await new Promise<void>((resolveStop) => {
     const stop = (signal: string) => {

@@ -272,6 +272,41 @@ export class DataStore {
     return records;
   }
 
+  /**
+   * Removes the temp files of record writes that never finished (a scorer killed between
+   * open and rename), older than `olderThanMs` so that a write in progress elsewhere is
+   * left alone. Reports ignore them anyway (they read `*.json` only). Returns their paths.
+   */
+  async removeStaleTemps(olderThanMs = 5 * 60_000, now = Date.now()): Promise<string[]> {
+    const removed: string[] = [];
+    let sweeps: string[];
+    try {
+      sweeps = await readdir(join(this.root, 'sweeps'));
+    } catch {
+      return removed;
+    }
+    for (const sweep of sweeps) {
+      const dir = join(this.root, 'sweeps', sweep, 'records');
+      let names: string[];
+      try {
+        names = (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const file = join(dir, name);
+        try {
+          if (now - (await stat(file)).mtimeMs < olderThanMs) continue;
+          await rm(file, { force: true });
+          removed.push(file);
+        } catch {
+          // Removed by another scorer meanwhile.
+        }
+      }
+    }
+    return removed;
+  }
+
   /** Resolves a user-given relative path inside a base directory, refusing escapes. */
   static safeJoin(base: string, relative: string): string {
     const full = resolve(base, relative);

@@ -2,6 +2,7 @@ import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildren
 import { describeError, MaestroError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
 import { JOB_SIZE_LIMITS, type PendingCall, type RolloutJobData, type RolloutState } from '../core/jobs.ts';
+import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
@@ -46,7 +47,8 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
   return {
     async save(state) {
       // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
-      const next = { ...data, state };
+      // The trace leaves the worker here (Redis): error texts echoed by endpoints are redacted.
+      const next = redactDeep({ ...data, state });
       const bytes = Buffer.byteLength(JSON.stringify(next));
       if (bytes > JOB_SIZE_LIMITS.rollout) {
         throw new UnrecoverableError(

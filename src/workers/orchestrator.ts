@@ -21,7 +21,7 @@ import {
 } from '../rollout/index.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
-import { bullOptions, QueueCache, SweepCache, type WorkerSettings } from './runtime.ts';
+import { bullOptions, QueueCache, redacting, SweepCache, type WorkerSettings } from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -98,7 +98,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     return result;
   }
 
-  const worker = new Worker(ROLLOUT_QUEUE, process, {
+  const worker = new Worker(ROLLOUT_QUEUE, redacting(process), {
     ...bullOptions(opts),
     concurrency: opts.concurrency ?? 16,
   });

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { NotFoundError } from '../core/errors.ts';
 import { keys } from '../core/queues.ts';
+import { redactDeep, redactError } from '../core/redact.ts';
 import { SweepMeta } from '../core/sweep.ts';
 
 /** Settings shared by every worker role. */
@@ -66,4 +67,19 @@ export class QueueCache {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
+}
+
+/**
+ * A job processor whose results and errors pass through `redact` before BullMQ stores them
+ * (return values, failure messages and stack traces): no configured key or bearer token
+ * reaches Redis through a job.
+ */
+export function redacting<A extends unknown[], T>(process: (...args: A) => Promise<T>) {
+  return async (...args: A): Promise<T> => {
+    try {
+      return redactDeep(await process(...args));
+    } catch (err) {
+      throw redactError(err);
+    }
+  };
 }
