@@ -11,7 +11,12 @@ const errno = (code: string) =>
 /** A fake clock: `sleep` advances it. */
 function clock() {
   let t = 0;
-  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('withStorageRetry', () => {
