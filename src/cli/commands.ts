@@ -5,6 +5,7 @@ import { register as dashboardCommands } from './dashboard.ts';
 import { register as dataCommands } from './data.ts';
 import { register as deployCommands } from './deploy.ts';
 import { register as scoreCommands } from './score.ts';
+import { register as sweepDiscardCommands } from './sweep-discard.ts';
 
 /**
  * Commands defined in their own files. Each module exports a `register(program, ctx)`;
@@ -18,4 +19,5 @@ export const commandModules: RegisterCommands[] = [
   benchCommands,
   deployCommands,
   dashboardCommands,
+  sweepDiscardCommands,
 ];

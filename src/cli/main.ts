@@ -67,6 +67,7 @@ program
   .option('--no-preflight', 'do not check that endpoints answer first')
   .option('--retry-errors', 're-run only the rollouts recorded as errors (or failed outright)')
   .option('--resume', 'lift a pause (error threshold) and start the rollouts it held back')
+  .option('--reuse', 'count records of another run of this sweep (other --prefix or Redis) as results')
   .action(
     async (
       file: string,
@@ -80,6 +81,7 @@ program
         preflight: boolean;
         retryErrors?: boolean;
         resume?: boolean;
+        reuse?: boolean;
       },
     ) => {
       const { runSweepCommand } = await import('./sweep.ts');
@@ -95,6 +97,7 @@ program
         noPreflight: !o.preflight,
         retryErrors: o.retryErrors ?? false,
         resume: o.resume ?? false,
+        reuse: o.reuse ?? false,
       });
     },
   );

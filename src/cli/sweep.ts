@@ -14,6 +14,7 @@ import { failedRollouts, repairDoneIndex } from '../producer/progress.ts';
 import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
 import { type SubmitResult, submitSweep } from '../producer/submit.ts';
 import { loadBenchmarks } from './context.ts';
+import { checkRunIdentity } from './run-identity.ts';
 
 export interface SweepCommandOptions extends PlanFilters {
   file: string;
@@ -26,6 +27,8 @@ export interface SweepCommandOptions extends PlanFilters {
   retryErrors?: boolean;
   /** Lift a pause (error threshold) and start the rollouts it held back. */
   resume?: boolean;
+  /** Count records of another run of this sweep (other prefix or Redis) as results. */
+  reuse?: boolean;
   log?: (line: string) => void;
 }
 
@@ -68,6 +71,11 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     const warning = await checkEvictionPolicy(conn);
     if (warning) log(`warning: ${warning}`);
     if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan);
+    await checkRunIdentity(conn, env.MAESTRO_PREFIX, store, plan, {
+      reuse: opts.reuse ?? false,
+      dryRun: opts.dryRun ?? false,
+      log,
+    });
     if (opts.resume && !opts.dryRun) {
       const r = await resumeSweep(conn, env.MAESTRO_PREFIX, plan.meta.id);
       log(

@@ -27,6 +27,8 @@ export const keys = {
   scored: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:scored`,
   /** String (JSON): why the sweep is paused; absent while it runs. */
   paused: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:paused`,
+  /** String (JSON): the sweep's run on this cluster (see producer/run.ts). */
+  run: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:run`,
   /** List of the statuses of the last finished items (newest first), for the error threshold. */
   recent: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:recent`,
 };
