@@ -13,7 +13,7 @@ import {
   sweepProgress,
 } from '../producer/progress.ts';
 import type { Price } from '../scoring/analytics.ts';
-import { writeReport } from '../scoring/index.ts';
+import { failedRecord, writeReport } from '../scoring/index.ts';
 import { findSweep, loadBenchmarks, loadRegistryFrom } from './context.ts';
 
 /** Prices by served model name from the registry (for the cost table). */
@@ -28,7 +28,9 @@ export function registryPrices(registry: Registry): Record<string, Price> {
 /** Writes the report of a sweep from its durable records (no Redis needed). */
 export async function runReport(store: DataStore, sweep: string | undefined, outDir?: string) {
   const meta = findSweep(store, sweep);
-  const records = await store.readRecords(meta.id);
+  // Rollouts that failed for good count too: as errors with their cause, never left out.
+  const failures = await store.readFailures(meta.id);
+  const records = [...(await store.readRecords(meta.id)), ...failures.map(failedRecord)];
   const { catalog, suite } = loadBenchmarks();
   const out = outDir ?? join(store.sweepDir(meta.id), 'report');
   let prices: Record<string, Price> = {};
@@ -44,7 +46,7 @@ export async function runReport(store: DataStore, sweep: string | undefined, out
     title: `Sweep ${meta.id}`,
     prices,
   });
-  return { meta, records, out, ...report };
+  return { meta, records, failed: failures.length, out, ...report };
 }
 
 /** A plain-text status of one sweep (or all) and the queues. */

@@ -15,6 +15,7 @@ import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
 import { type SubmitResult, submitSweep } from '../producer/submit.ts';
 import { loadBenchmarks } from './context.ts';
 import { checkRunIdentity } from './run-identity.ts';
+import { checkFailedOutright } from './sweep-failures.ts';
 
 export interface SweepCommandOptions extends PlanFilters {
   file: string;
@@ -104,8 +105,10 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     );
     const pause = await readPause(conn, env.MAESTRO_PREFIX, plan.meta.id);
     if (pause && !opts.wait) log(pausedMessage(plan.meta.id, pause.reason, opts.file));
-    if (opts.wait && !opts.dryRun)
+    if (opts.wait && !opts.dryRun) {
       await waitForSweep(conn, env.MAESTRO_PREFIX, plan, { log, file: opts.file });
+      await checkFailedOutright(conn, env.MAESTRO_PREFIX, store, plan, opts.file);
+    }
     return { plan, result: res };
   } finally {
     conn.disconnect();

@@ -4,6 +4,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
+import { FailedItem } from '../core/failed.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import { slug } from '../core/hash.ts';
 import { type ImageRef, Item, ItemRecord } from '../core/items.ts';
@@ -270,6 +271,39 @@ export class DataStore {
             : a.seed - b.seed,
     );
     return records;
+  }
+
+  failurePath(sweepId: string, rolloutId: string): string {
+    return join(this.sweepDir(sweepId), 'failed', `${slug(rolloutId, 200)}.json`);
+  }
+
+  /** Notes a rollout that failed for good (replaced if noted before). */
+  async writeFailure(failure: FailedItem): Promise<void> {
+    await writeFileAtomic(this.failurePath(failure.sweepId, failure.rolloutId), JSON.stringify(failure));
+  }
+
+  async removeFailure(sweepId: string, rolloutId: string): Promise<void> {
+    await rm(this.failurePath(sweepId, rolloutId), { force: true });
+  }
+
+  /** Failed rollouts of a sweep that have no record (a record, written later, wins). */
+  async readFailures(sweepId: string): Promise<FailedItem[]> {
+    const dir = join(this.sweepDir(sweepId), 'failed');
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    } catch {
+      return [];
+    }
+    const out: FailedItem[] = [];
+    for (const name of names) {
+      const parsed = FailedItem.safeParse(
+        parseJson(await readFile(join(dir, name), 'utf8'), join(dir, name)),
+      );
+      if (parsed.success && !existsSync(this.recordPath(sweepId, parsed.data.rolloutId)))
+        out.push(parsed.data);
+    }
+    return out;
   }
 
   /**

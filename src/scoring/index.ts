@@ -18,6 +18,7 @@ export {
   wilson,
 } from './aggregate.ts';
 export { answerTagContent, extractAnswer } from './extract.ts';
+export { failedRecord, itemLine } from './failed.ts';
 export { type CodePassOptions, createCodePassMetric } from './metrics/code-pass.ts';
 export { getMetric, metrics } from './metrics/index.ts';
 export { type PairedDifference, type PairedOptions, pairedDifference } from './paired.ts';
@@ -25,9 +26,9 @@ export {
   buildRecord,
   type RolloutIds,
   type RolloutOutcome,
+  recordFromRollout,
   type ScoredOutcome,
   type ScoreFn,
-  recordFromRollout,
   scoreOutcome,
 } from './record.ts';
 export { type Report, type ReportOptions, writeReport } from './report.ts';

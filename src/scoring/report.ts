@@ -7,6 +7,7 @@ import type { ItemRecord } from '../core/items.ts';
 import { aggregate, type Cell, compareRecords, dedupeRecords, findCell, type Summary } from './aggregate.ts';
 import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnalytics } from './analytics.ts';
 import { groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
+import { itemLine } from './failed.ts';
 import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
 
@@ -369,7 +370,7 @@ export async function writeReport(
     'details.csv': detailsCsv(summary),
     'details.md': detailsMarkdown(summary, records, opts),
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
-    'items.jsonl': sorted.map((r) => `${JSON.stringify(r)}\n`).join(''),
+    'items.jsonl': sorted.map(itemLine).join(''),
   };
   const unique = dedupeRecords(records).records;
   contents['routing.md'] = routingMarkdown(summary, routing, heatmaps, unique, opts);

@@ -2,9 +2,11 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
+import { failureOfJob } from '../core/failed.ts';
 import { PAUSED_RECHECK_MS, readPause } from '../core/guards.ts';
 import { RolloutJobData } from '../core/jobs.ts';
 import { ROLLOUT_QUEUE } from '../core/queues.ts';
+import { redact } from '../core/redact.ts';
 import type { Registry } from '../core/registry.ts';
 import type { SweepMeta } from '../core/sweep.ts';
 import { ImageCache } from '../data/images.ts';
@@ -103,6 +105,9 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     concurrency: opts.concurrency ?? 16,
   });
   worker.on('error', (err) => console.error(`[orchestrator] ${describeError(err)}`));
+  worker.on('failed', (job) => {
+    if (job) noteFinalFailure(job, store).catch(() => {});
+  });
   watchWorker(worker, ROLLOUT_QUEUE);
   return {
     worker,
@@ -123,4 +128,16 @@ function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): 
   if (!meta.policies.some((p) => p.key === data.policy))
     throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
   return meta;
+}
+
+/**
+ * A rollout that failed for good is noted in the data directory (its cause included), so
+ * that reports, which read only the data directory, count it. Retries are not noted.
+ */
+async function noteFinalFailure(job: Job, store: DataStore): Promise<void> {
+  if ((await job.getState()) !== 'failed') return;
+  const failure = failureOfJob({ id: job.id, data: job.data, failedReason: redact(job.failedReason ?? '') });
+  if (!failure) return;
+  await store.writeFailure(failure);
+  console.error(`[orchestrator] rollout ${failure.rolloutId} failed for good: ${failure.cause}`);
 }
