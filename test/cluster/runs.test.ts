@@ -199,3 +199,22 @@ describe('storage outages and failed rollouts', () => {
     expect(await c.store.readFailures(plan.meta.id)).toEqual([]);
   }, 600_000);
 });
+
+describe('a healthy run is quiet', () => {
+  it('logs no "Missing lock" for fan-outs (oracle) and delayed admissions (bandit)', async () => {
+    const c = await cluster({ items: 4, benchmarks: ['chartqa', 'tallyqa'] });
+    const logs: string[] = [];
+    const w = await c.worker(['--role', 'all']);
+    w.child.stdout?.on('data', (b: Buffer) => logs.push(b.toString()));
+    w.child.stderr?.on('data', (b: Buffer) => logs.push(b.toString()));
+    const r = await cli(['sweep', c.sweepFile('quiet', ['oracle', 'bandit']), '--wait'], c.env(), 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/(\d+)\/\1 scored, 0 errors, 0 failed outright/);
+    await c.stopWorkers();
+    const noisy = logs
+      .join('')
+      .split('\n')
+      .filter((l) => /Missing lock/.test(l));
+    expect(noisy).toEqual([]);
+  }, 400_000);
+});
