@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { MaestroError } from '../core/errors.ts';
+import { keys } from '../core/queues.ts';
 import type { DataStore } from '../data/store.ts';
 import type { SweepPlan } from '../producer/plan.ts';
 import { adoptRecords, describeRun, recordsOrigin } from '../producer/run.ts';
@@ -33,7 +34,10 @@ export async function checkRunIdentity(
     opts.log(`dry run: would keep ${origin.records} records in ${where} (${describeRun(origin.writer)})`);
     return;
   }
-  const adopted = await adoptRecords(conn, prefix, store, plan);
+  // Same run with every record indexed already (the usual re-submission): nothing to adopt.
+  const indexed = await conn.hlen(keys.done(prefix, id));
+  const adopted =
+    origin.sameRun && indexed >= origin.records ? 0 : await adoptRecords(conn, prefix, store, plan);
   opts.log(
     origin.sameRun
       ? `sweep ${id}: keeping ${origin.records} records of this run in ${where} (${adopted} re-counted as scored)`

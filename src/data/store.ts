@@ -238,6 +238,16 @@ export class DataStore {
     }
   }
 
+  /** How many records a sweep has (file names only: nothing is parsed). */
+  async countRecords(sweepId: string): Promise<number> {
+    try {
+      return (await readdir(join(this.sweepDir(sweepId), 'records'))).filter((n) => n.endsWith('.json'))
+        .length;
+    } catch {
+      return 0;
+    }
+  }
+
   /** All records of a sweep, in a stable order (independent of which worker wrote what, when). */
   async readRecords(sweepId: string): Promise<ItemRecord[]> {
     const dir = join(this.sweepDir(sweepId), 'records');

@@ -88,7 +88,7 @@ export async function recordsOrigin(
   store: DataStore,
   sweepId: string,
 ): Promise<RecordsOrigin> {
-  const records = (await store.readRecords(sweepId)).length;
+  const records = await store.countRecords(sweepId);
   const writer = await readRunMarker(store, sweepId);
   const raw = await conn.get(keys.run(prefix, sweepId));
   const current = raw ? RunMarker.safeParse(JSON.parse(raw)) : null;
@@ -107,16 +107,16 @@ export async function recordsOrigin(
 export async function adoptRecords(conn: Redis, prefix: string, store: DataStore, plan: SweepPlan) {
   const sweepId = plan.meta.id;
   const inPlan = new Set(plan.rollouts.map((r) => r.rolloutId));
+  const records = (await store.readRecords(sweepId)).filter((r) => inPlan.has(r.rolloutId));
   let adopted = 0;
-  for (const record of await store.readRecords(sweepId)) {
-    if (!inPlan.has(record.rolloutId)) continue;
-    const [set] =
-      (await conn
-        .multi()
-        .hsetnx(keys.done(prefix, sweepId), record.rolloutId, compactResult(record))
-        .hsetnx(keys.scored(prefix, sweepId), record.rolloutId, 1)
-        .exec()) ?? [];
-    if (set?.[1] === 1) adopted++;
+  for (let i = 0; i < records.length; i += 500) {
+    const pipe = conn.pipeline();
+    for (const r of records.slice(i, i + 500)) {
+      pipe.hsetnx(keys.done(prefix, sweepId), r.rolloutId, compactResult(r));
+      pipe.hsetnx(keys.scored(prefix, sweepId), r.rolloutId, 1);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    adopted += replies.filter((reply, j) => j % 2 === 0 && reply[1] === 1).length;
   }
   return adopted;
 }
