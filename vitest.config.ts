@@ -9,6 +9,8 @@ export const common = {
   maxWorkers: 2,
   // Tests, and the CLI processes they start, run the TypeScript sources (tsx), never dist/.
   env: { MAESTRO_DEV: '1' },
+  // Ends, by pid, every process the suite started that is still running (test/global-setup.ts).
+  globalSetup: ['test/global-setup.ts'],
 } satisfies NonNullable<ViteUserConfig['test']>;
 
 export default defineConfig({

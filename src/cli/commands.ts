@@ -6,6 +6,7 @@ import { register as dataCommands } from './data.ts';
 import { register as deployCommands } from './deploy.ts';
 import { register as promptCommands } from './prompt.ts';
 import { register as scoreCommands } from './score.ts';
+import { register as sweepDiscardCommands } from './sweep-discard.ts';
 
 /**
  * Commands defined in their own files. Each module exports a `register(program, ctx)`;
@@ -20,4 +21,5 @@ export const commandModules: RegisterCommands[] = [
   deployCommands,
   dashboardCommands,
   promptCommands,
+  sweepDiscardCommands,
 ];

@@ -2,6 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
+import { redact } from '../core/redact.ts';
 import { loadRegistry } from '../core/registry.ts';
 import {
   dataStore,
@@ -78,6 +79,7 @@ program
   .option('--retry-errors', 're-run only the rollouts recorded as errors (or failed outright)')
   .option('--resume', 'lift a pause (error threshold) and start the rollouts it held back')
   .option('--json', 'print the outcome as one JSON object on stdout (docs/json.md); progress goes to stderr')
+  .option('--reuse', 'count records of another run of this sweep (other --prefix or Redis) as results')
   .action(
     async (
       file: string,
@@ -92,6 +94,7 @@ program
         preflight: boolean;
         retryErrors?: boolean;
         resume?: boolean;
+        reuse?: boolean;
       },
     ) => {
       const { runSweepCommand, sweepJson } = await import('./sweep.ts');
@@ -108,6 +111,7 @@ program
         noPreflight: !o.preflight,
         retryErrors: o.retryErrors ?? false,
         resume: o.resume ?? false,
+        reuse: o.reuse ?? false,
       });
       if (o.json) console.log(JSON.stringify(sweepJson(out)));
     },
@@ -241,6 +245,6 @@ async function loadCommandModules(): Promise<
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  console.error(`error: ${describeError(err)}`);
+  console.error(`error: ${redact(describeError(err))}`);
   process.exit(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import type { Price } from '../scoring/analytics.ts';
-import { writeReport } from '../scoring/index.ts';
+import { failedRecord, writeReport } from '../scoring/index.ts';
 import { findSweep, loadRegistryFrom, sweepBenchmarks } from './context.ts';
 
 /** Prices by served model name from the registry (for the cost table). */
@@ -17,7 +17,9 @@ export function registryPrices(registry: Registry): Record<string, Price> {
 /** Writes the report of a sweep from its durable records (no Redis needed). */
 export async function runReport(store: DataStore, sweep: string | undefined, outDir?: string) {
   const meta = findSweep(store, sweep);
-  const records = await store.readRecords(meta.id);
+  // Rollouts that failed for good count too: as errors with their cause, never left out.
+  const failures = await store.readFailures(meta.id);
+  const records = [...(await store.readRecords(meta.id)), ...failures.map(failedRecord)];
   const { catalog, suite } = sweepBenchmarks(meta);
   const out = outDir ?? join(store.sweepDir(meta.id), 'report');
   let prices: Record<string, Price> = {};
@@ -33,7 +35,7 @@ export async function runReport(store: DataStore, sweep: string | undefined, out
     title: `Sweep ${meta.id}`,
     prices,
   });
-  return { meta, records, out, ...report };
+  return { meta, records, failed: failures.length, out, ...report };
 }
 
 export { statusText } from './status.ts';

@@ -15,6 +15,8 @@ import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
 import { type SubmitResult, submitSweep } from '../producer/submit.ts';
 import type { Summary } from '../scoring/aggregate.ts';
 import { loadBenchmarks } from './context.ts';
+import { checkRunIdentity } from './run-identity.ts';
+import { checkFailedOutright } from './sweep-failures.ts';
 
 export interface SweepCommandOptions extends PlanFilters {
   file: string;
@@ -29,6 +31,8 @@ export interface SweepCommandOptions extends PlanFilters {
   resume?: boolean;
   /** With `wait`: write the report and print its results table at the end. Default true. */
   table?: boolean;
+  /** Count records of another run of this sweep (other prefix or Redis) as results. */
+  reuse?: boolean;
   log?: (line: string) => void;
 }
 
@@ -91,6 +95,11 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     const warning = await checkEvictionPolicy(conn);
     if (warning) log(`warning: ${warning}`);
     if (!opts.dryRun && !opts.noPreflight) await preflight(registry, plan, log);
+    await checkRunIdentity(conn, env.MAESTRO_PREFIX, store, plan, {
+      reuse: opts.reuse ?? false,
+      dryRun: opts.dryRun ?? false,
+      log,
+    });
     if (opts.resume && !opts.dryRun) {
       const r = await resumeSweep(conn, env.MAESTRO_PREFIX, plan.meta.id);
       log(
@@ -151,14 +160,21 @@ async function waitThroughOutages(
 ): Promise<WaitResult> {
   const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
   let progress: { done: number; failed: number };
+  // Rollouts that failed outright are noted (they count as errors in the report), the table
+  // is printed, then the command fails with how to retry them.
+  let failedOutright: unknown;
   try {
     progress = await waitForSweep(watch, env.MAESTRO_PREFIX, plan, { log, file });
+    await checkFailedOutright(watch, env.MAESTRO_PREFIX, store, plan, file).catch((err) => {
+      failedOutright = err;
+    });
   } finally {
     watch.disconnect();
   }
   const { runReport } = await import('./report.ts');
   const report = await runReport(store, plan.meta.id);
-  if (printTable) log(report.markdown);
+  if (printTable) log(report.text);
+  if (failedOutright) throw failedOutright;
   return { ...progress, table: report.markdown, reportDir: report.out, summary: report.summary };
 }
 

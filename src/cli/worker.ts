@@ -1,6 +1,7 @@
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { Env } from '../core/env.ts';
 import { describeError, MaestroError } from '../core/errors.ts';
+import { redactProcessOutput, registerSecrets, secretsFromEnv } from '../core/redact.ts';
 import { checkEvictionPolicy, connectRedis, redactUrl } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
@@ -30,6 +31,9 @@ export interface RunWorkerOptions {
 /** Starts worker roles in this process; returns a graceful close. */
 export async function startWorkers(opts: RunWorkerOptions) {
   const log = opts.log ?? ((l: string) => console.log(l));
+  // Every configured key is a secret of this process before any endpoint is called.
+  const { experts, services, policies } = opts.registry;
+  registerSecrets(secretsFromEnv([...experts, ...services, ...policies].map((e) => e.apiKeyEnv)));
   const connection = connectRedis(opts.env.REDIS_URL, 'worker');
   connection.on('error', (err) => log(`[redis] ${describeError(err)}`));
   const warning = await checkEvictionPolicy(connection);
@@ -65,6 +69,8 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       registry: opts.registry,
+      storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
+      log,
       makeRecord: (rollout, item, benchmark, { combine, answerOf, mode }) =>
         recordFromRollout(rollout, item, benchmark, {
           scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
@@ -115,6 +121,7 @@ export async function startWorkers(opts: RunWorkerOptions) {
  * recovered by another worker once its lock expires.
  */
 export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs = 30_000): Promise<void> {
+  redactProcessOutput();
   let refuse: ((text: string) => void) | undefined;
   const handle = await startWorkers({ ...opts, onRefuse: (text) => refuse?.(text) });
   await new Promise<void>((resolveStop) => {

@@ -14,6 +14,12 @@ const Env = z.object({
   MAESTRO_LOCK_MS: z.coerce.number().int().positive().default(30_000),
   /** How often workers look for stalled jobs. */
   MAESTRO_STALLED_MS: z.coerce.number().int().positive().default(15_000),
+  /** How long the scorer retries a record write through storage errors (disk full, unwritable). */
+  MAESTRO_STORAGE_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   /**
    * The user's copy of the release's policy data (a verl parquet file, or a directory
    * holding one): the `release` profile reads the training prompt from it.

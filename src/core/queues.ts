@@ -32,6 +32,8 @@ export const keys = {
    * choose a prefix of the items, so the union of submissions is the largest one).
    */
   submitted: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:submitted`,
+  /** String (JSON): the sweep's run on this cluster (see producer/run.ts). */
+  run: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:run`,
   /** List of the statuses of the last finished items (newest first), for the error threshold. */
   recent: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:recent`,
 };

@@ -4,6 +4,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
+import { FailedItem } from '../core/failed.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import { slug } from '../core/hash.ts';
 import { type ImageRef, Item, ItemRecord } from '../core/items.ts';
@@ -237,6 +238,16 @@ export class DataStore {
     }
   }
 
+  /** How many records a sweep has (file names only: nothing is parsed). */
+  async countRecords(sweepId: string): Promise<number> {
+    try {
+      return (await readdir(join(this.sweepDir(sweepId), 'records'))).filter((n) => n.endsWith('.json'))
+        .length;
+    } catch {
+      return 0;
+    }
+  }
+
   /** All records of a sweep, in a stable order (independent of which worker wrote what, when). */
   async readRecords(sweepId: string): Promise<ItemRecord[]> {
     const dir = join(this.sweepDir(sweepId), 'records');
@@ -270,6 +281,74 @@ export class DataStore {
             : a.seed - b.seed,
     );
     return records;
+  }
+
+  failurePath(sweepId: string, rolloutId: string): string {
+    return join(this.sweepDir(sweepId), 'failed', `${slug(rolloutId, 200)}.json`);
+  }
+
+  /** Notes a rollout that failed for good (replaced if noted before). */
+  async writeFailure(failure: FailedItem): Promise<void> {
+    await writeFileAtomic(this.failurePath(failure.sweepId, failure.rolloutId), JSON.stringify(failure));
+  }
+
+  async removeFailure(sweepId: string, rolloutId: string): Promise<void> {
+    await rm(this.failurePath(sweepId, rolloutId), { force: true });
+  }
+
+  /** Failed rollouts of a sweep that have no record (a record, written later, wins). */
+  async readFailures(sweepId: string): Promise<FailedItem[]> {
+    const dir = join(this.sweepDir(sweepId), 'failed');
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+    } catch {
+      return [];
+    }
+    const out: FailedItem[] = [];
+    for (const name of names) {
+      const parsed = FailedItem.safeParse(
+        parseJson(await readFile(join(dir, name), 'utf8'), join(dir, name)),
+      );
+      if (parsed.success && !existsSync(this.recordPath(sweepId, parsed.data.rolloutId)))
+        out.push(parsed.data);
+    }
+    return out;
+  }
+
+  /**
+   * Removes the temp files of record writes that never finished (a scorer killed between
+   * open and rename), older than `olderThanMs` so that a write in progress elsewhere is
+   * left alone. Reports ignore them anyway (they read `*.json` only). Returns their paths.
+   */
+  async removeStaleTemps(olderThanMs = 5 * 60_000, now = Date.now()): Promise<string[]> {
+    const removed: string[] = [];
+    let sweeps: string[];
+    try {
+      sweeps = await readdir(join(this.root, 'sweeps'));
+    } catch {
+      return removed;
+    }
+    for (const sweep of sweeps) {
+      const dir = join(this.root, 'sweeps', sweep, 'records');
+      let names: string[];
+      try {
+        names = (await readdir(dir)).filter((n) => n.endsWith('.tmp'));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const file = join(dir, name);
+        try {
+          if (now - (await stat(file)).mtimeMs < olderThanMs) continue;
+          await rm(file, { force: true });
+          removed.push(file);
+        } catch {
+          // Removed by another scorer meanwhile.
+        }
+      }
+    }
+    return removed;
   }
 
   /** Resolves a user-given relative path inside a base directory, refusing escapes. */

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
+import { redactError, registerSecrets } from '../core/redact.ts';
 
 /** What a model client needs to know about an endpoint (experts, services and policies all fit). */
 export interface EndpointConfig {
@@ -75,6 +76,8 @@ export class ModelClient {
         hint: `export ${endpoint.apiKeyEnv}=… on every host that runs this endpoint's workers`,
       });
     }
+    // The key is a secret of this process from now on: `redact` removes it from any text.
+    registerSecrets([apiKey]);
     this.client = new OpenAI({
       baseURL: endpoint.baseUrl,
       apiKey: apiKey ?? 'EMPTY',
@@ -184,6 +187,11 @@ export function parseRetryAfter(headers: Headers | Record<string, string> | unde
 }
 
 export function classifyError(name: string, err: unknown): RetryableError | PermanentError {
+  // A server may echo the request's key in its error ("Incorrect API key provided: …").
+  return redactError(classifyRaw(name, err));
+}
+
+function classifyRaw(name: string, err: unknown): RetryableError | PermanentError {
   if (err instanceof RetryableError || err instanceof PermanentError) return err;
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
     return new RetryableError(`${name}: request timed out`, { cause: err });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaestroError } from '../core/errors.ts';
 import { assertRedisReachable, redactUrl } from '../core/redis.ts';
+import { trackPid } from './pids.ts';
 
 export interface RedisHandle {
   url: string;
@@ -63,6 +64,7 @@ export async function startRedisServer(
     'everysec',
   ];
   const child = spawn('redis-server', args, { stdio: 'ignore', detached: false });
+  trackPid(child);
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {

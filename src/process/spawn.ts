@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../core/paths.ts';
+import { trackPid } from './pids.ts';
 
 /** The CLI entry script, for starting worker processes. */
 export const CLI_BIN = join(ROOT, 'bin', 'maestro-eval.js');
@@ -21,6 +22,7 @@ export function spawnCli(
   opts: { echo?: boolean; label?: string } = {},
 ): SpawnedWorker {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackPid(child);
   const output: string[] = [];
   const label = opts.label ?? args.join(' ');
   const onData = (buf: Buffer) => {

@@ -1,6 +1,6 @@
 import { type BenchmarkCatalog, benchmarkDef, type Suite } from '../core/benchmarks.ts';
 import { ConfigError } from '../core/errors.ts';
-import { fingerprint } from '../core/hash.ts';
+import { fingerprint, slug } from '../core/hash.ts';
 import type { RolloutJobData } from '../core/jobs.ts';
 import { jobIds } from '../core/queues.ts';
 import type { Registry } from '../core/registry.ts';
@@ -92,7 +92,9 @@ export async function planSweep(
     suite,
   };
 
-  const short = fp.slice(0, 12);
+  // Job ids start with the sweep id (name and fingerprint): a renamed sweep with the same
+  // content has jobs of its own instead of finding the other sweep's.
+  const short = slug(id, 64);
   const rollouts: RolloutJobData[] = [];
   for (const ds of datasets) {
     if (filters.benchmarks && !filters.benchmarks.includes(ds.id)) continue;

@@ -62,6 +62,7 @@ export async function resetErroredRollouts(
         await job.remove({ removeChildren: true });
       }
       await rm(store.recordPath(sweepId, id), { force: true });
+      await store.removeFailure(sweepId, id);
       await conn.multi().hdel(keys.done(prefix, sweepId), id).hdel(keys.scored(prefix, sweepId), id).exec();
       result.reset.push(id);
     }

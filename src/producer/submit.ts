@@ -6,6 +6,7 @@ import type { SweepMeta } from '../core/sweep.ts';
 import type { DataStore } from '../data/store.ts';
 import { writeFileAtomic } from '../data/store.ts';
 import type { SweepPlan } from './plan.ts';
+import { ensureRun } from './run.ts';
 
 export interface SubmitResult {
   sweepId: string;
@@ -102,6 +103,7 @@ export async function saveSweepMeta(
     .sadd(keys.sweeps(prefix), meta.id)
     .exec();
   await writeFileAtomic(`${store.sweepDir(meta.id)}/sweep.json`, `${JSON.stringify(stored, null, 2)}\n`);
+  await ensureRun(conn, prefix, store, meta.id);
 }
 
 /** Raises a hash field to a value, never lowers it. */

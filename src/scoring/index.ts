@@ -20,6 +20,7 @@ export {
   wilson,
 } from './aggregate.ts';
 export { answerTagContent, extractAnswer } from './extract.ts';
+export { failedRecord, itemLine } from './failed.ts';
 export { type CodePassOptions, createCodePassMetric } from './metrics/code-pass.ts';
 export { getMetric, metrics } from './metrics/index.ts';
 export { DEFAULT_SCORING_MODE, modeOf, ScoringMode } from './modes.ts';

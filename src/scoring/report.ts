@@ -7,6 +7,7 @@ import type { ItemRecord } from '../core/items.ts';
 import { aggregate, type Cell, compareRecords, dedupeRecords, findCell, type Summary } from './aggregate.ts';
 import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnalytics } from './analytics.ts';
 import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
+import { itemLine } from './failed.ts';
 import { detailsLatex, resultsLatex } from './latex.ts';
 import { scoringNote } from './modes.ts';
 import { roundTo } from './normalize.ts';
@@ -387,7 +388,7 @@ export async function writeReport(
     'details.md': detailsMarkdown(summary, records, opts),
     'details.tex': detailsLatex(summary, opts.catalog, `${caption}: details per policy and benchmark`),
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
-    'items.jsonl': sorted.map((r) => `${JSON.stringify(r)}\n`).join(''),
+    'items.jsonl': sorted.map(itemLine).join(''),
   };
   contents['routing.md'] = routingMarkdown(summary, routing, heatmaps, unique, opts);
   const names = (id: string) => nameOf(opts.catalog, id);

@@ -58,6 +58,11 @@ export interface SimFaults {
   /** 400 Bad Request: a permanent failure (no retry helps), answered after the service time. */
   error400Rate?: number;
   error429Rate?: number;
+  /**
+   * 401 whose message echoes the request's Authorization header, as some providers do
+   * ("Incorrect API key provided: Bearer sk-…"): tests check that no key leaves a worker.
+   */
+  error401EchoRate?: number;
   retryAfterSec?: number;
   hangRate?: number;
   resetRate?: number;
@@ -110,6 +115,7 @@ const FaultsSchema = z.record(
     error500Rate: Rate,
     error400Rate: Rate,
     error429Rate: Rate,
+    error401EchoRate: Rate,
     retryAfterSec: z.number().nonnegative().optional(),
     hangRate: Rate,
     resetRate: Rate,
@@ -120,11 +126,12 @@ const FaultsSchema = z.record(
   }),
 );
 
-type FaultKind = '500' | '400' | '429' | 'hang' | 'reset' | 'truncated' | 'empty' | 'hostile';
+type FaultKind = '500' | '400' | '401-echo' | '429' | 'hang' | 'reset' | 'truncated' | 'empty' | 'hostile';
 /** Order in which the fault rates share the unit interval. */
 const FAULT_ORDER: Array<[FaultKind, Exclude<keyof SimFaults, 'hostileKinds'>]> = [
   ['500', 'error500Rate'],
   ['400', 'error400Rate'],
+  ['401-echo', 'error401EchoRate'],
   ['429', 'error429Rate'],
   ['hang', 'hangRate'],
   ['reset', 'resetRate'],
@@ -579,6 +586,17 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
         sendError(
           res,
           new HttpError(400, 'simulated bad request', 'invalid_request_error', 'invalid_request'),
+        );
+        return;
+      case '401-echo':
+        sendError(
+          res,
+          new HttpError(
+            401,
+            `Incorrect API key provided: ${String(req.headers.authorization ?? '')}`,
+            'invalid_request_error',
+            'invalid_api_key',
+          ),
         );
         return;
       case 'reset':

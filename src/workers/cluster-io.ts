@@ -2,6 +2,7 @@ import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildren
 import { describeError, MaestroError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
 import { JOB_SIZE_LIMITS, type PendingCall, type RolloutJobData, type RolloutState } from '../core/jobs.ts';
+import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
@@ -29,24 +30,27 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
   const jobsOf = (pending: PendingCall[]) => pending.map((c) => childJob(c, data, p.item, p.expertAttempts));
   const resolve = (state: RolloutState) =>
     settledChildren(job, state.pending, jobsOf(state.pending), p.prefix);
-  /** Adds the children (a no-op for an id that exists) and parks until they finish. */
+  /**
+   * Adds the children (a no-op for an id that exists), then parks once until they finish.
+   * Parking releases the job's lock, so it comes after the last child: parking after the
+   * first child of a fan-out left the next calls without the lock ("Missing lock").
+   */
   const park = async (state: RolloutState, calls: PendingCall[]) => {
-    let waiting = false;
     for (const c of jobsOf(calls)) {
       await p.queue(c.queue).add(c.name, c.data, {
         ...c.opts,
         jobId: c.jobId,
         parent: { id: job.id!, queue: job.queueQualifiedName },
       });
-      waiting = (await job.moveToWaitingChildren(token)) || waiting;
     }
-    if (waiting) throw new WaitingChildrenError();
+    if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
     return resolve(state);
   };
   return {
     async save(state) {
       // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
-      const next = { ...data, state };
+      // The trace leaves the worker here (Redis): error texts echoed by endpoints are redacted.
+      const next = redactDeep({ ...data, state });
       const bytes = Buffer.byteLength(JSON.stringify(next));
       if (bytes > JOB_SIZE_LIMITS.rollout) {
         throw new UnrecoverableError(

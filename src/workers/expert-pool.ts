@@ -17,7 +17,7 @@ import { ClientCache } from '../models/client.ts';
 import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
 import { SkillRuntime } from '../skills-runtime/runtime.ts';
-import { bullOptions, type WorkerSettings } from './runtime.ts';
+import { bullOptions, redacting, type WorkerSettings } from './runtime.ts';
 
 export interface ExpertPoolOptions extends WorkerSettings {
   registry: Registry;
@@ -145,14 +145,18 @@ async function serveExpert(
     adaptiveSet(expert.name, adaptive.controller.limit);
     adaptive.controller.onChange((d) => adaptiveChanged(expert.name, d.limit, d.reason));
   } else await queue.setGlobalConcurrency(expert.capacity);
-  const worker = new Worker(name, (job) => run(job, adaptive?.controller), {
-    ...bullOptions(opts),
-    concurrency: expert.capacity,
-    settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-        expertBackoff(attemptsMade, err, opts.backoffBaseMs, opts.backoffMaxMs),
+  const worker = new Worker(
+    name,
+    redacting((job: Job) => run(job, adaptive?.controller)),
+    {
+      ...bullOptions(opts),
+      concurrency: expert.capacity,
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          expertBackoff(attemptsMade, err, opts.backoffBaseMs, opts.backoffMaxMs),
+      },
     },
-  });
+  );
   worker.on('error', (err) => console.error(`[expert ${expert.name}] ${describeError(err)}`));
   watchWorker(worker, name);
   return {

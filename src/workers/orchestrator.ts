@@ -22,7 +22,15 @@ import {
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
-import { bullOptions, QueueCache, SweepCache, sweepDomain, type WorkerSettings } from './runtime.ts';
+import { noteFinalFailure } from './failures.ts';
+import {
+  bullOptions,
+  QueueCache,
+  redacting,
+  SweepCache,
+  sweepDomain,
+  type WorkerSettings,
+} from './runtime.ts';
 
 export interface OrchestratorOptions extends WorkerSettings {
   registry: Registry;
@@ -101,11 +109,14 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     return result;
   }
 
-  const worker = new Worker(ROLLOUT_QUEUE, process, {
+  const worker = new Worker(ROLLOUT_QUEUE, redacting(process), {
     ...bullOptions(opts),
     concurrency: opts.concurrency ?? 16,
   });
   worker.on('error', (err) => console.error(`[orchestrator] ${describeError(err)}`));
+  worker.on('failed', (job) => {
+    if (job) noteFinalFailure(job, store).catch(() => {});
+  });
   watchWorker(worker, ROLLOUT_QUEUE);
   return {
     worker,

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { type Benchmark, type BenchmarkCatalog, catalogFromDefs } from '../core/benchmarks.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { keys } from '../core/queues.ts';
+import { redactDeep, redactError } from '../core/redact.ts';
 import { SweepMeta } from '../core/sweep.ts';
 
 /** Settings shared by every worker role. */
@@ -97,4 +98,19 @@ export function sweepDomain(meta: SweepMeta, benchmark: string, catalog: Benchma
   } catch {
     return '';
   }
+}
+
+/**
+ * A job processor whose results and errors pass through `redact` before BullMQ stores them
+ * (return values, failure messages and stack traces): no configured key or bearer token
+ * reaches Redis through a job.
+ */
+export function redacting<A extends unknown[], T>(process: (...args: A) => Promise<T>) {
+  return async (...args: A): Promise<T> => {
+    try {
+      return redactDeep(await process(...args));
+    } catch (err) {
+      throw redactError(err);
+    }
+  };
 }

@@ -16,6 +16,7 @@ import { mulberry32 } from '../../src/core/hash.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
 import { keys } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
+import { trackPid } from '../../src/process/pids.ts';
 import { CLI_BIN } from '../../src/process/spawn.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
 import { writeReport } from '../../src/scoring/index.ts';
@@ -196,6 +197,7 @@ export function cli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { env });
+    trackPid(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => {

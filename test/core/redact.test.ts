@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  clearSecrets,
+  redact,
+  redactDeep,
+  redactError,
+  registerSecrets,
+  secretsFromEnv,
+} from '../../src/core/redact.ts';
+import { classifyError } from '../../src/models/client.ts';
+
+describe('redact', () => {
+  afterEach(() => clearSecrets());
+
+  it('removes registered key values and any bearer token', () => {
+    registerSecrets(secretsFromEnv(['MY_KEY', 'UNSET_KEY'], { MY_KEY: 'sk-abcdef123456' }));
+    const text = 'Incorrect API key provided: sk-abcdef123456; header Bearer tok.en-99/x= sent';
+    const out = redact(text);
+    expect(out).not.toContain('sk-abcdef123456');
+    expect(out).not.toContain('tok.en-99');
+    expect(out).toBe('Incorrect API key provided: ***; header Bearer *** sent');
+  });
+
+  it('leaves short values and ordinary text alone', () => {
+    registerSecrets(['abc', 'EMPTY']);
+    expect(redact('abc EMPTY bearer-less text')).toBe('abc EMPTY bearer-less text');
+  });
+
+  it('walks JSON values and errors (message, stack, cause)', () => {
+    registerSecrets(['secret-value-1']);
+    const value = { a: ['x secret-value-1'], b: { c: 'Bearer q1', n: 3 } };
+    expect(redactDeep(value)).toEqual({ a: ['x ***'], b: { c: 'Bearer ***', n: 3 } });
+    const err = redactError(new Error('outer secret-value-1', { cause: new Error('inner secret-value-1') }));
+    expect(err.message).toBe('outer ***');
+    expect(err.stack).not.toContain('secret-value-1');
+    expect((err.cause as Error).message).toBe('inner ***');
+  });
+
+  it('redacts a model error that echoes the key', async () => {
+    const OpenAI = (await import('openai')).default;
+    const echoed = new OpenAI.APIError(
+      401,
+      { message: 'Incorrect API key provided: Bearer sk-live-0123456789' },
+      undefined,
+      new Headers(),
+    );
+    const err = classifyError('Keyed', echoed);
+    expect(err.message).toContain('401');
+    expect(err.message).not.toContain('sk-live-0123456789');
+  });
+});
