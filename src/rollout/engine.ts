@@ -1,7 +1,7 @@
 import type { Action } from '../core/items.ts';
 import { boundText, clipTail, type ExpertCall, type RolloutState } from '../core/jobs.ts';
 import { releaseDecision, releaseResult } from './release.ts';
-import { answered, copy, nextTurn, pushStep, toScoring } from './transitions.ts';
+import { answered, callFrom, copy, nextTurn, pushStep, toScoring } from './transitions.ts';
 import type {
   ChatProfile,
   ChildResult,
@@ -72,19 +72,7 @@ function onDecision(s: RolloutState, d: PolicyDecision, cfg: EngineConfig): Tran
     s.turn += 1;
     return nextTurn(s, cfg, true);
   }
-  step.expert = cfg.names.expert(action.model);
-  step.skill = cfg.names.skill(action.skill);
-  const call: ExpertCall = {
-    kind: 'expert',
-    turn: s.turn,
-    call: 0,
-    expert: step.expert!,
-    skill: step.skill!,
-    input: action.input,
-    ...(d.modelOverride ? { model: d.modelOverride } : {}),
-  };
-  s.pending = [call];
-  return { state: s, save: true, next: { type: 'call', calls: [call] } };
+  return callFrom(s, step, action, cfg, d.modelOverride);
 }
 
 /** What the policy is told when a call names an unknown model or skill. */

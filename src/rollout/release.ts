@@ -1,5 +1,5 @@
-import type { ExpertCall, RolloutState } from '../core/jobs.ts';
-import { answered, nextTurn, pushStep, toScoring } from './transitions.ts';
+import type { RolloutState } from '../core/jobs.ts';
+import { answered, callFrom, nextTurn, pushStep, toScoring } from './transitions.ts';
 import type { ChildResult, EngineConfig, PolicyDecision, ReleaseProfile, Transition } from './types.ts';
 
 /**
@@ -38,18 +38,7 @@ export function releaseDecision(
     s.turn += 1;
     return nextTurn(s, cfg, true);
   }
-  step.expert = cfg.names.expert(action.model);
-  step.skill = cfg.names.skill(action.skill);
-  const call: ExpertCall = {
-    kind: 'expert',
-    turn: s.turn,
-    call: 0,
-    expert: step.expert!,
-    skill: step.skill!,
-    input: action.input,
-  };
-  s.pending = [call];
-  return { state: s, save: true, next: { type: 'call', calls: [call] } };
+  return callFrom(s, step, action, cfg);
 }
 
 /** A call settled: its output (or failure) is the observation, and the next step starts. */

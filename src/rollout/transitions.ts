@@ -1,5 +1,5 @@
 import type { Action, Step } from '../core/items.ts';
-import { boundText, type RolloutState } from '../core/jobs.ts';
+import { boundText, type ExpertCall, type RolloutState } from '../core/jobs.ts';
 import type { EngineConfig, PolicyDecision, Transition } from './types.ts';
 
 /** Transitions shared by every protocol profile. */
@@ -69,4 +69,27 @@ function boundAction(action: Action): Action {
     default:
       return { ...action, reason: boundText(action.reason, 500) };
   }
+}
+
+/** A valid call: the step names the resolved expert and skill, and the call is pending. */
+export function callFrom(
+  s: RolloutState,
+  step: Step,
+  action: Extract<Action, { type: 'search' }>,
+  cfg: EngineConfig,
+  model?: string,
+): Transition {
+  step.expert = cfg.names.expert(action.model);
+  step.skill = cfg.names.skill(action.skill);
+  const call: ExpertCall = {
+    kind: 'expert',
+    turn: s.turn,
+    call: 0,
+    expert: step.expert!,
+    skill: step.skill!,
+    input: action.input,
+    ...(model ? { model } : {}),
+  };
+  s.pending = [call];
+  return { state: s, save: true, next: { type: 'call', calls: [call] } };
 }
