@@ -22,6 +22,9 @@ export interface ChildJob {
   opts: Record<string, unknown>;
 }
 
+/** Attempts of a scoring job. */
+export const SCORE_ATTEMPTS = 8;
+
 /** Options every child job gets: its failure is reported to the parent, never blocks it. */
 const CHILD_OPTS = { ignoreDependencyOnFailure: true, removeOnComplete: true, removeOnFail: 1000 } as const;
 
@@ -40,7 +43,10 @@ export function childJob(call: PendingCall, r: RolloutJobData, item: Item, exper
       data: { v: 1, sweepId: r.sweepId, rolloutId: r.rolloutId },
       opts: {
         ...CHILD_OPTS,
-        attempts: 3,
+        // A scoring job fails only on outages (Redis, the data directory): its retries span
+        // about two minutes (1 s doubling), so a short outage never fails an item whose
+        // record may already be written; a retry re-uses that record.
+        attempts: SCORE_ATTEMPTS,
         backoff: { type: 'exponential', delay: 1_000 },
         sizeLimit: JOB_SIZE_LIMITS.score,
       },
