@@ -9,6 +9,7 @@ import { startWorkerTelemetry } from '../metrics/server.ts';
 import { recordFromRollout, scoreItem } from '../scoring/index.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
+import type { MakeRecord } from '../workers/record.ts';
 import { startScorer } from '../workers/scorer.ts';
 
 export type Role = 'orchestrator' | 'expert' | 'scorer' | 'all';
@@ -37,6 +38,8 @@ export async function startWorkers(opts: RunWorkerOptions) {
     lockDuration: opts.env.MAESTRO_LOCK_MS,
     stalledInterval: opts.env.MAESTRO_STALLED_MS,
   };
+  const makeRecord: MakeRecord = (rollout, item, benchmark, { combine }) =>
+    recordFromRollout(rollout, item, benchmark, { scoreItem, combine });
   const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
   const closers: Array<() => Promise<void>> = [];
   if (roles.has('expert')) {
@@ -55,8 +58,7 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       registry: opts.registry,
-      makeRecord: (rollout, item, benchmark, { combine }) =>
-        recordFromRollout(rollout, item, benchmark, { scoreItem, combine }),
+      makeRecord,
     });
     closers.push(scorer.close);
   }
@@ -67,6 +69,15 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING
+        ? {
+            // Code execution (code_pass) stays on the scoring queue: it runs Python.
+            inlineScoring: {
+              makeRecord,
+              cheap: (b: string) => opts.catalog.get(b).metric !== 'code_pass',
+            },
+          }
+        : {}),
       ...(opts.env.MAESTRO_POLICY_PROMPT
         ? { releasePrompt: releasePromptFrom(opts.env.MAESTRO_POLICY_PROMPT) }
         : {}),

@@ -1,30 +1,20 @@
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Benchmark, BenchmarkCatalog } from '../core/benchmarks.ts';
+import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
-import { noteOutcome } from '../core/guards.ts';
-import type { CandidateVerdict, Item, ItemRecord, ScoreResult } from '../core/items.ts';
-import { compactResult, RolloutJobData, ScoreJobData, type ScoreJobResult } from '../core/jobs.ts';
-import { keys, ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
+import { RolloutJobData, ScoreJobData, type ScoreJobResult } from '../core/jobs.ts';
+import { ROLLOUT_QUEUE, SCORE_QUEUE } from '../core/queues.ts';
 import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
-import { itemDone, watchWorker } from '../metrics/index.ts';
+import { watchWorker } from '../metrics/index.ts';
 import { PolicyCache } from '../policies/index.ts';
+import { type MakeRecord, recordedResult, writeRecord } from './record.ts';
 import { bullOptions, SweepCache, type WorkerSettings } from './runtime.ts';
 
 export interface ScorerOptions extends WorkerSettings {
   store: DataStore;
   catalog: BenchmarkCatalog;
   registry: Registry;
-  /**
-   * Scores a finished rollout and builds its record (src/scoring's recordFromRollout);
-   * injected so workers do not depend on scoring.
-   */
-  makeRecord: (
-    rollout: RolloutJobData,
-    item: Item,
-    benchmark: Benchmark,
-    opts: { combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined },
-  ) => Promise<ItemRecord>;
+  makeRecord: MakeRecord;
   /** Scoring jobs at once (code execution runs in child processes). Default 4. */
   concurrency?: number;
 }
@@ -39,18 +29,7 @@ export function startScorer(opts: ScorerOptions) {
   const rollouts = new Queue(ROLLOUT_QUEUE, { connection: opts.connection, prefix: opts.prefix });
   const sweeps = new SweepCache(opts.connection, opts.prefix);
   const policies = new PolicyCache(opts.registry);
-
-  /** Keeps Redis in line with a record written earlier; no second record is written. */
-  async function reuse(existing: ItemRecord): Promise<ScoreJobResult> {
-    // `scored` is set to 1 only if absent: a Redis that lost its last second of writes
-    // (AOF everysec) may have lost the increment of the first write.
-    await opts.connection
-      .multi()
-      .hsetnx(keys.scored(opts.prefix, existing.sweepId), existing.rolloutId, 1)
-      .hset(keys.done(opts.prefix, existing.sweepId), existing.rolloutId, compactResult(existing))
-      .exec();
-    return { status: existing.status, correct: existing.correct, score: existing.score };
-  }
+  const deps = opts;
 
   /** The rollout waiting for this scoring job, checked to be in the scoring phase. */
   async function finishedRollout(rolloutId: string): Promise<RolloutJobData> {
@@ -70,30 +49,13 @@ export function startScorer(opts: ScorerOptions) {
     if (!parsed.success)
       throw new UnrecoverableError(`invalid scoring payload: ${parsed.error.issues[0]?.message}`);
     const { sweepId, rolloutId } = parsed.data;
-    const existing = await opts.store.readRecord(sweepId, rolloutId);
-    if (existing) return reuse(existing);
+    const existing = await recordedResult(deps, sweepId, rolloutId);
+    if (existing) return existing;
     const rollout = await finishedRollout(rolloutId);
     const meta = await sweeps.get(sweepId);
     const { policy } = policies.get(meta, rollout.policy);
     const item = await opts.store.item(rollout.benchmark, rollout.itemId);
-    const record = await opts.makeRecord(rollout, item, opts.catalog.get(rollout.benchmark), {
-      combine: policy.combine?.bind(policy),
-    });
-    if (!(await opts.store.createRecord(record))) {
-      // Another scorer wrote it meanwhile (the same job run twice at once): keep theirs.
-      const theirs = await opts.store.readRecord(sweepId, rolloutId);
-      if (theirs) return reuse(theirs);
-      throw new Error(`record of ${rolloutId} exists but cannot be read`);
-    }
-    await opts.connection
-      .multi()
-      .hincrby(keys.scored(opts.prefix, sweepId), rolloutId, 1)
-      .hset(keys.done(opts.prefix, sweepId), rolloutId, compactResult(record))
-      .exec();
-    itemDone(record.status);
-    const paused = await noteOutcome(opts.connection, opts.prefix, sweepId, meta.pauseOnErrors, record);
-    if (paused) console.error(`[scorer] sweep ${sweepId} paused: ${paused.reason}`);
-    return { status: record.status, correct: record.correct, score: record.score };
+    return writeRecord(deps, rollout, item, meta, policy.combine?.bind(policy), 'scorer');
   }
 
   const worker = new Worker(SCORE_QUEUE, process, {
