@@ -112,8 +112,9 @@ export function inlineScorer(
   const deps = inline && { ...opts, makeRecord: inline.makeRecord };
   return (data: RolloutJobData, item: Item, meta: SweepMeta, policy: Policy) => {
     if (!deps || !inline?.cheap(data.benchmark)) return undefined;
-    return async (state: RolloutState) =>
-      (await recordedResult(deps, data.sweepId, data.rolloutId)) ??
+    // No look for an existing record first: the metric is cheap, and a record written
+    // before a crash makes the create fail, and that record is the one kept.
+    return (state: RolloutState) =>
       writeRecord(deps, { ...data, state }, item, meta, policy.combine?.bind(policy), 'orchestrator');
   };
 }
