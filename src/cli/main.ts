@@ -66,6 +66,11 @@ program
   .option('--no-preflight', 'do not check that endpoints answer first')
   .option('--retry-errors', 're-run only the rollouts recorded as errors (or failed outright)')
   .option('--resume', 'lift a pause (error threshold) and start the rollouts it held back')
+  .option(
+    '--window <n>',
+    'windowed submission: at most N rollouts queued or running, topped up as they finish (stays until all are added)',
+    int,
+  )
   .action(
     async (
       file: string,
@@ -79,6 +84,7 @@ program
         preflight: boolean;
         retryErrors?: boolean;
         resume?: boolean;
+        window?: number;
       },
     ) => {
       const { runSweepCommand } = await import('./sweep.ts');
@@ -94,6 +100,7 @@ program
         noPreflight: !o.preflight,
         retryErrors: o.retryErrors ?? false,
         resume: o.resume ?? false,
+        ...(o.window ? { window: o.window } : {}),
       });
     },
   );
