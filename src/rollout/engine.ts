@@ -44,8 +44,12 @@ export function notStarted(state: RolloutState): boolean {
 }
 
 function onActivate(s: RolloutState, now: number, cfg: EngineConfig): Transition {
-  if (s.phase === 'done')
-    return { state: s, save: false, next: { type: 'fail', error: 'rollout already done' } };
+  if (s.phase === 'done') {
+    // Scored, but its completion was lost (Redis went back to an earlier moment, or the
+    // completion met a lost lock): ask the scorer again, which re-uses the record it wrote.
+    // Failing here would drop a scored item from every table.
+    return toScoring(s, {});
+  }
   s.startedAt ??= new Date(now).toISOString();
   const budget = cfg.profile.budgetMs;
   if (s.phase === 'policy' && budget !== undefined && now - Date.parse(s.startedAt) > budget) {

@@ -351,9 +351,18 @@ describe('advance: scoring', () => {
     expect(advance(state, { type: 'activate', now: T0 }, cfg()).next).toEqual({ type: 'score' });
   });
 
-  it('a finished rollout activated again is refused', () => {
-    const state: RolloutState = { phase: 'done', turn: 1, steps: [], pending: [] };
-    expect(advance(state, { type: 'activate', now: T0 }, cfg()).next.type).toBe('fail');
+  it('a finished rollout activated again (its completion lost) is scored again, never failed', () => {
+    // Redis restored to before the completion keeps the saved "done" state: the scorer is
+    // asked again (it re-uses the record) and the rollout finishes with that result.
+    const state: RolloutState = { phase: 'done', turn: 1, steps: [], pending: [], status: 'answered' };
+    const again = advance(state, { type: 'activate', now: T0 }, cfg());
+    expect(again.next).toEqual({ type: 'score' });
+    expect(again.save).toBe(true);
+    expect(again.state).toMatchObject({ phase: 'scoring', pending: [{ kind: 'score' }] });
+    const result = { status: 'answered' as const, correct: true, score: 1 };
+    const last = advance(again.state, { type: 'children', results: [{ kind: 'scored', result }] }, cfg());
+    expect(last.next).toEqual({ type: 'finish', result });
+    expect(last.state.phase).toBe('done');
   });
 });
 
