@@ -39,8 +39,61 @@ async function scanKeys(conn: Redis, pattern: string): Promise<string[]> {
 }
 
 /**
- * Finds everything a sweep owns: its jobs on every queue (job ids start with the sweep id),
- * its keys, and its records. `keepMeta` (a reset) leaves the sweep's metadata registered.
+ * The job-id head of jobs submitted before job ids carried the sweep id: the first 12
+ * characters of the sweep's fingerprint, which end its id (`name-<fp12>`).
+ */
+export function legacyJobHead(sweepId: string): string | null {
+  const tail = sweepId.split('-').at(-1) ?? '';
+  return /^[0-9a-f]{12}$/.test(tail) ? tail : null;
+}
+
+/** Adds `queue → jobId` for each job key (`prefix:queue:jobId[:suffix]`). */
+function addJob(jobs: Map<string, string[]>, head: string, key: string): void {
+  const [queue, jobId] = key.slice(head.length).split(':');
+  if (!queue || !jobId || queue === 'sweep' || queue === 'bandit') return;
+  const ids = jobs.get(queue) ?? [];
+  if (!ids.includes(jobId)) ids.push(jobId);
+  jobs.set(queue, ids);
+}
+
+/**
+ * Jobs with old-style ids (`<fp12>.…`): a renamed sweep of the same content shared them, so
+ * a job counts as this sweep's when its payload names this sweep. Leftover keys of a job
+ * whose hash is gone (a lock, logs) belong to nobody else: they are returned for deletion.
+ */
+async function legacyJobs(conn: Redis, prefix: string, sweepId: string, jobs: Map<string, string[]>) {
+  const fp12 = legacyJobHead(sweepId);
+  if (!fp12) return [];
+  const head = `${prefix}:`;
+  const orphans: string[] = [];
+  const owner = new Map<string, string | null>();
+  for (const key of await scanKeys(conn, `${globEscape(head)}*:${fp12}.*`)) {
+    const [queue, jobId] = key.slice(head.length).split(':');
+    if (!queue || !jobId || queue === 'sweep' || queue === 'bandit') continue;
+    const jobKey = `${head}${queue}:${jobId}`;
+    if (!owner.has(jobKey)) owner.set(jobKey, await jobSweep(conn, jobKey));
+    const of = owner.get(jobKey);
+    if (of === sweepId) addJob(jobs, head, key);
+    else if (of === null) orphans.push(key);
+  }
+  return orphans;
+}
+
+/** The sweep a job's payload names; null when the job hash is gone; '' when unreadable. */
+async function jobSweep(conn: Redis, jobKey: string): Promise<string | null> {
+  if ((await conn.type(jobKey)) !== 'hash') return null;
+  try {
+    const data = JSON.parse((await conn.hget(jobKey, 'data')) ?? 'null') as { sweepId?: unknown } | null;
+    return typeof data?.sweepId === 'string' ? data.sweepId : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Finds everything a sweep owns: its jobs on every queue (job ids start with the sweep id,
+ * or with its fingerprint for jobs of older versions), its keys, and its records.
+ * `keepMeta` (a reset) leaves the sweep's metadata registered.
  */
 export async function planDiscard(
   conn: Redis,
@@ -51,14 +104,10 @@ export async function planDiscard(
 ): Promise<DiscardPlan> {
   const jobs = new Map<string, string[]>();
   const head = `${prefix}:`;
-  for (const key of await scanKeys(conn, `${globEscape(head)}*:${globEscape(slug(sweepId, 64))}.*`)) {
-    const [queue, jobId] = key.slice(head.length).split(':');
-    if (!queue || !jobId || queue === 'sweep' || queue === 'bandit') continue;
-    const ids = jobs.get(queue) ?? [];
-    if (!ids.includes(jobId)) ids.push(jobId);
-    jobs.set(queue, ids);
-  }
+  for (const key of await scanKeys(conn, `${globEscape(head)}*:${globEscape(slug(sweepId, 64))}.*`))
+    addJob(jobs, head, key);
   const own = [
+    ...(await legacyJobs(conn, prefix, sweepId, jobs)),
     ...(await scanKeys(conn, `${globEscape(keys.sweep(prefix, sweepId))}:*`)),
     ...(await scanKeys(conn, `${globEscape(`${prefix}:bandit:${sweepId}`)}:*`)),
   ];
