@@ -6,7 +6,7 @@
 import type { CallTrace, ImageRef, Item, ItemRecord, Step } from '../core/items.ts';
 import { Html, html, seg } from './html.ts';
 import type { ComparedItem, ItemFilter } from './records.ts';
-import { turnsOf } from './records.ts';
+import { failedOutright, turnsOf } from './records.ts';
 
 const EXT: Record<ImageRef['mime'], string> = {
   'image/png': 'png',
@@ -73,13 +73,14 @@ ${select('turns', input.choices.turns, f.turns, 'turns')}
 export function cellPage(input: CellPageInput): Html {
   const { sweepId, policy, benchmark, all, shown } = input;
   const correct = all.filter((r) => r.correct).length;
+  const failed = all.filter(failedOutright).length;
   const rows = shown.map(
     (r) =>
-      html`<tr data-item="${r.itemId}"><td><a href="${itemUrl(sweepId, r.rolloutId)}">${r.itemId}</a>${r.seed || r.sample ? html` <small class="muted">seed ${r.seed} · sample ${r.sample}</small>` : ''}</td><td>${verdict(r)}</td><td><code>${r.extracted ?? '∅'}</code></td><td>${(input.gold(r.itemId) ?? []).join(' | ')}</td><td class="num">${turnsOf(r)}</td><td>${expertsOf(r)}</td><td class="num">${ms(r.latencyMs)}</td></tr>`,
+      html`<tr data-item="${r.itemId}"><td><a href="${itemUrl(sweepId, r.rolloutId)}">${r.itemId}</a>${r.seed || r.sample ? html` <small class="muted">seed ${r.seed} · sample ${r.sample}</small>` : ''}</td><td>${verdict(r)}${r.error ? html`<br><small class="cause">${r.error}</small>` : ''}</td><td><code>${r.extracted ?? '∅'}</code></td><td>${(input.gold(r.itemId) ?? []).join(' | ')}</td><td class="num">${turnsOf(r)}</td><td>${expertsOf(r)}</td><td class="num">${ms(r.latencyMs)}</td></tr>`,
   );
   return html`<p><a href="/sweeps/${seg(sweepId)}">← sweep ${sweepId}</a> · <a href="/sweeps/${seg(sweepId)}/compare?a=${seg(policy)}&amp;benchmark=${seg(benchmark)}">compare with another policy</a></p>
 <h1>${policy} on ${benchmark}</h1>
-<p>${all.length} items · ${correct} correct · ${all.filter((r) => r.status === 'error').length} errors · showing ${shown.length}</p>
+<p>${all.length} items · ${correct} correct · ${all.filter((r) => r.status === 'error').length} errors${failed ? ` (${failed} failed outright)` : ''} · showing ${shown.length}</p>
 ${filterForm(input)}
 <div class="scroll"><table id="items"><thead><tr><th>item</th><th>verdict</th><th>extracted</th><th>gold</th><th class="num">turns</th><th>experts @ skills</th><th class="num">latency</th></tr></thead>
 <tbody>${rows}</tbody></table></div>

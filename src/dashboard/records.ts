@@ -7,28 +7,44 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { FAILED_OUTRIGHT } from '../core/failed.ts';
 import type { ItemRecord } from '../core/items.ts';
 import type { SweepMeta } from '../core/sweep.ts';
 import type { DataStore } from '../data/store.ts';
 import type { CellProgress, SweepProgress } from '../producer/progress.ts';
+import { failedRecord } from '../scoring/failed.ts';
 
-/** Reads a sweep's records once per change of its records folder. */
+/**
+ * Reads a sweep's records once per change of its records and failures folders. Rollouts
+ * that failed outright (no record; a note in `failed/`) are included as the error records
+ * the reports count, so their cause shows wherever items are listed.
+ */
 export class RecordCache {
   private readonly cache = new Map<string, { key: string; records: ItemRecord[] }>();
   constructor(private readonly store: DataStore) {}
 
   async records(sweepId: string): Promise<ItemRecord[]> {
-    const dir = join(this.store.sweepDir(sweepId), 'records');
-    const info = await stat(dir).catch(() => null);
-    if (!info) return [];
-    const key = `${info.mtimeMs}:${info.size}`;
+    const dir = this.store.sweepDir(sweepId);
+    const [info, failed] = await Promise.all([
+      stat(join(dir, 'records')).catch(() => null),
+      stat(join(dir, 'failed')).catch(() => null),
+    ]);
+    if (!info && !failed) return [];
+    const key = `${info?.mtimeMs}:${info?.size}:${failed?.mtimeMs}:${failed?.size}`;
     const hit = this.cache.get(sweepId);
     if (hit && hit.key === key) return hit.records;
-    const records = await this.store.readRecords(sweepId);
+    const records = [
+      ...(info ? await this.store.readRecords(sweepId) : []),
+      ...(await this.store.readFailures(sweepId)).map(failedRecord),
+    ];
     this.cache.set(sweepId, { key, records });
     return records;
   }
 }
+
+/** True for the record of a rollout that failed outright (never scored). */
+export const failedOutright = (r: Pick<ItemRecord, 'status' | 'scoreReason'>) =>
+  r.status === 'error' && r.scoreReason === FAILED_OUTRIGHT;
 
 /** Policy turns that counted (resampled generations left out). */
 export function turnsOf(r: ItemRecord): number {
@@ -168,9 +184,15 @@ export function progressFromRecords(meta: SweepMeta, records: readonly ItemRecor
       });
     }
   }
+  let failed = 0;
   for (const r of records) {
     const c = cells.get(`${r.benchmark}|${r.policy}`);
     if (!c) continue;
+    // As in Redis progress: a rollout that failed outright is counted apart, not as scored.
+    if (failedOutright(r)) {
+      failed++;
+      continue;
+    }
     c.done++;
     if (r.correct) c.correct++;
     if (r.status === 'error') c.errors++;
@@ -192,7 +214,7 @@ export function progressFromRecords(meta: SweepMeta, records: readonly ItemRecor
     total: list.reduce((a, c) => a + c.total, 0),
     done: list.reduce((a, c) => a + c.done, 0),
     errors: list.reduce((a, c) => a + c.errors, 0),
-    failed: 0,
+    failed,
     benchmarks,
     cells: list,
   };

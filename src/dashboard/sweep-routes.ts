@@ -9,7 +9,15 @@ import { CSP, type DashboardContext } from './context.ts';
 import { Html, html, seg } from './html.ts';
 import { type SweepSnapshot, streamEvents } from './live.ts';
 import { renderMarkdown } from './markdown.ts';
-import { liveBar, progressGrid, REPORT_FILE, REPORT_TYPES, resolveReportTarget } from './sweep-views.ts';
+import { failedOutright } from './records.ts';
+import {
+  failedSection,
+  liveBar,
+  progressGrid,
+  REPORT_FILE,
+  REPORT_TYPES,
+  resolveReportTarget,
+} from './sweep-views.ts';
 
 export function registerSweepRoutes(app: Express, ctx: DashboardContext): void {
   app.get('/', (req, res) => indexPage(ctx, req, res));
@@ -114,6 +122,7 @@ async function sweepPage(ctx: DashboardContext, id: string, res: Response): Prom
 <p class="muted">${meta.name} · created ${meta.createdAt} · seeds ${meta.seeds.join(', ')} · max turns ${meta.maxTurns}${meta.limit ? ` · first ${meta.limit} items per benchmark` : ''}${events ? html` · <span id="live-status">live</span>` : ''}</p>
 <h2>Progress</h2>
 ${notInRedis}${grid}
+${failedSection(meta.id, (await ctx.cache.records(meta.id)).filter(failedOutright))}
 <h2 id="results">Results</h2>
 <div data-results="/sweeps/${seg(meta.id)}/results" data-report="${s.report ? '1' : '0'}">${await ctx.resultsSection(meta.id, s)}</div>`,
     200,

@@ -2,10 +2,11 @@
  * Parts of a sweep's page: the progress grid (policies as rows and benchmarks as columns,
  * like the results table; every cell links to its items) and the results section.
  */
+import type { ItemRecord } from '../core/items.ts';
 import type { SweepMeta } from '../core/sweep.ts';
 import type { SweepProgress } from '../producer/progress.ts';
 import { Html, html, seg } from './html.ts';
-import { cellUrl } from './item-views.ts';
+import { cellUrl, itemUrl } from './item-views.ts';
 import { type CellSnapshot, cellAccuracy, snapshotCells } from './live.ts';
 import { renderMarkdown } from './markdown.ts';
 
@@ -44,6 +45,28 @@ export function progressGrid(
   )}</tbody>
 <tfoot><tr><th>all</th>${benchmarks.map((b) => cellHtml(`*|${b}`, cells.get(`*|${b}`), null))}<td></td></tr></tfoot></table></div>
 <p class="muted">Each cell: items scored / planned, accuracy so far (errors left out). Click a cell for its items. <a href="/sweeps/${seg(meta.id)}/compare">Compare two policies item by item</a>.</p>`;
+}
+
+/** Rows the sweep page lists of the rollouts that failed outright. */
+export const FAILED_SHOWN = 200;
+
+/**
+ * The rollouts that failed outright (`failed` holds their error records), each with its
+ * cell, item and cause, so the reason is on the sweep's page without opening a report.
+ */
+export function failedSection(sweepId: string, failed: readonly ItemRecord[]): Html {
+  if (failed.length === 0) return html``;
+  const rows = failed
+    .slice(0, FAILED_SHOWN)
+    .map(
+      (r) =>
+        html`<tr data-failed="${r.rolloutId}"><td><a href="${cellUrl(sweepId, r.policy, r.benchmark)}">${r.policy} · ${r.benchmark}</a></td><td><a href="${itemUrl(sweepId, r.rolloutId)}">${r.itemId}</a>${r.seed || r.sample ? html` <small class="muted">seed ${r.seed} · sample ${r.sample}</small>` : ''}</td><td class="bad cause">${(r.error ?? '').replace(/^failed outright: /, '')}</td></tr>`,
+    );
+  const more = failed.length - rows.length;
+  return html`<h2 id="failed">Failed outright (${failed.length})</h2>
+<p class="muted">Never scored; counted as errors in the tables. Fix the cause, then <code>maestro-eval sweep FILE --retry-errors</code>.</p>
+<div class="scroll"><table id="failed-items"><thead><tr><th>cell</th><th>item</th><th>cause</th></tr></thead><tbody>${rows}</tbody></table></div>
+${more > 0 ? html`<p class="muted">and ${more} more (all of them in the report's items.jsonl)</p>` : ''}`;
 }
 
 /** Report files the dashboard serves, by extension. */

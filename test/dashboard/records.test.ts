@@ -1,16 +1,24 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { FailedItem } from '../../src/core/failed.ts';
 import type { ItemRecord, Step } from '../../src/core/items.ts';
 import type { SweepMeta } from '../../src/core/sweep.ts';
 import { cellPage, comparePage, itemPage } from '../../src/dashboard/item-views.ts';
 import {
   comparePolicies,
+  failedOutright,
   filterChoices,
   filterRecords,
   parseItemFilter,
   progressFromRecords,
+  RecordCache,
   turnsOf,
 } from '../../src/dashboard/records.ts';
-import { pngSize } from '../../src/dashboard/sweep-views.ts';
+import { failedSection, pngSize } from '../../src/dashboard/sweep-views.ts';
+import { DataStore } from '../../src/data/store.ts';
+import { failedRecord } from '../../src/scoring/failed.ts';
 import { rec } from '../scoring/helpers.ts';
 
 const EVIL = '<img src=x onerror="window.__pwned=1">';
@@ -176,5 +184,87 @@ describe('pngSize', () => {
     head.writeUInt32BE(567, 20);
     expect(pngSize(head)).toEqual({ width: 1234, height: 567 });
     expect(pngSize(Buffer.from('GIF89a'.padEnd(24, ' ')))).toBeNull();
+  });
+});
+
+describe('rollouts that failed outright', () => {
+  const failure = (itemId: string, cause: string): FailedItem => ({
+    v: 1,
+    sweepId: 's',
+    rolloutId: `s.alpha.m.${itemId}.s0`,
+    policy: 'm',
+    benchmark: 'alpha',
+    itemId,
+    seed: 0,
+    sample: 0,
+    cause,
+    failedAt: '2000-01-01T00:00:00.000Z',
+  });
+
+  it('are listed with their cause in the cell’s items and on the sweep’s page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maestro-dash-failed-'));
+    try {
+      const store = new DataStore(dir);
+      await store.writeRecord(
+        rec({ sweepId: 's', rolloutId: 's.alpha.m.a0.s0', policy: 'm', benchmark: 'alpha', itemId: 'a0' }),
+      );
+      await store.writeFailure(failure('a1', `storage error writing /data/x.json: ENOSPC ${EVIL}`));
+      const cache = new RecordCache(store);
+      const all = await cache.records('s');
+      expect(all.map((r) => r.itemId).sort()).toEqual(['a0', 'a1']);
+      const failed = all.filter(failedOutright);
+      expect(failed.map((r) => r.itemId)).toEqual(['a1']);
+
+      const cell = cellPage({
+        sweepId: 's',
+        policy: 'm',
+        benchmark: 'alpha',
+        all,
+        shown: all,
+        filter: {},
+        choices: filterChoices(all),
+        gold: () => undefined,
+      }).text;
+      expect(cell).toContain('1 errors (1 failed outright)');
+      expect(cell).toMatch(
+        /data-item="a1">.*class="cause">failed outright: storage error writing \/data\/x\.json: ENOSPC/,
+      );
+      expect(cell).not.toContain('<img src=x');
+
+      const page = failedSection('s', failed).text;
+      expect(page).toContain('Failed outright (1)');
+      expect(page).toMatch(
+        /data-failed="s\.alpha\.m\.a1\.s0">.*<td class="bad cause">storage error writing \/data\/x\.json: ENOSPC/,
+      );
+      expect(page).toContain('href="/sweeps/s/items/s.alpha.m.a1.s0"');
+      expect(page).not.toContain('<img src=x');
+      expect(failedSection('s', []).text).toBe('');
+
+      // A record written later (a retry) replaces the failure note everywhere.
+      await store.writeRecord(
+        rec({ sweepId: 's', rolloutId: 's.alpha.m.a1.s0', policy: 'm', benchmark: 'alpha', itemId: 'a1' }),
+      );
+      expect((await cache.records('s')).filter(failedOutright)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('count apart from scored items in progress from records', () => {
+    const meta = {
+      v: 1,
+      id: 's',
+      name: 's',
+      fingerprint: 'f',
+      createdAt: '2000-01-01T00:00:00.000Z',
+      registryFingerprint: 'r',
+      policies: [{ key: 'm', kind: 'maestro' }],
+      benchmarks: [{ id: 'alpha', version: 'v', count: 2 }],
+      seeds: [0],
+      maxTurns: 4,
+    } as SweepMeta;
+    const records = [rec({ policy: 'm', benchmark: 'alpha', itemId: 'a0', correct: true })];
+    const p = progressFromRecords(meta, [...records, failedRecord(failure('a1', 'disk full'))]);
+    expect(p).toMatchObject({ total: 2, done: 1, failed: 1, errors: 0 });
   });
 });
