@@ -8,13 +8,14 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { startWorkers } from '../../src/cli/worker.ts';
 import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import { readEnv } from '../../src/core/env.ts';
 import { mulberry32 } from '../../src/core/hash.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
-import { keys } from '../../src/core/queues.ts';
+import { keys, ROLLOUT_QUEUE } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
 import { trackPid } from '../../src/process/pids.ts';
 import { CLI_BIN } from '../../src/process/spawn.ts';
@@ -100,7 +101,7 @@ export class ChaosCluster extends TestCluster {
 }
 
 /** Runs a sweep to the end with workers inside this process (the uninterrupted reference). */
-export async function runInProcess(cluster: ChaosCluster, plan: SweepPlan, timeoutMs = 120_000) {
+export async function runInProcess(cluster: ChaosCluster, plan: SweepPlan, timeoutMs = 300_000) {
   const saved = process.env.MAESTRO_SIM_URL;
   process.env.MAESTRO_SIM_URL = cluster.sim.url;
   const env = readEnv({
@@ -175,13 +176,36 @@ export async function audit(cluster: TestCluster, plan: SweepPlan): Promise<Audi
   };
 }
 
+/**
+ * The rollouts of a plan without a done entry, each with its job's state, phase, pending
+ * calls and failure: what a failed wait prints, so a stuck sweep says where it stuck.
+ */
+export async function stuckRollouts(cluster: TestCluster, plan: SweepPlan): Promise<string> {
+  const done = await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id));
+  const queue = new Queue(ROLLOUT_QUEUE, { connection: cluster.conn, prefix: cluster.prefix });
+  const lines: string[] = [];
+  try {
+    for (const r of plan.rollouts.filter((x) => done[x.rolloutId] === undefined).slice(0, 10)) {
+      const job = await queue.getJob(r.rolloutId);
+      const state = job?.data?.state as { phase?: string; pending?: Array<{ kind: string }> } | undefined;
+      const deps = job ? await job.getDependenciesCount() : undefined;
+      lines.push(
+        `${r.rolloutId}: ${job ? await job.getState() : 'no job'}, phase ${state?.phase}, pending ${state?.pending?.map((p) => p.kind).join('+')}, children ${JSON.stringify(deps)}, attempts ${job?.attemptsMade}${job?.failedReason ? `, failed: ${job.failedReason}` : ''}`,
+      );
+    }
+  } finally {
+    await queue.close();
+  }
+  return lines.join('\n');
+}
+
 /** Small seeded PRNG: the same seed gives the same chaos schedule. */
 export const seeded = mulberry32;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` is true (or throws with `what` after `timeoutMs`). */
-export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000) {
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 300_000) {
   const started = Date.now();
   while (!(await check())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);

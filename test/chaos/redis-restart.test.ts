@@ -14,6 +14,7 @@ import {
   resultsTable,
   runInProcess,
   sleep,
+  stuckRollouts,
   until,
 } from './harness.ts';
 
@@ -124,7 +125,9 @@ describe('Redis restarted mid-sweep (AOF, appendfsync everysec)', () => {
       rolledBack += Math.max(0, progressAtRestart.at(-1)! - (await fresh.hlen(doneKey)));
       fresh.disconnect();
     }
-    await cluster.wait(plan, 120_000);
+    await cluster.wait(plan, 400_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await stuckRollouts(cluster, plan)}`);
+    });
 
     // The same three processes finished the sweep: they reconnected by themselves.
     for (const w of workers) expect(w.child.exitCode, w.output.join('\n')).toBeNull();
@@ -149,5 +152,5 @@ describe('Redis restarted mid-sweep (AOF, appendfsync everysec)', () => {
     const counts = await cluster.scoredCounts(plan.meta.id);
     expect(Object.values(counts).every((c) => c === 1)).toBe(true);
     expect(await cluster.conn.hlen(doneKey)).toBe(total);
-  }, 180_000);
+  }, 900_000);
 });

@@ -150,7 +150,8 @@ export class TestCluster {
     return submitSweep(this.conn, this.prefix, this.store, plan);
   }
 
-  async wait(plan: SweepPlan, timeoutMs = 120_000) {
+  /** Waits for the sweep; the default is generous: tests run on loaded, shared machines. */
+  async wait(plan: SweepPlan, timeoutMs = 300_000) {
     return waitForSweep(this.conn, this.prefix, plan, { timeoutMs, log: () => {}, pollMs: 200 });
   }
 
