@@ -47,8 +47,10 @@ function onActivate(s: RolloutState, now: number, cfg: EngineConfig): Transition
   if (s.phase === 'done') {
     // Scored, but its completion was lost (Redis went back to an earlier moment, or the
     // completion met a lost lock): ask the scorer again, which re-uses the record it wrote.
-    // Failing here would drop a scored item from every table.
-    return toScoring(s, {});
+    // Failing here would drop a scored item from every table. The trace is gone from the
+    // state: should the record be missing too, the item becomes an error saying so, never
+    // a verdict on an empty answer.
+    return toScoring(s, { status: 'error', error: 'scored earlier, but its record is missing' });
   }
   s.startedAt ??= new Date(now).toISOString();
   const budget = cfg.profile.budgetMs;

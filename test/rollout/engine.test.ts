@@ -358,7 +358,13 @@ describe('advance: scoring', () => {
     const again = advance(state, { type: 'activate', now: T0 }, cfg());
     expect(again.next).toEqual({ type: 'score' });
     expect(again.save).toBe(true);
-    expect(again.state).toMatchObject({ phase: 'scoring', pending: [{ kind: 'score' }] });
+    // Only a lost record would be scored from this state: as an error that says so.
+    expect(again.state).toMatchObject({
+      phase: 'scoring',
+      pending: [{ kind: 'score' }],
+      status: 'error',
+      error: 'scored earlier, but its record is missing',
+    });
     const result = { status: 'answered' as const, correct: true, score: 1 };
     const last = advance(again.state, { type: 'children', results: [{ kind: 'scored', result }] }, cfg());
     expect(last.next).toEqual({ type: 'finish', result });
