@@ -197,5 +197,5 @@ describe('end to end', () => {
     } finally {
       await cluster.cleanup();
     }
-  }, 60_000);
+  }, 300_000);
 });

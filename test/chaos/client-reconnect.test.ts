@@ -69,7 +69,7 @@ describe('CLI clients through a Redis restart', () => {
     running.push(sweep, watch);
 
     const doneKey = keys.done(cluster.prefix, plan.meta.id);
-    await until('a quarter scored', async () => (await cluster!.conn.hlen(doneKey)) >= total / 4, 120_000);
+    await until('a quarter scored', async () => (await cluster!.conn.hlen(doneKey)) >= total / 4, 300_000);
     const atKill = await cluster.conn.hlen(doneKey);
     process.kill(redis.pid, 'SIGKILL');
     await sleep(3_000); // the clients see the connection gone and retry several times
@@ -96,5 +96,5 @@ describe('CLI clients through a Redis restart', () => {
     expect(watch.stderr).toMatch(/Redis unreachable at .*retrying in/);
     watch.child.kill('SIGTERM');
     await watch.exit;
-  }, 300_000);
+  }, 600_000);
 });

@@ -217,7 +217,7 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
 export function cli(
   args: string[],
   env: NodeJS.ProcessEnv,
-  timeoutMs = 120_000,
+  timeoutMs = 300_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], { env });

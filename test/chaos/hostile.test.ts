@@ -74,7 +74,7 @@ describe('untrusted model output: hostile policies and prompt injection from exp
     plan = await cluster.plan(cluster.sweepFile('hostile', ['maestro:hostile', 'maestro']));
     await cluster.submit(plan);
     await cluster.wait(plan);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     const stats = cluster.sim.stats();

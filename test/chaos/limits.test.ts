@@ -45,7 +45,7 @@ describe('limits: payload size, item time budget, error threshold', () => {
 
   beforeAll(async () => {
     await cluster.start();
-  }, 60_000);
+  }, 300_000);
   afterAll(async () => {
     await recordChaos('limits', {
       faultsInjected: injectedFaults(cluster),
@@ -94,7 +94,7 @@ describe('limits: payload size, item time budget, error threshold', () => {
       await rollouts.close();
       await expert.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('ends a rollout that runs past its wall-clock budget as an error "time budget exceeded"', async () => {
     const plan = await cluster.plan(
@@ -118,7 +118,7 @@ describe('limits: payload size, item time budget, error threshold', () => {
     const a = await audit(cluster, plan);
     tally(a);
     expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
-  }, 60_000);
+  }, 300_000);
 
   it('pauses a sweep whose recent items are mostly errors, says so, and resumes on request', async () => {
     // Every expert rejects every request: each rollout fails at its first call.
@@ -166,5 +166,5 @@ describe('limits: payload size, item time budget, error threshold', () => {
     const a = await audit(cluster, plan);
     tally(a);
     expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
-  }, 90_000);
+  }, 300_000);
 });

@@ -115,7 +115,7 @@ describe('an endpoint that echoes its API key', () => {
       faults: { Keyed: { error401EchoRate: 0.5 }, 'keyed-policy': { error401EchoRate: 0.3 } },
     });
     await cluster.start();
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster?.cleanup();

@@ -31,7 +31,7 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
 
   beforeAll(async () => {
     await cluster.start();
-  }, 60_000);
+  }, 300_000);
   afterAll(async () => {
     await recordChaos('graceful-shutdown', {
       gracefulStops: figures.stops,
@@ -75,7 +75,7 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
     figures.lost += a.lost;
     figures.double += a.doubleCounted;
     expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0, strays: 0 });
-  }, 120_000);
+  }, 300_000);
 
   it('past the deadline exits, and the unfinished job is taken up by another worker', async () => {
     const expert = 'GLM-4.6V-Flash';
@@ -109,7 +109,7 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
       expect(stop.ms).toBeLessThan(15_000);
       cluster.sim.setFaults({});
       await cluster.worker(['--role', 'expert', '--experts', expert]);
-      await cluster.wait(plan, 60_000);
+      await cluster.wait(plan, 240_000);
       const [record] = await cluster.store.readRecords(plan.meta.id);
       expect(record?.status).toBe('answered');
       const a = await audit(cluster, plan);
@@ -121,5 +121,5 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
       await queue.close();
       if (pool.child.exitCode === null) pool.child.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 300_000);
 });

@@ -44,7 +44,7 @@ describe('command-line errors are one actionable line and lose nothing', () => {
     doneBefore = await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id));
     recordsBefore = readdirSync(join(cluster.store.sweepDir(plan.meta.id), 'records')).sort();
     expect(recordsBefore).toHaveLength(plan.rollouts.length);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     // Nothing finished was lost by the failed commands.

@@ -74,7 +74,7 @@ describe('a sweep carries its catalog, suite and mapping', () => {
         'policies: [maestro, "direct:gpt-5"]',
       ].join('\n'),
     );
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster.cleanup();
@@ -99,7 +99,7 @@ describe('a sweep carries its catalog, suite and mapping', () => {
       ['s1', 0],
       ['s2', 0],
     ]);
-  }, 60_000);
+  }, 300_000);
 
   it('sweeps it on workers that never loaded that catalog: every item scored, none an error', async () => {
     const r = await cli(['sweep', sweepFile, '--wait'], cluster.env());
@@ -122,7 +122,7 @@ describe('a sweep carries its catalog, suite and mapping', () => {
     expect(rep.code, rep.out).toBe(0);
     const table = readFileSync(join(cluster.store.sweepDir(id!), 'report', 'results.md'), 'utf8');
     expect(table).toContain('Shop QA');
-  }, 180_000);
+  }, 400_000);
 
   it('--benchmarks X demands only X’s dataset', async () => {
     // The sweep names shopqa and chartqa; a fresh data dir holds neither, then only shopqa.
@@ -178,5 +178,5 @@ describe('a sweep carries its catalog, suite and mapping', () => {
     expect(one.code, one.out).toBe(0);
     expect(one.out).toMatch(/2 rollouts planned/);
     expect(one.out).toMatch(/not imported here, left out of this sweep: chartqa/);
-  }, 120_000);
+  }, 300_000);
 });

@@ -19,5 +19,5 @@ describe('the embedded default (npm run demo)', () => {
     expect(out).toMatch(/Peak concurrent requests per expert/);
     for (const file of Object.values(report.files)) expect(existsSync(file), file).toBe(true);
     expect(report.summary.byPolicy).toHaveLength(plan.meta.policies.length);
-  }, 180_000);
+  }, 400_000);
 });

@@ -29,7 +29,7 @@ describe('a sweep across separate orchestrator and expert-pool processes', () =>
     );
     await cluster.submit(plan);
     await cluster.wait(plan);
-  }, 180_000);
+  }, 400_000);
 
   afterAll(() => cluster.cleanup());
 

@@ -24,7 +24,7 @@ describe('done entries lost while their rollouts completed', () => {
     await cluster.wait(plan);
     done = await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id));
     scored = await cluster.conn.hgetall(keys.scored(cluster.prefix, plan.meta.id));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(() => cluster.cleanup());
 
@@ -55,7 +55,7 @@ describe('done entries lost while their rollouts completed', () => {
   it('lets `sweep --wait` finish when an entry is missing', async () => {
     const [first] = plan.rollouts;
     await cluster.conn.hdel(keys.done(cluster.prefix, plan.meta.id), first!.rolloutId);
-    const res = await cluster.wait(plan, 30_000);
+    const res = await cluster.wait(plan, 120_000);
     expect(res.done).toBe(plan.rollouts.length);
     expect(await cluster.conn.hget(keys.done(cluster.prefix, plan.meta.id), first!.rolloutId)).toBe(
       done[first!.rolloutId],

@@ -62,7 +62,7 @@ describe('every benchmark of the default suite, imported from its release format
     await cluster.submit(plan);
     await cluster.wait(plan);
     records = await cluster.store.readRecords(plan.meta.id);
-  }, 180_000);
+  }, 400_000);
 
   afterAll(async () => {
     await cluster?.cleanup();
@@ -204,7 +204,7 @@ describe('the upstream verl parquet rows', () => {
     plan = await cluster.plan(cluster.sweepFile('upstream', POLICIES));
     await cluster.submit(plan);
     await cluster.wait(plan);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster?.cleanup();

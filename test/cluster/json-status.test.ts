@@ -104,7 +104,7 @@ describe('status counts only submitted rollouts, fits 40 lines; --json on sweep,
     const r = await cli(['sweep', file, '--policies', 'random', '--wait', '--json'], cluster.env());
     expect(r.code, r.stderr).toBe(0);
     sweepOut = SweepJson.parse(JSON.parse(r.stdout));
-  }, 180_000);
+  }, 400_000);
 
   afterAll(async () => {
     await cluster.cleanup();
@@ -158,5 +158,5 @@ describe('status counts only submitted rollouts, fits 40 lines; --json on sweep,
       JSON.parse((await cli(['status', out.sweepId, '--json'], cluster.env())).stdout),
     ).sweeps[0]!;
     expect([s.done, s.total]).toEqual([42, 42]);
-  }, 180_000);
+  }, 400_000);
 });

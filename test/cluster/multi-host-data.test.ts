@@ -24,7 +24,7 @@ describe('workers check their data directory against the sweep', () => {
     // Host C imported chartqa with 3 items: another version than the sweep's (2 items).
     await generateFixtures(new DataStore(other), { perBenchmark: 3, benchmarks: ['chartqa', 'tallyqa'] });
     plan = await cluster.plan(cluster.sweepFile('hosts', ['random']));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster.cleanup();
@@ -43,7 +43,7 @@ describe('workers check their data directory against the sweep', () => {
     // Nothing was scored, failed or recorded on its account.
     expect(await cluster.conn.hlen(keys.done(cluster.prefix, plan.meta.id))).toBe(0);
     expect(await cluster.conn.zcard(`${cluster.prefix}:rollouts:failed`)).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('a worker started with other dataset versions refuses at start-up', async () => {
     const w = await cluster.worker(['--role', 'all'], { MAESTRO_DATA_DIR: other }).catch((e: Error) => e);
@@ -51,7 +51,7 @@ describe('workers check their data directory against the sweep', () => {
     const text = (w as Error).message;
     expect(text).toMatch(/chartqa: version [0-9a-f]{12} here, the sweep uses [0-9a-f]{12}/);
     expect(text).toMatch(/maestro-eval data import FILES .* --benchmark chartqa/);
-  }, 120_000);
+  }, 300_000);
 
   it('a worker with the right data directory then runs the whole sweep', async () => {
     await cluster.worker(['--role', 'all']);
@@ -59,5 +59,5 @@ describe('workers check their data directory against the sweep', () => {
     const records = await cluster.store.readRecords(plan.meta.id);
     expect(records).toHaveLength(plan.rollouts.length);
     expect(records.filter((r) => r.status === 'error')).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });

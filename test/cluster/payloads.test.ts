@@ -44,5 +44,5 @@ describe('job payloads in Redis', () => {
     }
     await queue.close();
     await rollouts.close();
-  }, 60_000);
+  }, 300_000);
 });

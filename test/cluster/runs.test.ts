@@ -137,7 +137,7 @@ describe('storage outages and failed rollouts', () => {
     await until(
       'a storage error in the worker log',
       () => logs.join('').includes('storage error writing'),
-      120_000,
+      300_000,
     );
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - started)));
     rmSync(dir, { force: true });

@@ -36,7 +36,7 @@ describe('the simulator without the data directory', () => {
     await cluster.submit(plan);
     await cluster.wait(plan);
     records = await cluster.store.readRecords(plan.meta.id);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await blind?.close();
@@ -70,5 +70,5 @@ describe('the simulator without the data directory', () => {
     } finally {
       await stopProcess(sim);
     }
-  }, 90_000);
+  }, 300_000);
 });

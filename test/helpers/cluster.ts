@@ -114,7 +114,7 @@ export class TestCluster {
     while (!w.output.some((l) => l.startsWith('ready:'))) {
       if (w.child.exitCode !== null)
         throw new Error(`worker ${args.join(' ')} exited:\n${w.output.join('\n')}`);
-      if (Date.now() - started > 90_000)
+      if (Date.now() - started > 240_000)
         throw new Error(`worker ${args.join(' ')} not ready:\n${w.output.join('\n')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
