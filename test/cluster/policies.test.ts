@@ -44,7 +44,7 @@ describe('every policy side by side in one sweep', () => {
     await Promise.all([cluster.worker(['--role', 'all']), cluster.worker(['--role', 'all'])]);
     const plan = await cluster.plan(cluster.sweepFile('policies', DEMO_POLICIES));
     await cluster.submit(plan);
-    await cluster.wait(plan, 240_000);
+    await cluster.wait(plan, 480_000);
     const records = await cluster.store.readRecords(plan.meta.id);
     expect(records).toHaveLength(plan.rollouts.length);
     expect(records.filter((r) => r.status === 'error')).toEqual([]);
@@ -90,7 +90,7 @@ describe('every policy side by side in one sweep', () => {
       expect(meta.format, png).toBe('png');
       expect(meta.width ?? 0, png).toBeGreaterThan(300);
     }
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('the bandit', () => {
@@ -103,7 +103,7 @@ describe('the bandit', () => {
     await Promise.all([cluster.worker(['--role', 'all']), cluster.worker(['--role', 'all'])]);
     const plan = await cluster.plan(cluster.sweepFile('bandit', ['bandit{window: 4}']));
     await cluster.submit(plan);
-    await cluster.wait(plan, 240_000);
+    await cluster.wait(plan, 480_000);
     const records = await cluster.store.readRecords(plan.meta.id);
     expect(records).toHaveLength(200);
 
@@ -122,5 +122,5 @@ describe('the bandit', () => {
     expect(await cluster.conn.hlen(k.decisions)).toBe(records.length);
     const orders = records.map((r) => Number(r.policyMeta?.order)).sort((a, b) => a - b);
     expect(orders).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-  }, 300_000);
+  }, 600_000);
 });
