@@ -9,6 +9,7 @@ import { loadRegistry } from '../../src/core/registry.ts';
 import { banditKeys } from '../../src/policies/bandit.ts';
 import { learningCurve } from '../../src/scoring/analytics.ts';
 import { writeReport } from '../../src/scoring/index.ts';
+import { stuckRollouts } from '../chaos/harness.ts';
 import { CATALOG, SUITE, TestCluster } from '../helpers/cluster.ts';
 
 const DEMO_POLICIES = [
@@ -44,7 +45,9 @@ describe('every policy side by side in one sweep', () => {
     await Promise.all([cluster.worker(['--role', 'all']), cluster.worker(['--role', 'all'])]);
     const plan = await cluster.plan(cluster.sweepFile('policies', DEMO_POLICIES));
     await cluster.submit(plan);
-    await cluster.wait(plan, 480_000);
+    await cluster.wait(plan, 480_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await stuckRollouts(cluster, plan)}`);
+    });
     const records = await cluster.store.readRecords(plan.meta.id);
     expect(records).toHaveLength(plan.rollouts.length);
     expect(records.filter((r) => r.status === 'error')).toEqual([]);
