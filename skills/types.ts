@@ -130,6 +130,11 @@ export interface SkillContext {
   aux(nameOrRole: string, req: AuxRequest): Promise<AuxResult>;
   /** Adds a note to the next trace entry (a router's choice, a skipped step). */
   note(text: string): void;
+  /**
+   * Stores the images of chat messages a skill sends itself (their data URLs) in the data
+   * directory and gives their references, for the call's trace entry (thumbnails).
+   */
+  keepImages(messages: ReadonlyArray<{ content?: unknown }>): Promise<ImageRef[]>;
   /** Appends a call the skill sent itself (the `release` skills send exact request bodies). */
   record(entry: CallTrace): void;
   /** Runs a Level-2 solver by registry name, in this run's budget and trace. */

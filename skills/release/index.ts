@@ -55,7 +55,11 @@ function releaseEnv(ctx: SkillContext, env: NodeJS.ProcessEnv = process.env): Re
     throw new PermanentError(`${ctx.expert.name}: environment variable ${ctx.expert.apiKeyEnv} is not set`);
   return {
     texts: releaseTexts(dir),
-    wire: new ReleaseWire((entry) => ctx.record(entry), ctx.headers),
+    wire: new ReleaseWire(
+      (entry) => ctx.record(entry),
+      ctx.headers,
+      (messages) => ctx.keepImages(messages),
+    ),
     caches: processCaches,
     expert: { ...expert, baseUrl: ctx.client.endpoint.baseUrl },
     // Without its API key the release's caption service sends nothing; the others must exist.

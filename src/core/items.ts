@@ -58,9 +58,20 @@ export const CallTrace = z.object({
   note: z.string().optional(),
   /** The start of what the call returned (at most CALL_OUTPUT_CHARS characters). */
   output: z.string().optional(),
-  /** The images the call saw, when they are stored images of the item (derived crops are not stored). */
+  /**
+   * The images the call sent, by reference into the data directory's image store: the
+   * item's own images and the derived ones (crops, drawn boxes), which the runtime stores.
+   */
   images: z.array(ImageRef).optional(),
+  /** Requests sent for this call: 1 plus its retries (absent: 1). */
+  attempts: z.number().int().positive().optional(),
+  /** Why each failed attempt failed, oldest first (at most MAX_ATTEMPT_ERRORS, clipped). */
+  attemptErrors: z.array(z.string()).optional(),
 });
+/** Failed attempts a call's trace describes. */
+export const MAX_ATTEMPT_ERRORS = 5;
+/** How much of an attempt's error a trace keeps. */
+export const ATTEMPT_ERROR_CHARS = 300;
 /** How much of a call's output its trace keeps. */
 export const CALL_OUTPUT_CHARS = 2000;
 export type CallTrace = z.infer<typeof CallTrace>;

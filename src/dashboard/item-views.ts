@@ -3,22 +3,13 @@
  * policies compared item by item. Every model text is untrusted: it goes through `html`
  * (escaped) and is shown in <pre> blocks, never as markup.
  */
-import type { CallTrace, ImageRef, Item, ItemRecord, Step } from '../core/items.ts';
+import type { Item, ItemRecord, Step } from '../core/items.ts';
+import { callsTable, imageUrl } from './call-views.ts';
 import { Html, html, seg } from './html.ts';
 import type { ComparedItem, ItemFilter } from './records.ts';
 import { turnsOf } from './records.ts';
 
-const EXT: Record<ImageRef['mime'], string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-};
-
-/** The dashboard URL of a content-addressed image. */
-export function imageUrl(ref: Pick<ImageRef, 'sha256' | 'mime'>): string {
-  return `/images/${ref.sha256}.${EXT[ref.mime]}`;
-}
+export { imageUrl };
 
 export const itemUrl = (sweepId: string, rolloutId: string) =>
   `/sweeps/${seg(sweepId)}/items/${seg(rolloutId)}`;
@@ -86,18 +77,6 @@ ${filterForm(input)}
 ${shown.length === 0 ? html`<p class="muted">No item matches.</p>` : ''}`;
 }
 
-function callRow(c: CallTrace): Html {
-  const thumbs = (c.images ?? []).map(
-    (ref) =>
-      html`<a href="${imageUrl(ref)}"><img class="mini" src="${imageUrl(ref)}" alt="image the call saw"></a>`,
-  );
-  const output =
-    c.output !== undefined
-      ? html`<details><summary>${c.output.length > 60 ? `${c.output.slice(0, 60)}…` : c.output}</summary><pre class="call-output">${c.output}</pre></details>`
-      : html`<span class="muted">—</span>`;
-  return html`<tr><td>${c.service}</td><td>${c.model}</td><td>${c.note ?? ''}</td><td>${thumbs}</td><td class="output">${output}</td><td class="num">${ms(c.latencyMs)}</td><td class="num">${c.promptTokens} / ${c.completionTokens}</td><td>${c.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">failed</span> ${c.error ?? ''}`}</td></tr>`;
-}
-
 function actionHtml(s: Step): Html {
   const a = s.action;
   if (a.type === 'search')
@@ -106,10 +85,8 @@ function actionHtml(s: Step): Html {
   return html`<span class="tag bad">invalid</span> ${a.reason}`;
 }
 
-function stepHtml(s: Step): Html {
-  const calls = s.calls.length
-    ? html`<table class="calls"><thead><tr><th>service</th><th>model</th><th>request</th><th>images</th><th>output</th><th class="num">latency</th><th class="num">tokens in / out</th><th>status</th></tr></thead><tbody>${s.calls.map(callRow)}</tbody></table>`
-    : '';
+function stepHtml(s: Step, itemImages: ReadonlySet<string>): Html {
+  const calls = s.calls.length ? callsTable(s.calls, itemImages) : '';
   return html`<section class="step${s.resampled ? ' resampled' : ''}" data-turn="${s.turn}">
 <h3>Turn ${s.turn}${s.resampled ? html` <span class="tag warn">resampled: thrown away and sampled again</span>` : ''} <small class="muted">policy ${ms(s.policyLatencyMs)} · ${s.policyPromptTokens} / ${s.policyCompletionTokens} tokens</small></h3>
 <div class="label">Policy output</div><pre class="policy-text">${s.policyText}</pre>
@@ -163,7 +140,7 @@ ${siblings.length ? html`<p>Other policies on this item: ${siblings.map((s, i) =
 <h2>Item</h2>
 ${itemHtml(item, itemError)}
 <h2>Trace</h2>
-${r.steps.length ? r.steps.map(stepHtml) : html`<p class="muted">No policy turns (a baseline calls its expert directly).</p>`}
+${r.steps.length ? r.steps.map((s) => stepHtml(s, new Set(item?.images.map((i) => i.sha256)))) : html`<p class="muted">No policy turns (a baseline calls its expert directly).</p>`}
 ${r.candidates?.length ? html`<h2>Fan-out candidates</h2><table id="candidates"><thead><tr><th>expert</th><th>skill</th><th>extracted</th><th>verdict</th></tr></thead><tbody>${r.candidates.map((c) => html`<tr><td>${c.expert}</td><td>${c.skill}</td><td><code>${c.extracted ?? '∅'}</code></td><td>${c.error ? html`<span class="bad">error: ${c.error}</span>` : verdict({ status: 'answered', correct: c.correct })}</td></tr>`)}</tbody></table>` : ''}
 <h2>Final output</h2><pre id="raw-output">${r.rawOutput}</pre>`;
 }

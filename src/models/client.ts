@@ -3,6 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { redactError, registerSecrets } from '../core/redact.ts';
+import { countingFetch } from './attempts.ts';
 
 /** What a model client needs to know about an endpoint (experts, services and policies all fit). */
 export interface EndpointConfig {
@@ -83,6 +84,8 @@ export class ModelClient {
       apiKey: apiKey ?? 'EMPTY',
       timeout: endpoint.timeoutMs,
       maxRetries: 0,
+      // Counts each request for the trace of the call that sends it (see attempts.ts).
+      fetch: countingFetch(),
     });
     this.root = this.client.withOptions({ baseURL: serverRoot(endpoint.baseUrl) });
   }

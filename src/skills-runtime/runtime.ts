@@ -25,8 +25,10 @@ import { CALL_OUTPUT_CHARS, type CallTrace, type ImageRef, type Item } from '../
 import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
 import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
 import type { DataStore } from '../data/store.ts';
+import { type AttemptLog, attemptFields, withAttemptLog } from '../models/attempts.ts';
 import { type ChatResult, ClientCache, type ModelClient } from '../models/client.ts';
 import { LocalLimiter, type ServiceLimiter } from '../models/limiter.ts';
+import { SentImages, sentImageUrls } from './sent-images.ts';
 
 export interface SkillRuntimeOptions {
   registry: Registry;
@@ -62,6 +64,14 @@ export interface SkillRunResult {
   latencyMs: number;
 }
 
+/** The calls a failed skill run had sent, by the error it failed with. */
+const failedRuns = new WeakMap<object, CallTrace[]>();
+
+/** The calls a skill run sent before it failed with `err` (empty when `err` is not from a run). */
+export function callsBeforeFailure(err: unknown): CallTrace[] {
+  return (err !== null && typeof err === 'object' && failedRuns.get(err)) || [];
+}
+
 /** How deep routers may nest (a router dispatching to a router …). */
 const MAX_DEPTH = 3;
 
@@ -76,6 +86,12 @@ interface AuxCacheEntry {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Adds the stored images of a call to its trace entry (none when storing failed). */
+async function keepImages(entry: CallTrace, kept: Promise<ImageRef[]> | undefined): Promise<void> {
+  const refs = kept ? await kept.catch(() => []) : [];
+  if (refs.length) entry.images = refs;
 }
 
 /** Resolves with the promise, or rejects when the deadline passes first. */
@@ -106,12 +122,17 @@ class Run {
   readonly trace: CallTrace[] = [];
   /** Data URLs of the item's stored images, back to their references (for the trace). */
   readonly urlRefs = new Map<string, ImageRef>();
+  /** The images the run's calls sent, stored for the trace (derived ones once each). */
+  readonly sentImages: SentImages;
   sent = 0;
   private pendingNotes: string[] = [];
   constructor(
     readonly budget: SkillBudget,
     readonly seed: string,
-  ) {}
+    store: DataStore,
+  ) {
+    this.sentImages = new SentImages(store, this.urlRefs);
+  }
 
   note(text: string): void {
     this.pendingNotes.push(text);
@@ -196,11 +217,16 @@ export class SkillRuntime {
       timeoutMs: this.timeoutMs,
       deadline: Date.now() + this.timeoutMs,
     };
-    const run = new Run(budget, req.headers['x-maestro-seed'] ?? '');
+    const run = new Run(budget, req.headers['x-maestro-seed'] ?? '', this.tools.store);
     const client = this.expertClient(req.expert, req.model);
     const ctx = this.context(run, req, client, skill, req.input, req.headers, 0);
-    const out = await impl.run(ctx);
-    return { text: out.text, calls: run.trace, latencyMs: performance.now() - started };
+    try {
+      const out = await impl.run(ctx);
+      return { text: out.text, calls: run.trace, latencyMs: performance.now() - started };
+    } catch (err) {
+      if (err !== null && typeof err === 'object') failedRuns.set(err, run.trace);
+      throw err;
+    }
   }
 
   private expertClient(expert: Expert, model: string | undefined): ModelClient {
@@ -243,6 +269,7 @@ export class SkillRuntime {
       },
       expertImage: (bytes) => tools.encode(bytes, expertPixels),
       note: (text) => run.note(text),
+      keepImages: (messages) => run.sentImages.refs(sentImageUrls(messages)),
       record: (entry) => run.trace.push(entry),
       ask: (ask) => this.ask(run, ctx, ask),
       aux: (nameOrRole, aux) => this.aux(run, ctx, nameOrRole, aux),
@@ -266,9 +293,11 @@ export class SkillRuntime {
     run.sent += 1;
     const entry = run.begin('expert', ctx.client.endpoint.model, req.note);
     const started = performance.now();
-    try {
+    let kept: Promise<ImageRef[]> | undefined;
+    const { log, result } = withAttemptLog(async () => {
       const images = req.images ?? (await ctx.expertImages());
-      const res = await beforeDeadline(
+      kept = run.sentImages.refs(images);
+      return beforeDeadline(
         ctx.client.chat({
           messages: [{ role: 'system', content: req.system }, imageMessage(images, req.text)],
           temperature: req.temperature ?? ctx.expert.temperature,
@@ -278,18 +307,22 @@ export class SkillRuntime {
         run.budget.deadline,
         ctx.expert.name,
       );
+    });
+    try {
+      const res = await result;
       entry.latencyMs = res.latencyMs;
       entry.promptTokens = res.promptTokens;
       entry.completionTokens = res.completionTokens;
       entry.output = res.text.slice(0, CALL_OUTPUT_CHARS);
-      const seen = images.flatMap((url) => run.urlRefs.get(url) ?? []);
-      if (seen.length) entry.images = seen;
       return res;
     } catch (err) {
       entry.ok = false;
       entry.latencyMs = performance.now() - started;
       entry.error = errorText(err);
       throw err;
+    } finally {
+      Object.assign(entry, attemptFields(log));
+      await keepImages(entry, kept);
     }
   }
 
@@ -361,25 +394,34 @@ export class SkillRuntime {
       return { ok: true, text: hit.text, service, cached: true, sent: hit.sent, original: hit.original };
     }
     const started = performance.now();
+    let kept: Promise<ImageRef[]> | undefined;
+    let attempts: AttemptLog | undefined;
     try {
       const original = await picture(bytes);
       const fitted = await fitPixels(bytes, maxPixels);
       const url = ref ? await this.tools.dataUrl(ref, maxPixels) : await this.tools.encode(bytes, maxPixels);
+      // A derived image (crop, drawn boxes) is stored as sent; a stored one is already known.
+      if (!ref) kept = run.sentImages.refs([url]);
       const client = this.clients.get(service);
       // An auxiliary call may use at most half of the time left, so the skill keeps time
       // to answer without it.
       const auxDeadline = Date.now() + Math.max(0, run.budget.deadline - Date.now()) / 2;
       const lease = await this.limiter.acquire(service.name, service.capacity, { deadline: auxDeadline });
-      const call = client.chat({
-        messages: [imageMessage([url], req.prompt)],
-        temperature: service.temperature,
-        maxTokens: service.maxTokens,
-        headers: ctx.headers,
-      });
+      const { log, result: call } = withAttemptLog(() =>
+        client.chat({
+          messages: [imageMessage([url], req.prompt)],
+          temperature: service.temperature,
+          maxTokens: service.maxTokens,
+          headers: ctx.headers,
+        }),
+      );
+      attempts = log;
       // The slot is held until the request is really over, even if the skill stops waiting.
       const release = () => lease.release().catch(() => {});
       call.then(release, release);
       const res = await beforeDeadline(call, auxDeadline, service.name);
+      await keepImages(entry, kept);
+      if (attempts) Object.assign(entry, attemptFields(attempts));
       entry.latencyMs = res.latencyMs;
       entry.promptTokens = res.promptTokens;
       entry.completionTokens = res.completionTokens;
@@ -398,6 +440,8 @@ export class SkillRuntime {
       entry.latencyMs = performance.now() - started;
       entry.error = errorText(err);
       entry.note = `${entry.note ?? req.note}; ${service.role} failed${req.required ? '' : ', continuing without it'}`;
+      if (attempts) Object.assign(entry, attemptFields(attempts));
+      await keepImages(entry, kept);
       return fail(errorText(err), service);
     }
   }
