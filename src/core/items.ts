@@ -63,7 +63,9 @@ export const CallTrace = z.object({
    * item's own images and the derived ones (crops, drawn boxes), which the runtime stores.
    */
   images: z.array(ImageRef).optional(),
-  /** Requests sent for this call: 1 plus its retries (absent: 1). */
+  /** Answered from the per-process cache of auxiliary results: no request was sent. */
+  cached: z.boolean().optional(),
+  /** Requests sent for this call: 1 plus its retries (absent: 1, or 0 when `cached`). */
   attempts: z.number().int().positive().optional(),
   /** Why each failed attempt failed, oldest first (at most MAX_ATTEMPT_ERRORS, clipped). */
   attemptErrors: z.array(z.string()).optional(),

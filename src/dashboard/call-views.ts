@@ -33,7 +33,7 @@ function callImages(c: CallTrace, itemImages: ReadonlySet<string>): Html[] {
 
 /** Requests sent for the call; the failed ones' errors one click away. */
 function callAttempts(c: CallTrace): Html {
-  const n = c.attempts ?? 1;
+  const n = c.attempts ?? (c.cached ? 0 : 1);
   const errors = c.attemptErrors ?? [];
   const failed = errors.length ? html` <small class="bad">(${errors.length} failed)</small>` : '';
   const list = errors.length

@@ -388,6 +388,7 @@ export class SkillRuntime {
       // ran the item first; latency 0 and the note tell it apart.
       run.sent -= 1;
       entry.note = `${entry.note ?? req.note} (cache hit)`;
+      entry.cached = true;
       entry.promptTokens = hit.promptTokens;
       entry.completionTokens = hit.completionTokens;
       entry.output = hit.text.slice(0, CALL_OUTPUT_CHARS);

@@ -8,7 +8,7 @@
 import type { Job } from 'bullmq';
 import { describeError } from '../core/errors.ts';
 import { ATTEMPT_ERROR_CHARS, type CallTrace, MAX_ATTEMPT_ERRORS } from '../core/items.ts';
-import type { EarlierAttempt, ExpertJobData } from '../core/jobs.ts';
+import { type EarlierAttempt, type ExpertJobData, JOB_SIZE_LIMITS } from '../core/jobs.ts';
 
 const clip = (text: string) => text.slice(0, ATTEMPT_ERROR_CHARS);
 
@@ -41,7 +41,9 @@ export function withEarlierAttempts(
 ): CallTrace[] {
   if (!earlier?.length) return calls;
   return calls.map((call, i) => {
-    let attempts = call.attempts ?? 1;
+    // A cache hit sent nothing this time; its requests are the earlier attempts' only.
+    const own = call.cached ? 0 : (call.attempts ?? 1);
+    let attempts = own;
     const errors: string[] = [];
     for (const attempt of earlier) {
       const before = attempt.calls[i];
@@ -49,7 +51,7 @@ export function withEarlierAttempts(
       attempts += before.attempts ?? 1;
       errors.push(...errorsOf(before));
     }
-    if (attempts === (call.attempts ?? 1)) return call;
+    if (attempts === own) return call;
     const attemptErrors = [...errors, ...(call.attemptErrors ?? [])].slice(-MAX_ATTEMPT_ERRORS);
     return { ...call, attempts, ...(attemptErrors.length ? { attemptErrors } : {}) };
   });
@@ -67,6 +69,9 @@ export async function noteFailedAttempt(
   calls: readonly CallTrace[],
 ): Promise<void> {
   if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return;
-  const earlier = [...(data.earlier ?? []), earlierAttempt(err, calls)].slice(-MAX_ATTEMPT_ERRORS);
+  let earlier = [...(data.earlier ?? []), earlierAttempt(err, calls)].slice(-MAX_ATTEMPT_ERRORS);
+  // The job stays well inside its payload limit: past half of it, only the errors are kept.
+  if (JSON.stringify(earlier).length > JOB_SIZE_LIMITS.expert / 2)
+    earlier = earlier.map((e) => ({ error: e.error, calls: [] }));
   await job.updateData({ ...data, earlier }).catch(() => {});
 }

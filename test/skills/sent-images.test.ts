@@ -8,10 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Job } from 'bullmq';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReleaseWire } from '../../skills/release/wire.ts';
 import type { CallTrace, Item } from '../../src/core/items.ts';
+import type { EarlierAttempt } from '../../src/core/jobs.ts';
 import { loadRegistry, type Registry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
 import {
@@ -23,7 +25,7 @@ import {
 } from '../../src/models/client.ts';
 import { callsBeforeFailure, SkillRuntime } from '../../src/skills-runtime/runtime.ts';
 import { MAX_CALL_IMAGES, SentImages, sentImageUrls } from '../../src/skills-runtime/sent-images.ts';
-import { earlierAttempt, withEarlierAttempts } from '../../src/workers/expert-attempts.ts';
+import { earlierAttempt, noteFailedAttempt, withEarlierAttempts } from '../../src/workers/expert-attempts.ts';
 
 /** Clients that answer from a table and record each request. */
 class FakeClients extends ClientCache {
@@ -175,8 +177,55 @@ describe('attempts of a call', () => {
       [3, ['HTTP 500', 'expert: request timed out']],
       [undefined, undefined],
     ]);
+    // A cache hit now: the requests were the earlier attempts' only.
+    const cached = withEarlierAttempts([call('ocr', { cached: true })], [first, second]);
+    expect(cached[0]?.attempts).toBe(2);
     // Another service at that place: not the same call.
     expect(withEarlierAttempts([call('caption')], [first])[0]?.attempts).toBeUndefined();
+  });
+
+  it('notes a failed attempt in the job only when the queue will run it again, within the payload limit', async () => {
+    const data = {
+      v: 1 as const,
+      sweepId: 's',
+      rolloutId: 'r',
+      turn: 0,
+      expert: 'e',
+      skill: 'k',
+      input: 'i',
+      benchmark: 'b',
+      itemId: 'x',
+      images: [],
+      seed: 0,
+    };
+    const fakeJob = (attemptsMade: number) => {
+      const updates: unknown[] = [];
+      const job = { attemptsMade, opts: { attempts: 4 }, updateData: async (d: unknown) => updates.push(d) };
+      return { job: job as unknown as Job, updates };
+    };
+    const failed = [call('expert', { ok: false, error: 'server error 500' })];
+    const last = fakeJob(3);
+    await noteFailedAttempt(last.job, data, new Error('server error 500'), failed);
+    expect(last.updates).toEqual([]);
+    const first = fakeJob(0);
+    await noteFailedAttempt(first.job, data, new Error('server error 500'), failed);
+    expect(first.updates).toEqual([
+      {
+        ...data,
+        earlier: [
+          { error: 'server error 500', calls: [{ service: 'expert', ok: false, error: 'server error 500' }] },
+        ],
+      },
+    ]);
+    const many = [...Array(64)].map(() =>
+      call('expert', { ok: false, error: 'e'.repeat(1000), attemptErrors: ['x'.repeat(1000)] }),
+    );
+    const big = fakeJob(0);
+    const prior = [...Array(4)].map(() => earlierAttempt(new Error('old'), many));
+    await noteFailedAttempt(big.job, { ...data, earlier: prior }, new Error('new'), many);
+    const written = big.updates[0] as { earlier: EarlierAttempt[] };
+    expect(written.earlier.map((e) => e.error)).toEqual(['old', 'old', 'old', 'old', 'new']);
+    expect(written.earlier.every((e) => e.calls.length === 0)).toBe(true);
   });
 
   describe('over HTTP, through the release wire (the client retries twice)', () => {
