@@ -20,6 +20,13 @@ function note(log: AttemptLog, error: string): void {
   log.errors.push(error.slice(0, ATTEMPT_ERROR_CHARS));
 }
 
+/** A failed request's error: its message and, for a network failure, the cause. */
+function describeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+  return `${err.name}: ${err.message}${cause}`;
+}
+
 /** A `fetch` that reports each request (and a failed one's status or error) to the running call. */
 export function countingFetch(base: () => typeof fetch = () => globalThis.fetch): typeof fetch {
   return async (input, init) => {
@@ -30,7 +37,7 @@ export function countingFetch(base: () => typeof fetch = () => globalThis.fetch)
       if (log && !res.ok) note(log, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
       return res;
     } catch (err) {
-      if (log) note(log, err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+      if (log) note(log, describeFailure(err));
       throw err;
     }
   };

@@ -127,6 +127,13 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
       }
     }
     expect(retried).toBeGreaterThan(0);
+    // The traces say which calls were retried, and why the failed attempts failed.
+    const calls = records.flatMap((r) => r.steps.flatMap((st) => st.calls));
+    const retriedCalls = calls.filter((c) => (c.attempts ?? 1) > 1);
+    expect(retriedCalls.length).toBeGreaterThan(0);
+    expect(retriedCalls.some((c) => c.attemptErrors?.length)).toBe(true);
+    for (const c of retriedCalls)
+      expect(c.attemptErrors?.length ?? 0).toBeLessThanOrEqual((c.attempts ?? 1) - (c.ok ? 1 : 0));
     const a = await audit(cluster, plan);
     tally(a);
     expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });

@@ -482,6 +482,9 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     // The page to keep: the crop item's trace (retried too, where one is).
     await page.goto(`${dashboard.url}/sweeps/${sweepId}/items/${encodeURIComponent(target.rolloutId)}`);
     await page.waitForFunction(() => [...document.images].every((img) => img.complete));
+    await page.$$eval('td.attempts details', (ds) => {
+      for (const d of ds) d.setAttribute('open', '');
+    });
     mkdirSync(OUT, { recursive: true });
     const shot = join(OUT, 'item-crops.png');
     await page.screenshot({ path: shot, fullPage: true });
