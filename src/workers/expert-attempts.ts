@@ -9,8 +9,10 @@ import type { Job } from 'bullmq';
 import { describeError } from '../core/errors.ts';
 import { ATTEMPT_ERROR_CHARS, type CallTrace, MAX_ATTEMPT_ERRORS } from '../core/items.ts';
 import { type EarlierAttempt, type ExpertJobData, JOB_SIZE_LIMITS } from '../core/jobs.ts';
+import { redact } from '../core/redact.ts';
 
-const clip = (text: string) => text.slice(0, ATTEMPT_ERROR_CHARS);
+/** Errors are redacted (a provider may echo the request's key) and clipped. */
+const clip = (text: string) => redact(text).slice(0, ATTEMPT_ERROR_CHARS);
 
 /** A failed attempt's summary: its error and, per call sent, whether it failed and why. */
 export function earlierAttempt(err: unknown, calls: readonly CallTrace[]): EarlierAttempt {
