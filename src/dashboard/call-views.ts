@@ -26,7 +26,9 @@ function callImages(c: CallTrace, itemImages: ReadonlySet<string>): Html[] {
   return (c.images ?? []).map((ref: ImageRef) => {
     const derived = !itemImages.has(ref.sha256);
     const size = ref.width && ref.height ? ` ${ref.width}×${ref.height}` : '';
-    const what = derived ? `derived image (crop or drawn boxes)${size}` : `image of the item${size}`;
+    const what = derived
+      ? `image made by the skill (crop, drawn boxes, re-encoding)${size}`
+      : `image of the item${size}`;
     return html`<a href="${imageUrl(ref)}" target="_blank"><img class="mini${derived ? ' derived' : ''}" src="${imageUrl(ref)}" alt="${what}" title="${what}: click for the full image"${derived ? new Html(' data-derived="1"') : ''}></a>`;
   });
 }
