@@ -17,6 +17,7 @@ import type {
   SkillContext,
   SkillImplementation,
   SkillOutput,
+  SendRequest,
 } from '../../skills/types.ts';
 import { imageMessage } from '../../skills/types.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
@@ -25,7 +26,7 @@ import { CALL_OUTPUT_CHARS, type CallTrace, type ImageRef, type Item } from '../
 import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
 import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
 import type { DataStore } from '../data/store.ts';
-import { type ChatResult, ClientCache, type ModelClient } from '../models/client.ts';
+import { type ChatResult, ClientCache, type ModelClient, SendError } from '../models/client.ts';
 import { LocalLimiter, type ServiceLimiter } from '../models/limiter.ts';
 
 export interface SkillRuntimeOptions {
@@ -101,6 +102,23 @@ async function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string):
   }
 }
 
+/** Tokens and output of a raw reply, for the trace (a reply that is not JSON leaves them 0). */
+function traceReply(entry: CallTrace, res: { text: string; latencyMs: number }): void {
+  entry.latencyMs = res.latencyMs;
+  try {
+    const body = JSON.parse(res.text) as {
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+      choices?: Array<{ message?: { content?: unknown } }>;
+    };
+    entry.promptTokens = body.usage?.prompt_tokens ?? 0;
+    entry.completionTokens = body.usage?.completion_tokens ?? 0;
+    const content = body.choices?.[0]?.message?.content;
+    if (typeof content === 'string') entry.output = content.slice(0, CALL_OUTPUT_CHARS);
+  } catch {
+    // The skill reads the reply itself and words the failure.
+  }
+}
+
 /** The state one skill run shares with the solvers it dispatches to. */
 class Run {
   readonly trace: CallTrace[] = [];
@@ -148,8 +166,9 @@ export class SkillRuntime {
   readonly tools: ImageTools;
   readonly clients: ClientCache;
   readonly limiter: ServiceLimiter;
-  private readonly maxCalls: number;
-  private readonly timeoutMs: number;
+  /** Set when the options gave them; otherwise each skill's default budget, or 8 calls / 300 s. */
+  private readonly maxCalls: number | undefined;
+  private readonly timeoutMs: number | undefined;
   private readonly implementation: (id: string) => SkillImplementation | undefined;
 
   constructor(opts: SkillRuntimeOptions) {
@@ -157,8 +176,8 @@ export class SkillRuntime {
     this.tools = opts.tools ?? new ImageTools(opts.store);
     this.clients = opts.clients ?? new ClientCache();
     this.limiter = opts.limiter ?? new LocalLimiter();
-    this.maxCalls = opts.maxCalls ?? 8;
-    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    this.maxCalls = opts.maxCalls;
+    this.timeoutMs = opts.timeoutMs;
     this.implementation = opts.implementations ?? getSkillImplementation;
   }
 
@@ -191,11 +210,9 @@ export class SkillRuntime {
   async run(req: SkillRunRequest): Promise<SkillRunResult> {
     const started = performance.now();
     const { skill, impl } = this.resolve(req.skill);
-    const budget: SkillBudget = {
-      maxCalls: this.maxCalls,
-      timeoutMs: this.timeoutMs,
-      deadline: Date.now() + this.timeoutMs,
-    };
+    const maxCalls = this.maxCalls ?? impl.defaultBudget?.maxCalls ?? 8;
+    const timeoutMs = this.timeoutMs ?? impl.defaultBudget?.timeoutMs ?? 300_000;
+    const budget: SkillBudget = { maxCalls, timeoutMs, deadline: Date.now() + timeoutMs };
     const run = new Run(budget, req.headers['x-maestro-seed'] ?? '');
     const client = this.expertClient(req.expert, req.model);
     const ctx = this.context(run, req, client, skill, req.input, req.headers, 0);
@@ -244,6 +261,7 @@ export class SkillRuntime {
       expertImage: (bytes) => tools.encode(bytes, expertPixels),
       note: (text) => run.note(text),
       record: (entry) => run.trace.push(entry),
+      send: (send) => this.send(run, ctx, send),
       ask: (ask) => this.ask(run, ctx, ask),
       aux: (nameOrRole, aux) => this.aux(run, ctx, nameOrRole, aux),
       solve: async (solverName, solverInput) => {
@@ -290,6 +308,55 @@ export class SkillRuntime {
       entry.latencyMs = performance.now() - started;
       entry.error = errorText(err);
       throw err;
+    }
+  }
+
+  private async send(
+    run: Run,
+    ctx: SkillContext,
+    req: SendRequest,
+  ): Promise<{ text: string; latencyMs: number }> {
+    const skillName = ctx.skill?.name ?? DIRECT_SKILL;
+    if (run.callsLeft() <= 0) {
+      throw new PermanentError(`skill ${skillName} exceeded its budget of ${run.budget.maxCalls} model calls`, {
+        hint: 'raise the expert pool maxCallsPerSkill',
+      });
+    }
+    run.sent += 1;
+    const service = req.to === 'expert' ? undefined : req.to;
+    const client = service ? this.clients.get(service) : ctx.client;
+    const entry = run.begin(service?.name ?? ctx.expert.name, String(req.body.model ?? ''), req.note ?? '');
+    const started = performance.now();
+    const late = () =>
+      new RetryableError(`${skillName}: the skill's time budget (${run.budget.timeoutMs} ms) ran out`, {
+        hint: 'raise the skill timeout (expert pool skillTimeoutMs) or the endpoint capacity',
+      });
+    // The run's deadline aborts the request; the call's own timeout stays the skill's.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, run.budget.deadline - Date.now()));
+    let lease: Awaited<ReturnType<ServiceLimiter['acquire']>> | undefined;
+    try {
+      if (service) {
+        lease = await this.limiter.acquire(service.name, service.capacity, { deadline: run.budget.deadline });
+      }
+      if (abort.signal.aborted) throw late();
+      const res = await client.send(req.body, {
+        timeoutMs: req.timeoutMs,
+        maxRetries: req.maxRetries,
+        headers: ctx.headers,
+        signal: abort.signal,
+      });
+      traceReply(entry, res);
+      return res;
+    } catch (err) {
+      entry.ok = false;
+      entry.latencyMs = performance.now() - started;
+      const over = err instanceof SendError && err.failure.kind === 'aborted';
+      entry.error = over ? late().message : errorText(err);
+      throw over ? late() : err;
+    } finally {
+      clearTimeout(timer);
+      await lease?.release().catch(() => {});
     }
   }
 

@@ -227,6 +227,7 @@ describe('release skills: request streams equal the release code', () => {
     const { py, ts, pyText, tsText } = await runBoth(c);
     expect(py.length, 'the release sent requests').toBeGreaterThan(0);
     c.expectStream?.(py);
+    c.expectText?.(pyText);
     expect(ts).toEqual(py);
     expect(tsText).toBe(pyText);
   });
