@@ -132,7 +132,7 @@ class Scanner {
           i += 2;
           continue;
         }
-        if (e !== 'u') throw new DecodeError(`Invalid \\escape: ${pyStrRepr(e)}`, i);
+        if (e !== 'u') throw new DecodeError('Invalid \\escape', i);
         const { cp, next } = this.unicode(i);
         out += String.fromCodePoint(cp);
         i = next;

@@ -178,7 +178,10 @@ export class ModelClient {
    * byte-for-byte what another client sends (the `release` skills). Fails with a
    * {@link SendError} whose `failure` says what happened; secrets are redacted.
    */
-  async send(body: Record<string, unknown>, opts: SendOptions = {}): Promise<{ text: string; latencyMs: number }> {
+  async send(
+    body: Record<string, unknown>,
+    opts: SendOptions = {},
+  ): Promise<{ text: string; latencyMs: number }> {
     const started = performance.now();
     try {
       const res = await this.client.chat.completions

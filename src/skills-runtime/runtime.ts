@@ -13,11 +13,11 @@ import type {
   AskRequest,
   AuxRequest,
   AuxResult,
+  SendRequest,
   SkillBudget,
   SkillContext,
   SkillImplementation,
   SkillOutput,
-  SendRequest,
 } from '../../skills/types.ts';
 import { imageMessage } from '../../skills/types.ts';
 import { PermanentError, RetryableError } from '../core/errors.ts';
@@ -318,9 +318,12 @@ export class SkillRuntime {
   ): Promise<{ text: string; latencyMs: number }> {
     const skillName = ctx.skill?.name ?? DIRECT_SKILL;
     if (run.callsLeft() <= 0) {
-      throw new PermanentError(`skill ${skillName} exceeded its budget of ${run.budget.maxCalls} model calls`, {
-        hint: 'raise the expert pool maxCallsPerSkill',
-      });
+      throw new PermanentError(
+        `skill ${skillName} exceeded its budget of ${run.budget.maxCalls} model calls`,
+        {
+          hint: 'raise the expert pool maxCallsPerSkill',
+        },
+      );
     }
     run.sent += 1;
     const service = req.to === 'expert' ? undefined : req.to;

@@ -689,9 +689,19 @@ function failureCases(img: Images): ParityCase[] {
   return [
     fails('500 with an error body, retried', 'ERQA_Trajectory_Outcome_Solver', { status: 500 }, 3),
     fails('400 from vLLM (not retried)', 'OCRBench_Text_Recognition_Skill', { raw: vllm400, status: 400 }, 1),
-    fails('502 with plain text', 'VLMsAreBlind_Grid_Structure_Parsing_Skill', { raw: ' Bad gateway\n', status: 502 }, 3),
+    fails(
+      '502 with plain text',
+      'VLMsAreBlind_Grid_Structure_Parsing_Skill',
+      { raw: ' Bad gateway\n', status: 502 },
+      3,
+    ),
     fails('404 without a body', 'ERQA_Multi_View_Task_Solver', { raw: '', status: 404 }, 1),
-    fails('truncated JSON reply', 'ERQA_Spatial_Mechanics_Solver', { raw: '{"id": "x", "choices": [{"ind' }, 1),
+    fails(
+      'truncated JSON reply',
+      'ERQA_Spatial_Mechanics_Solver',
+      { raw: '{"id": "x", "choices": [{"ind' },
+      1,
+    ),
     fails('empty reply', 'OCRBench_Scene_Text_QA_Skill', { raw: '' }, 1),
     fails('HTML reply', 'Code_Problem_Solver', { raw: '<html>busy</html>' }, 1),
   ];
