@@ -42,8 +42,9 @@ export function releasePolicy(
 ): Policy {
   const names = loadReleaseNames();
   const texts = (item: Item) => releaseTexts(item, registry, deps);
-  // The skills' prompt texts: the checkout this process reads (its commit when known).
-  const checkout = registry.releaseSources().checkout;
+  // The release skills' prompt texts: the checkout this process reads (its commit when known).
+  const releaseSkills = registry.skills.some((s) => s.implementation.startsWith('release:'));
+  const checkout = releaseSkills ? registry.releaseSources().checkout : undefined;
   const skillTexts: Record<string, string> = checkout
     ? { skillTexts: checkout.commit ? `${checkout.path} @ ${checkout.commit.commit}` : checkout.path }
     : {};
