@@ -19,7 +19,9 @@ export type Reply =
   | { content: string | null }
   | { noChoices: true }
   | { status: number }
-  | { raw: string; status?: number };
+  | { raw: string; status?: number }
+  /** The connection is closed without a reply. */
+  | { drop: true };
 
 export type Script = (call: { index: number; model: string; body: Record<string, unknown> }) => Reply;
 
@@ -92,7 +94,11 @@ export class Recorder {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
-        ({ status, json, raw }) => {
+        ({ status, json, raw, drop }) => {
+          if (drop) {
+            req.socket.destroy();
+            return;
+          }
           // retry-after-ms: clients retry a failed request after 1 ms instead of backing off.
           res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '1' });
           res.end(raw ?? JSON.stringify(json));
@@ -122,7 +128,9 @@ export class Recorder {
     return Promise.all(this.calls);
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; json?: unknown; raw?: string }> {
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; json?: unknown; raw?: string; drop?: boolean }> {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       return { status: 404, json: { error: { message: `no route ${req.method} ${req.url}` } } };
     }
@@ -130,6 +138,7 @@ export class Recorder {
     const index = this.calls.length;
     this.calls.push(record(body));
     const reply = this.script({ index, model: String(body.model), body });
+    if ('drop' in reply) return { status: 0, drop: true };
     if ('raw' in reply) return { status: reply.status ?? 200, raw: reply.raw };
     if ('status' in reply) return { status: reply.status, json: { error: { message: 'scripted failure' } } };
     const choices =

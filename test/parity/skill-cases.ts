@@ -704,6 +704,12 @@ function failureCases(img: Images): ParityCase[] {
     ),
     fails('empty reply', 'OCRBench_Scene_Text_QA_Skill', { raw: '' }, 1),
     fails('HTML reply', 'Code_Problem_Solver', { raw: '<html>busy</html>' }, 1),
+    fails(
+      'connection closed without a reply, retried',
+      'ERQA_Pointing_Localization_Solver',
+      { drop: true },
+      3,
+    ),
   ];
 }
 
