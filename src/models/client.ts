@@ -92,7 +92,8 @@ const errorBodies = new WeakMap<Headers, string>();
 /** fetch that keeps each error response's body text (the OpenAI client keeps only its `error` field). */
 const keepingErrorBodies: typeof fetch = async (input, init) => {
   const res = await fetch(input, init);
-  if (res.ok) return res;
+  // Statuses that cannot carry a body pass as they are.
+  if (res.ok || [101, 204, 205, 304].includes(res.status)) return res;
   const text = await res.text().catch(() => '');
   const copy = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
   errorBodies.set(copy.headers, text);
