@@ -2,6 +2,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from './errors.ts';
 import { fingerprint } from './hash.ts';
+import { checkoutSource, dataSource, type ReleaseSource } from './release-source.ts';
 import { interpolateEnv, parseWith, readYamlFile } from './yaml-file.ts';
 
 /** Simulation settings: read only by the simulated servers, ignored by real endpoints. */
@@ -166,6 +167,12 @@ export class Registry {
   readonly files: string[];
   /** Release checkout (absolute; relative values are resolved against their registry file). */
   readonly upstream: string | undefined;
+  /**
+   * Where this process reads the release's texts: the checkout (MAESTRO_UPSTREAM, else the
+   * `upstream:` key) and the policy prompt data (MAESTRO_POLICY_PROMPT).
+   */
+  readonly releasePaths: { checkout?: string | undefined; policyPrompt?: string | undefined };
+  private sources: { checkout?: ReleaseSource; policyPrompt?: ReleaseSource } | undefined;
   private readonly expertIndex = new Map<string, Expert>();
   private readonly skillIndex = new Map<string, Skill>();
 
@@ -178,6 +185,7 @@ export class Registry {
     observationChars: number;
     files: string[];
     upstream?: string | undefined;
+    releasePaths?: { checkout?: string | undefined; policyPrompt?: string | undefined };
   }) {
     this.experts = parts.experts;
     this.services = parts.services;
@@ -187,6 +195,7 @@ export class Registry {
     this.observationChars = parts.observationChars;
     this.files = parts.files;
     this.upstream = parts.upstream;
+    this.releasePaths = parts.releasePaths ?? { checkout: parts.upstream };
     for (const e of this.experts) this.expertIndex.set(normalizeName(e.name), e);
     for (const s of this.skills) this.skillIndex.set(normalizeName(s.name), s);
     for (const s of this.skills) {
@@ -244,6 +253,26 @@ export class Registry {
     );
   }
 
+  /** True when the registry runs the release's skills or its policy profile. */
+  usesRelease(): boolean {
+    return (
+      this.skills.some((s) => s.implementation.startsWith('release:')) ||
+      this.policies.some((p) => p.profile === 'release')
+    );
+  }
+
+  /** The release checkout and prompt data this process reads (commit and contents), read once. */
+  releaseSources(): { checkout?: ReleaseSource; policyPrompt?: ReleaseSource } {
+    if (!this.sources) {
+      const { checkout, policyPrompt } = this.releasePaths;
+      this.sources = {
+        ...(checkout ? { checkout: checkoutSource(checkout) } : {}),
+        ...(policyPrompt ? { policyPrompt: dataSource(policyPrompt) } : {}),
+      };
+    }
+    return this.sources;
+  }
+
   /**
    * Hash of everything that can change results: names, models, skills, prompts, sampling
    * settings, simulation profiles. Endpoint URLs, capacities, adaptive concurrency and hosts
@@ -265,7 +294,17 @@ export class Registry {
       policies: this.policies.map(strip),
       maxTurns: this.maxTurns,
       observationChars: this.observationChars,
+      // The release's texts decide results too: another checkout (or prompt file) is another
+      // registry. Paths are left out: the same contents elsewhere are the same texts.
+      ...(this.usesRelease() ? { release: this.releaseIdentity() } : {}),
     });
+  }
+
+  private releaseIdentity() {
+    const id = (s: ReleaseSource | undefined) =>
+      s ? { commit: s.commit?.commit ?? null, contents: s.contents } : null;
+    const { checkout, policyPrompt } = this.releaseSources();
+    return { checkout: id(checkout), policyPrompt: id(policyPrompt) };
   }
 }
 
@@ -316,7 +355,11 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     if (parsed.defaults.maxTurns) merged.maxTurns = parsed.defaults.maxTurns;
     if (parsed.defaults.observationChars) merged.observationChars = parsed.defaults.observationChars;
   }
-  const registry = new Registry({ ...merged, files });
+  const checkout = env.MAESTRO_UPSTREAM?.trim() ? resolvePath(env.MAESTRO_UPSTREAM.trim()) : merged.upstream;
+  const policyPrompt = env.MAESTRO_POLICY_PROMPT?.trim()
+    ? resolvePath(env.MAESTRO_POLICY_PROMPT.trim())
+    : undefined;
+  const registry = new Registry({ ...merged, files, releasePaths: { checkout, policyPrompt } });
   registry.skills.forEach((skill, i) => {
     for (const solver of skill.solvers) {
       if (!registry.findSkill(solver)) {

@@ -91,23 +91,41 @@ export function samplesMarkdown(
 
 /**
  * Where each `release`-profile policy's prompt texts came from, said under the results:
- * the user's release data (the file), the items' own prompts, or the project's own texts.
+ * the user's release data (the file and the release commit it is at), the items' own
+ * prompts, or the project's own texts; and the release checkout (and commit) the skills'
+ * prompt texts were read from.
  */
 export function promptSources(records: ItemRecord[]): string {
   const by = new Map<string, Set<string>>();
+  const skills = new Map<string, Set<string>>();
+  const add = (m: Map<string, Set<string>>, k: string, v: string) => m.set(k, (m.get(k) ?? new Set()).add(v));
   for (const r of records) {
     const source = r.policyMeta?.prompt;
     if (typeof source !== 'string') continue;
-    by.set(r.policy, (by.get(r.policy) ?? new Set()).add(source));
+    const commit = r.policyMeta?.promptCommit;
+    add(by, r.policy, typeof commit === 'string' ? `${source}\u0000${commit}` : source);
+    const checkout = r.policyMeta?.skillTexts;
+    if (typeof checkout === 'string') add(skills, r.policy, checkout);
   }
-  const say = (s: string) =>
-    s === 'project'
-      ? "the project's own texts (no release data given: not the training prompt)"
-      : s === 'item'
-        ? "the items' own prompts (release-format rows)"
-        : `the release data in ${s}`;
-  return [...by]
+  const say = (s: string) => {
+    if (s === 'project') return "the project's own texts (no release data given: not the training prompt)";
+    if (s === 'item') return "the items' own prompts (release-format rows)";
+    const [file, commit] = s.split('\u0000');
+    return commit
+      ? `the release data in ${file} (release commit ${commit.slice(0, 7)})`
+      : `the release data in ${file} (release commit unknown)`;
+  };
+  const sayCheckout = (s: string) => {
+    const [dir, commit] = s.split(' @ ');
+    return commit
+      ? `the release checkout ${dir} (commit ${commit.slice(0, 7)})`
+      : `the release checkout ${dir} (commit unknown)`;
+  };
+  const lines = [...by]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([policy, sources]) => `Policy prompt of ${policy}: ${[...sources].sort().map(say).join('; ')}.`)
-    .join('\n');
+    .map(([policy, sources]) => `Policy prompt of ${policy}: ${[...sources].sort().map(say).join('; ')}.`);
+  for (const [policy, dirs] of [...skills].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`Skill prompt texts of ${policy}: ${[...dirs].sort().map(sayCheckout).join('; ')}.`);
+  }
+  return lines.join('\n');
 }

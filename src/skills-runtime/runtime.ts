@@ -13,6 +13,7 @@ import type {
   AskRequest,
   AuxRequest,
   AuxResult,
+  SendRequest,
   SkillBudget,
   SkillContext,
   SkillImplementation,
@@ -26,7 +27,7 @@ import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
 import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
 import type { DataStore } from '../data/store.ts';
 import { type AttemptLog, attemptFields, withAttemptLog } from '../models/attempts.ts';
-import { type ChatResult, ClientCache, type ModelClient } from '../models/client.ts';
+import { type ChatResult, ClientCache, type ModelClient, SendError } from '../models/client.ts';
 import { LocalLimiter, type ServiceLimiter } from '../models/limiter.ts';
 import { SentImages, sentImageUrls } from './sent-images.ts';
 
@@ -88,6 +89,11 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The messages of a chat-completions body, for the images they carry. */
+function messagesOf(body: Record<string, unknown>): ReadonlyArray<{ content?: unknown }> {
+  return Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
+}
+
 /** Adds the stored images of a call to its trace entry (none when storing failed). */
 async function keepImages(entry: CallTrace, kept: Promise<ImageRef[]> | undefined): Promise<void> {
   const refs = kept ? await kept.catch(() => []) : [];
@@ -114,6 +120,23 @@ async function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string):
     return await Promise.race([p, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Tokens and output of a raw reply, for the trace (a reply that is not JSON leaves them 0). */
+function traceReply(entry: CallTrace, res: { text: string; latencyMs: number }): void {
+  entry.latencyMs = res.latencyMs;
+  try {
+    const body = JSON.parse(res.text) as {
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+      choices?: Array<{ message?: { content?: unknown } }>;
+    };
+    entry.promptTokens = body.usage?.prompt_tokens ?? 0;
+    entry.completionTokens = body.usage?.completion_tokens ?? 0;
+    const content = body.choices?.[0]?.message?.content;
+    if (typeof content === 'string') entry.output = content.slice(0, CALL_OUTPUT_CHARS);
+  } catch {
+    // The skill reads the reply itself and words the failure.
   }
 }
 
@@ -169,8 +192,9 @@ export class SkillRuntime {
   readonly tools: ImageTools;
   readonly clients: ClientCache;
   readonly limiter: ServiceLimiter;
-  private readonly maxCalls: number;
-  private readonly timeoutMs: number;
+  /** Set when the options gave them; otherwise each skill's default budget, or 8 calls / 300 s. */
+  private readonly maxCalls: number | undefined;
+  private readonly timeoutMs: number | undefined;
   private readonly implementation: (id: string) => SkillImplementation | undefined;
 
   constructor(opts: SkillRuntimeOptions) {
@@ -178,8 +202,8 @@ export class SkillRuntime {
     this.tools = opts.tools ?? new ImageTools(opts.store);
     this.clients = opts.clients ?? new ClientCache();
     this.limiter = opts.limiter ?? new LocalLimiter();
-    this.maxCalls = opts.maxCalls ?? 8;
-    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    this.maxCalls = opts.maxCalls;
+    this.timeoutMs = opts.timeoutMs;
     this.implementation = opts.implementations ?? getSkillImplementation;
   }
 
@@ -212,11 +236,9 @@ export class SkillRuntime {
   async run(req: SkillRunRequest): Promise<SkillRunResult> {
     const started = performance.now();
     const { skill, impl } = this.resolve(req.skill);
-    const budget: SkillBudget = {
-      maxCalls: this.maxCalls,
-      timeoutMs: this.timeoutMs,
-      deadline: Date.now() + this.timeoutMs,
-    };
+    const maxCalls = this.maxCalls ?? impl.defaultBudget?.maxCalls ?? 8;
+    const timeoutMs = this.timeoutMs ?? impl.defaultBudget?.timeoutMs ?? 300_000;
+    const budget: SkillBudget = { maxCalls, timeoutMs, deadline: Date.now() + timeoutMs };
     const run = new Run(budget, req.headers['x-maestro-seed'] ?? '', this.tools.store);
     const client = this.expertClient(req.expert, req.model);
     const ctx = this.context(run, req, client, skill, req.input, req.headers, 0);
@@ -271,6 +293,7 @@ export class SkillRuntime {
       note: (text) => run.note(text),
       keepImages: (messages) => run.sentImages.refs(sentImageUrls(messages)),
       record: (entry) => run.trace.push(entry),
+      send: (send) => this.send(run, ctx, send),
       ask: (ask) => this.ask(run, ctx, ask),
       aux: (nameOrRole, aux) => this.aux(run, ctx, nameOrRole, aux),
       solve: async (solverName, solverInput) => {
@@ -322,6 +345,68 @@ export class SkillRuntime {
       throw err;
     } finally {
       Object.assign(entry, attemptFields(log));
+      await keepImages(entry, kept);
+    }
+  }
+
+  private async send(
+    run: Run,
+    ctx: SkillContext,
+    req: SendRequest,
+  ): Promise<{ text: string; latencyMs: number }> {
+    const skillName = ctx.skill?.name ?? DIRECT_SKILL;
+    if (run.callsLeft() <= 0) {
+      throw new PermanentError(
+        `skill ${skillName} exceeded its budget of ${run.budget.maxCalls} model calls`,
+        {
+          hint: 'raise the expert pool maxCallsPerSkill',
+        },
+      );
+    }
+    run.sent += 1;
+    const service = req.to === 'expert' ? undefined : req.to;
+    const client = service ? this.clients.get(service) : ctx.client;
+    const entry = run.begin(service?.name ?? ctx.expert.name, String(req.body.model ?? ''), req.note ?? '');
+    const started = performance.now();
+    const late = () =>
+      new RetryableError(`${skillName}: the skill's time budget (${run.budget.timeoutMs} ms) ran out`, {
+        hint: 'raise the skill timeout (expert pool skillTimeoutMs) or the endpoint capacity',
+      });
+    // The run's deadline aborts the request; the call's own timeout stays the skill's.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, run.budget.deadline - Date.now()));
+    let lease: Awaited<ReturnType<ServiceLimiter['acquire']>> | undefined;
+    let log: AttemptLog | undefined;
+    let kept: Promise<ImageRef[]> | undefined;
+    try {
+      if (service) {
+        lease = await this.limiter.acquire(service.name, service.capacity, { deadline: run.budget.deadline });
+      }
+      if (abort.signal.aborted) throw late();
+      // Stored beside the request, from the same strings: what is sent stays as it is.
+      kept = run.sentImages.refs(sentImageUrls(messagesOf(req.body)));
+      const sending = withAttemptLog(() =>
+        client.send(req.body, {
+          timeoutMs: req.timeoutMs,
+          maxRetries: req.maxRetries,
+          headers: ctx.headers,
+          signal: abort.signal,
+        }),
+      );
+      log = sending.log;
+      const res = await sending.result;
+      traceReply(entry, res);
+      return res;
+    } catch (err) {
+      entry.ok = false;
+      entry.latencyMs = performance.now() - started;
+      const over = err instanceof SendError && err.failure.kind === 'aborted';
+      entry.error = over ? late().message : errorText(err);
+      throw over ? late() : err;
+    } finally {
+      clearTimeout(timer);
+      await lease?.release().catch(() => {});
+      if (log) Object.assign(entry, attemptFields(log));
       await keepImages(entry, kept);
     }
   }

@@ -25,9 +25,9 @@ export interface ExpertPoolOptions extends WorkerSettings {
   store: DataStore;
   /** Experts this process serves (policy-facing names). Default: all in the registry. */
   experts?: string[];
-  /** Max model calls one skill run may make. Default 8. */
+  /** Max model calls one skill run may make. Default: the skill's own (8; the release's skills 64). */
   maxCallsPerSkill?: number;
-  /** Wall-clock limit of one skill run (ms). Default 300 000. */
+  /** Wall-clock limit of one skill run (ms). Default: the skill's own (300 000; the release's skills 1 800 000). */
   skillTimeoutMs?: number;
   /** Backoff base and cap for retryable failures (ms). */
   backoffBaseMs?: number;
@@ -53,7 +53,8 @@ function poolSkillRuntime(opts: ExpertPoolOptions): SkillRuntime {
     clients: new ClientCache(),
     // A dead process's service slots come back on the same timescale as its jobs' locks.
     limiter: new RedisLimiter(opts.connection, opts.prefix, { leaseMs: opts.lockDuration ?? 15_000 }),
-    maxCalls: opts.maxCallsPerSkill ?? 8,
+    // Unset: each skill's own default budget (8 calls; the release's skills more).
+    ...(opts.maxCallsPerSkill ? { maxCalls: opts.maxCallsPerSkill } : {}),
     ...(opts.skillTimeoutMs ? { timeoutMs: opts.skillTimeoutMs } : {}),
   });
 }

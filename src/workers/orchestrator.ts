@@ -131,7 +131,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
 function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): SweepMeta {
   if (meta.registryFingerprint !== registry.fingerprint()) {
     throw new UnrecoverableError(
-      `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files`,
+      `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files${registry.usesRelease() ? ' and the same release checkout and prompt data (MAESTRO_UPSTREAM, MAESTRO_POLICY_PROMPT)' : ''}`,
     );
   }
   if (!meta.policies.some((p) => p.key === data.policy))

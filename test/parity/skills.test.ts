@@ -239,6 +239,7 @@ describe('release skills: request streams equal the release code', () => {
     const { py, ts, pyText, tsText, calls } = await runBoth(c);
     expect(py.length, 'the release sent requests').toBeGreaterThan(0);
     c.expectStream?.(py);
+    c.expectText?.(pyText);
     expect(ts).toEqual(py);
     expect(tsText).toBe(pyText);
     // The trace accounts for every request (retries included) and keeps every image sent.

@@ -116,6 +116,27 @@ describe('prompt sources', () => {
     expect(promptSources([rec('m', 'data/val.parquet')])).toContain('the release data in data/val.parquet');
     expect(promptSources([rec('rules')])).toBe('');
   });
+
+  it('names the release commit of the prompt data and of the skills checkout', async () => {
+    const { promptSources } = await import('../../src/scoring/release-table.ts');
+    const meta = {
+      prompt: 'data/val.parquet',
+      promptCommit: '5b8257c94a060fb0134acaf5f5853480ff0695ce',
+      skillTexts: '/src/Maestro @ 5b8257c94a060fb0134acaf5f5853480ff0695ce',
+    };
+    const note = promptSources([{ policy: 'm', policyMeta: meta } as unknown as ItemRecord]);
+    expect(note).toBe(
+      [
+        'Policy prompt of m: the release data in data/val.parquet (release commit 5b8257c).',
+        'Skill prompt texts of m: the release checkout /src/Maestro (commit 5b8257c).',
+      ].join('\n'),
+    );
+    const unknown = promptSources([
+      { policy: 'm', policyMeta: { prompt: 'x.parquet', skillTexts: '/co' } } as unknown as ItemRecord,
+    ]);
+    expect(unknown).toContain('x.parquet (release commit unknown)');
+    expect(unknown).toContain('/co (commit unknown)');
+  });
 });
 
 describe('scoring note', () => {
