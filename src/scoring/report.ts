@@ -4,8 +4,16 @@ import { stringify } from 'csv-stringify/sync';
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import type { ItemRecord } from '../core/items.ts';
-import { aggregate, type Cell, compareRecords, dedupeRecords, findCell, type Summary } from './aggregate.ts';
-import { costAnalytics, learningCurve, type Price, type RoutingCell, routingAnalytics } from './analytics.ts';
+import {
+  aggregate,
+  type Cell,
+  compareRecords,
+  dedupeRecords,
+  findCell,
+  headlineInterval,
+  type Summary,
+} from './aggregate.ts';
+import { type Price, routingAnalytics } from './analytics.ts';
 import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
 import { itemLine } from './failed.ts';
 import { detailsLatex, resultsLatex } from './latex.ts';
@@ -14,20 +22,31 @@ import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
 import { svgToPdf } from './pdf.ts';
 import { promptSources, samplesMarkdown } from './release-table.ts';
+import { DASH, fixed, md, mdTable, nameOf, pct } from './report-format.ts';
+import { routedPolicies, routingMarkdown } from './report-routing.ts';
+import { subscoresCsv, subscoresJson, subscoresMarkdown } from './report-subscores.ts';
+import type { ItemFields } from './subscores.ts';
+
+export { pct };
 
 /**
  * Report writers. Files written to `outDir` (each atomically: temp file, fsync, rename):
  *
  * - `results.md`, `results.csv`, `results.json`: the paper's table. Rows are policies,
- *   columns each benchmark's accuracy (percent, one decimal) in suite order, then
- *   "In-domain avg" and "Out-of-domain avg". Only accuracy, n and error counts appear, so
- *   the table is byte-identical whenever per-item outcomes are (latency, tokens and record
- *   order do not matter, and the sweep id is left out so a re-run under a new id compares
- *   equal; it heads details.md). Markdown shows errors inside the cell ("61.2 (2 err)") and n in a
- *   second table; CSV and JSON keep n and errors in their own columns/fields. CSV columns are
- *   benchmark ids; Markdown headers are benchmark names.
- * - `details.csv`, `details.md`: per policy × benchmark: n, correct, accuracy, stderr, Wilson
- *   95 % interval, errors, no-answer, extraction failures, latency mean/p50/p95, expert calls
+ *   columns each benchmark's published figure (percent, one decimal; failed items count as
+ *   wrong; the sub-scores' headline for benchmarks with `subscores`) in suite order, then
+ *   "In-domain avg" and "Out-of-domain avg". Only accuracies, n and failure counts appear,
+ *   so the table is byte-identical whenever per-item outcomes are (latency, tokens and
+ *   record order do not matter, and the sweep id is left out so a re-run under a new id
+ *   compares equal; it heads details.md). Where items failed, Markdown adds the accuracy
+ *   over the items that ran and the failure count inside the cell ("50.0 (66.7 answered;
+ *   1 failed)"), and n in a second table; CSV and JSON keep them in their own
+ *   columns/fields. CSV columns are benchmark ids; Markdown headers are benchmark names.
+ *   results.md then has the sub-score tables (see `report-subscores.ts`).
+ * - `subscores.csv`: the sub-scores, one line per policy, benchmark and group.
+ * - `details.csv`, `details.md`: per policy × benchmark: n, correct, accuracy (failures as
+ *   wrong) and over the items that ran, stderr, Wilson 95 % interval, errors (failed
+ *   outright among them), no-answer, extraction failures, latency mean/p50/p95, expert calls
  *   and tokens per item. CSV keeps fractions (0–1); Markdown shows percent. details.md also
  *   lists, for every pair of policies and benchmark, the paired accuracy difference with a
  *   seeded bootstrap interval (see `paired.ts`).
@@ -48,6 +67,8 @@ export interface ReportOptions {
   title?: string;
   /** Prices by served model name, for the cost table (from the registry). */
   prices?: Record<string, Price>;
+  /** Each item's `extra` fields, for the sub-scores (without it, their groups are "unknown"). */
+  itemFields?: ItemFields;
 }
 
 export interface Report {
@@ -60,36 +81,16 @@ export interface Report {
   summary: Summary;
 }
 
-const DASH = '—';
-
-/** Accuracy as a percent with one decimal ("61.2"), or null. */
-export function pct(x: number | null): string | null {
-  return x === null ? null : roundTo(x * 100, 1).toFixed(1);
-}
-
-function fixed(x: number | null | undefined, digits: number): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '' : roundTo(x, digits).toFixed(digits);
-}
-
-function md(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function mdTable(header: string[], align: Array<'l' | 'r'>, rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const sep = align.map((a) => (a === 'l' ? ':---' : '---:'));
-  return [line(header), line(sep), ...rows.map(line)].join('\n');
-}
-
-function nameOf(catalog: BenchmarkCatalog, id: string): string {
-  return catalog.find(id)?.name ?? id;
-}
-
 interface MainRow {
   policy: string;
+  /** The published figure in percent, failures counted as wrong. */
   accuracy: Record<string, number | null>;
+  /** The same over the items that ran. */
+  accuracyAnswered: Record<string, number | null>;
   n: Record<string, number | null>;
+  /** Failed items (errors, failed-outright rollouts included). */
   errors: Record<string, number | null>;
+  failedOutright: Record<string, number | null>;
   inDomainAvg: number | null;
   outOfDomainAvg: number | null;
   missingInDomain: string[];
@@ -99,19 +100,25 @@ interface MainRow {
 function mainRows(summary: Summary): MainRow[] {
   return summary.byPolicy.map((p) => {
     const accuracy: Record<string, number | null> = {};
+    const accuracyAnswered: Record<string, number | null> = {};
     const n: Record<string, number | null> = {};
     const errors: Record<string, number | null> = {};
+    const failedOutright: Record<string, number | null> = {};
     for (const b of summary.benchmarks) {
       const c = findCell(summary, p.policy, b);
-      accuracy[b] = c ? numPct(c.accuracy) : null;
+      accuracy[b] = c ? numPct(c.headline) : null;
+      accuracyAnswered[b] = c ? numPct(c.headlineAnswered) : null;
       n[b] = c ? c.n : null;
       errors[b] = c ? c.errors : null;
+      failedOutright[b] = c ? c.failedOutright : null;
     }
     return {
       policy: p.policy,
       accuracy,
+      accuracyAnswered,
       n,
       errors,
+      failedOutright,
       inDomainAvg: numPct(p.inDomainAvg),
       outOfDomainAvg: numPct(p.outOfDomainAvg),
       missingInDomain: p.missingInDomain,
@@ -137,9 +144,7 @@ function resultsMarkdown(summary: Summary, opts: ReportOptions): string {
   const rows = summary.byPolicy.map((p) => {
     const cells = summary.benchmarks.map((b) => {
       const c = findCell(summary, p.policy, b);
-      if (!c) return DASH;
-      const acc = pct(c.accuracy) ?? DASH;
-      return c.errors > 0 ? `${acc} (${c.errors} err)` : acc;
+      return c ? mainCell(c) : DASH;
     });
     return [md(p.policy), ...cells, pct(p.inDomainAvg) ?? DASH, pct(p.outOfDomainAvg) ?? DASH];
   });
@@ -162,9 +167,11 @@ function resultsMarkdown(summary: Summary, opts: ReportOptions): string {
   const parts = [
     `# ${md(title)}`,
     '',
-    `Suite \`${md(summary.suite)}\`. Accuracy in percent over the items that ran; ` +
-      'items that failed to run are not counted and are shown as "(k err)". Averages are unweighted means ' +
-      'over the benchmarks of each group.',
+    `Suite \`${md(summary.suite)}\`. Accuracy in percent with failed items counted as wrong, as papers ` +
+      'publish it; where items failed, the accuracy over the items that ran and the failure count follow ' +
+      '("50.0 (66.7 answered; 1 failed)"; "outright": rollouts that failed for good). Benchmarks with ' +
+      'sub-scores show their published headline (see Sub-scores). Averages are unweighted means over the ' +
+      'benchmarks of each group.',
     '',
     mdTable(header, align, rows),
     '',
@@ -174,7 +181,17 @@ function resultsMarkdown(summary: Summary, opts: ReportOptions): string {
   ];
   if (summary.policies.length === 0) parts.push('', 'No records.');
   if (notes.length > 0) parts.push('', ...notes);
+  const sub = subscoresMarkdown(summary, catalog);
+  if (sub) parts.push('', sub.trimEnd());
   return `${parts.join('\n')}\n`;
+}
+
+/** A main-table cell: "61.2", or "50.0 (66.7 answered; 2 failed, 1 outright)" when items failed. */
+function mainCell(c: Cell): string {
+  const acc = pct(c.headline) ?? DASH;
+  if (c.errors === 0) return acc;
+  const outright = c.failedOutright > 0 ? `, ${c.failedOutright} outright` : '';
+  return `${acc} (${pct(c.headlineAnswered) ?? DASH} answered; ${c.errors} failed${outright})`;
 }
 
 function resultsCsv(summary: Summary): string {
@@ -187,6 +204,8 @@ function resultsCsv(summary: Summary): string {
     'out_of_domain_avg',
     ...b.map((id) => `n_${id}`),
     ...b.map((id) => `errors_${id}`),
+    ...b.map((id) => `answered_${id}`),
+    ...b.map((id) => `failed_outright_${id}`),
   ];
   const body = rows.map((r) => [
     r.policy,
@@ -195,6 +214,8 @@ function resultsCsv(summary: Summary): string {
     fixed(r.outOfDomainAvg, 1),
     ...b.map((id) => (r.n[id] === null ? '' : String(r.n[id]))),
     ...b.map((id) => (r.errors[id] === null ? '' : String(r.errors[id]))),
+    ...b.map((id) => fixed(r.accuracyAnswered[id], 1)),
+    ...b.map((id) => (r.failedOutright[id] === null ? '' : String(r.failedOutright[id]))),
   ]);
   return stringify([header, ...body]);
 }
@@ -204,6 +225,8 @@ function resultsJson(summary: Summary, opts: ReportOptions): string {
     suite: summary.suite,
     title: opts.title ?? null,
     unit: 'percent',
+    /** How failed items count in `accuracy` (and `accuracyAnswered` beside it). */
+    failures: 'wrong',
     benchmarks: summary.benchmarks.map((id) => ({
       id,
       name: nameOf(opts.catalog, id),
@@ -214,6 +237,7 @@ function resultsJson(summary: Summary, opts: ReportOptions): string {
           : (opts.catalog.find(id)?.group ?? null),
     })),
     rows: mainRows(summary),
+    subscores: subscoresJson(summary, opts.catalog),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -228,6 +252,8 @@ const DETAIL_COLUMNS = [
   'ci95_lo',
   'ci95_hi',
   'errors',
+  'accuracy_answered',
+  'failed_outright',
   'no_answer',
   'extraction_failures',
   'latency_mean_ms',
@@ -248,6 +274,8 @@ function detailsCsv(summary: Summary): string {
     fixed(c.ci95?.[0], 4),
     fixed(c.ci95?.[1], 4),
     String(c.errors),
+    fixed(c.accuracyAnswered, 4),
+    String(c.failedOutright),
     String(c.noAnswer),
     String(c.extractionFailures),
     fixed(c.latencyMs?.mean, 1),
@@ -316,14 +344,15 @@ function detailsMarkdown(summary: Summary, records: readonly ItemRecord[], opts:
     'Accuracy %',
     '± SE',
     '95% CI (Wilson)',
-    'Errors',
+    'Failed (outright)',
+    'Answered accuracy %',
     'No answer',
     'Extraction failed',
     'Latency mean / p50 / p95 (ms)',
     'Expert calls',
     'Tokens',
   ];
-  const align: Array<'l' | 'r'> = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const align: Array<'l' | 'r'> = ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const rows = summary.cells.map((c: Cell) => [
     md(c.policy),
     md(nameOf(opts.catalog, c.benchmark)),
@@ -332,7 +361,8 @@ function detailsMarkdown(summary: Summary, records: readonly ItemRecord[], opts:
     pct(c.accuracy) ?? DASH,
     c.stderr === null ? DASH : fixed(c.stderr * 100, 1),
     c.ci95 ? `${fixed(c.ci95[0] * 100, 1)}–${fixed(c.ci95[1] * 100, 1)}` : DASH,
-    String(c.errors),
+    `${c.errors} (${c.failedOutright})`,
+    pct(c.accuracyAnswered) ?? DASH,
     String(c.noAnswer),
     String(c.extractionFailures),
     c.latencyMs
@@ -344,9 +374,11 @@ function detailsMarkdown(summary: Summary, records: readonly ItemRecord[], opts:
   const parts = [
     `# Details — sweep ${md(opts.sweepId)}`,
     '',
-    'n counts items that ran (answered or no answer); errors are items that failed to run and are ' +
-      'not counted. SE is the binomial standard error in percentage points; the interval is the Wilson ' +
-      'score interval. Latency, expert calls and tokens are per item that ran.',
+    'n counts items that ran (answered or no answer); failed items (errors, and in parentheses the ' +
+      'rollouts that failed outright) count as wrong in the accuracy, its SE and its interval, as papers ' +
+      'count them; the answered accuracy leaves them out. SE is the binomial standard error in percentage ' +
+      'points; the interval is the Wilson score interval. This table is over items: for benchmarks with ' +
+      'sub-scores, results.md has the published headline. Latency, expert calls and tokens are per item that ran.',
     '',
     mdTable(header, align, rows),
     ...pairedSection(summary, records, opts),
@@ -369,7 +401,7 @@ export async function writeReport(
 ): Promise<Report> {
   const dir = resolve(outDir);
   await mkdir(dir, { recursive: true });
-  const summary = aggregate(records, opts.catalog, opts.suite);
+  const summary = aggregate(records, opts.catalog, opts.suite, opts.itemFields);
   const unique = dedupeRecords(records).records;
   const routing = routingAnalytics(summary.policies.length ? unique : []);
   const fanout = new Set(unique.filter((r) => r.candidates).map((r) => r.policy));
@@ -383,6 +415,7 @@ export async function writeReport(
     'results.md': markdown,
     'results.csv': resultsCsv(summary),
     'results.json': resultsJson(summary, opts),
+    'subscores.csv': subscoresCsv(summary, opts.catalog),
     'results.tex': resultsLatex(summary, opts.catalog, `${caption}: accuracy in percent`),
     'details.csv': detailsCsv(summary),
     'details.md': detailsMarkdown(summary, records, opts),
@@ -399,8 +432,11 @@ export async function writeReport(
       summary.benchmarks.map(names),
       summary.byPolicy.map((p) => ({
         label: p.policy,
-        values: summary.benchmarks.map((b) => findCell(summary, p.policy, b)?.accuracy ?? null),
-        intervals: summary.benchmarks.map((b) => findCell(summary, p.policy, b)?.ci95 ?? null),
+        values: summary.benchmarks.map((b) => findCell(summary, p.policy, b)?.headline ?? null),
+        intervals: summary.benchmarks.map((b) => {
+          const c = findCell(summary, p.policy, b);
+          return c ? headlineInterval(c) : null;
+        }),
       })),
     ),
   };
@@ -429,133 +465,4 @@ async function removeStaleFigures(dir: string, written: Record<string, string>):
   for (const name of await readdir(dir)) {
     if (/^(routing|fanout)-.+\.(png|svg|pdf)$/.test(name) && !(name in written)) await rm(join(dir, name));
   }
-}
-
-/**
- * Policies that chose between several (expert, skill) pairs, with their heatmap file names
- * (`fanout-…` for fan-out policies, which send every item to every pair).
- */
-function routedPolicies(routing: RoutingCell[], fanout: ReadonlySet<string>): Map<string, string> {
-  const pairs = new Map<string, Set<string>>();
-  for (const c of routing) {
-    const set = pairs.get(c.policy) ?? new Set<string>();
-    for (const k of Object.keys(c.choices)) set.add(k);
-    pairs.set(c.policy, set);
-  }
-  const out = new Map<string, string>();
-  for (const [policy, set] of pairs) {
-    const stem = fanout.has(policy) ? 'fanout' : 'routing';
-    if (set.size > 1) out.set(policy, `${stem}-${policy.replace(/[^A-Za-z0-9_.-]+/g, '_')}.png`);
-  }
-  return out;
-}
-
-function num(x: number, digits = 1): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : DASH;
-}
-
-function routingMarkdown(
-  summary: Summary,
-  routing: RoutingCell[],
-  heatmaps: Map<string, string>,
-  records: readonly ItemRecord[],
-  opts: ReportOptions,
-): string {
-  const parts: string[] = [
-    '# Routing analytics',
-    '',
-    'Per policy and benchmark: the (expert, skill) pairs chosen (share of skill calls), the accuracy of the items where each pair was chosen, calls and turns per item, and the format-error rate (malformed calls or unknown names, per turn).',
-    '',
-  ];
-  for (const policy of summary.policies) {
-    const cells = routing.filter((c) => c.policy === policy);
-    if (cells.length === 0) continue;
-    parts.push(`## ${md(policy)}`, '');
-    const heatmap = heatmaps.get(policy);
-    if (heatmap) {
-      const kind = heatmap.startsWith('fanout-') ? 'fan-out accuracy per pair' : 'routing heatmap';
-      parts.push(`![${kind} of ${md(policy)}](${heatmap})`, '');
-    }
-    const rows = cells.map((c) => {
-      const total = Object.values(c.choices).reduce((a, b) => a + b, 0);
-      const top = Object.entries(c.choices)
-        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-        .slice(0, 3)
-        .map(([k, n]) => {
-          const acc = c.pairAccuracy[k];
-          const accText = acc ? ` acc ${pct(acc.correct / acc.n)}` : '';
-          return `${md(k.replace('@@', ' @ '))} ${Math.round((100 * n) / Math.max(1, total))}%${accText}`;
-        })
-        .join('; ');
-      return [
-        md(nameOf(opts.catalog, c.benchmark)),
-        String(c.items),
-        num(c.skillCalls / c.items, 2),
-        num(c.modelCalls / c.items, 2),
-        num(c.turns / c.items, 2),
-        `${num((100 * c.formatErrors) / Math.max(1, c.turns))}%`,
-        top || DASH,
-      ];
-    });
-    parts.push(
-      mdTable(
-        [
-          'Benchmark',
-          'Items',
-          'Skill calls/item',
-          'Model calls/item',
-          'Turns/item',
-          'Format errors',
-          'Top pairs (share, accuracy)',
-        ],
-        ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
-        rows,
-      ),
-      '',
-    );
-    const curve = learningCurve(records, policy);
-    if (curve.length > 0) {
-      parts.push(
-        'Learning curve (accuracy over consecutive blocks of decisions, in decision order):',
-        '',
-        mdTable(
-          ['Decisions', 'n', 'Accuracy'],
-          ['l', 'r', 'r'],
-          curve.map((p) => [`${p.from}–${p.to}`, String(p.n), pct(p.accuracy) ?? DASH]),
-        ),
-        '',
-      );
-    }
-  }
-  const cost = costAnalytics(records, opts.prices);
-  parts.push(
-    '## Cost per item',
-    '',
-    "Means per item that ran. Policy time is the policy endpoint's; expert time is the skill calls' (queueing excluded). Cost counts calls to models with a price in the registry.",
-    '',
-    mdTable(
-      [
-        'Policy',
-        'Items',
-        'Policy ms',
-        'Expert ms',
-        'Policy tokens',
-        'Expert tokens',
-        'Expert calls',
-        'Cost (USD)',
-      ],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-      cost.map((c) => [
-        md(c.policy),
-        String(c.items),
-        num(c.meanPolicyLatencyMs, 0),
-        num(c.meanExpertLatencyMs, 0),
-        num(c.meanPolicyTokens, 0),
-        num(c.meanExpertTokens, 0),
-        num(c.meanExpertCalls, 2),
-        c.costUsd === null ? DASH : c.costUsd.toFixed(4),
-      ]),
-    ),
-  );
-  return `${parts.join('\n')}\n`;
 }

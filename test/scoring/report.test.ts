@@ -17,8 +17,9 @@ afterAll(async () => {
 });
 
 /**
- * maestro: alpha 2/3 with 1 error (66.7 (1 err)), beta 1/2 (50.0), gamma 1/1, delta 0/1
- *   → in-domain (66.67 + 50) / 2 = 58.3, out-of-domain (100 + 0) / 2 = 50.0
+ * maestro: alpha 2 right of 4 with 1 error: 50.0 with failures as wrong, 66.7 over the 3
+ *   that ran; beta 1/2 (50.0), gamma 1/1, delta 0/1
+ *   → in-domain (50 + 50) / 2 = 50.0, out-of-domain (100 + 0) / 2 = 50.0
  * direct: alpha 1/1, no other benchmark → averages "—".
  */
 function records(): ItemRecord[] {
@@ -43,6 +44,7 @@ const FILES = [
   'details.md',
   'summary.json',
   'items.jsonl',
+  'subscores.csv',
   'routing.md',
   'samples.md',
   'results.tex',
@@ -63,7 +65,11 @@ describe('writeReport', () => {
       '| Policy | Alpha | Beta | Gamma | Delta | In-domain avg | Out-of-domain avg |',
     );
     expect(r.markdown).toContain('| direct | 100.0 | — | — | — | — | — |');
-    expect(r.markdown).toContain('| maestro | 66.7 (1 err) | 50.0 | 100.0 | 0.0 | 58.3 | 50.0 |');
+    expect(r.markdown).toContain(
+      '| maestro | 50.0 (66.7 answered; 1 failed) | 50.0 | 100.0 | 0.0 | 50.0 | 50.0 |',
+    );
+    // No benchmark of this catalog has sub-scores: no section.
+    expect(r.markdown).not.toContain('## Sub-scores');
     expect(r.markdown).toContain('- direct: no in-domain average; missing beta.');
     expect(r.markdown).not.toMatch(/latency/i);
   });
@@ -73,18 +79,24 @@ describe('writeReport', () => {
     await writeReport(dir, records(), { catalog, suite, sweepId: 'sw-1' });
     const csv = (await readFile(join(dir, 'results.csv'), 'utf8')).trim().split('\n');
     expect(csv[0]).toBe(
-      'policy,alpha,beta,gamma,delta,in_domain_avg,out_of_domain_avg,n_alpha,n_beta,n_gamma,n_delta,errors_alpha,errors_beta,errors_gamma,errors_delta',
+      'policy,alpha,beta,gamma,delta,in_domain_avg,out_of_domain_avg,n_alpha,n_beta,n_gamma,n_delta,' +
+        'errors_alpha,errors_beta,errors_gamma,errors_delta,answered_alpha,answered_beta,answered_gamma,' +
+        'answered_delta,failed_outright_alpha,failed_outright_beta,failed_outright_gamma,failed_outright_delta',
     );
-    expect(csv[1]).toBe('direct,100.0,,,,,,1,,,,0,,,');
-    expect(csv[2]).toBe('maestro,66.7,50.0,100.0,0.0,58.3,50.0,3,2,1,1,1,0,0,0');
+    expect(csv[1]).toBe('direct,100.0,,,,,,1,,,,0,,,,100.0,,,,0,,,');
+    expect(csv[2]).toBe('maestro,50.0,50.0,100.0,0.0,50.0,50.0,3,2,1,1,1,0,0,0,66.7,50.0,100.0,0.0,0,0,0,0');
     const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
     const maestro = json.rows.find((x: { policy: string }) => x.policy === 'maestro');
+    expect(json.failures).toBe('wrong');
     expect(maestro).toMatchObject({
-      inDomainAvg: 58.3,
+      inDomainAvg: 50,
       outOfDomainAvg: 50,
-      accuracy: { alpha: 66.7 },
+      accuracy: { alpha: 50 },
+      accuracyAnswered: { alpha: 66.7 },
       errors: { alpha: 1 },
+      failedOutright: { alpha: 0 },
     });
+    expect(json.subscores).toEqual([]);
   });
 
   it('writes details with n, interval, errors and latency per cell', async () => {
@@ -92,13 +104,17 @@ describe('writeReport', () => {
     await writeReport(dir, records(), { catalog, suite, sweepId: 'sw-1' });
     const details = (await readFile(join(dir, 'details.csv'), 'utf8')).trim().split('\n');
     expect(details[0]).toBe(
-      'policy,benchmark,n,correct,accuracy,stderr,ci95_lo,ci95_hi,errors,no_answer,extraction_failures,latency_mean_ms,latency_p50_ms,latency_p95_ms,expert_calls_mean,tokens_mean',
+      'policy,benchmark,n,correct,accuracy,stderr,ci95_lo,ci95_hi,errors,accuracy_answered,failed_outright,no_answer,extraction_failures,latency_mean_ms,latency_p50_ms,latency_p95_ms,expert_calls_mean,tokens_mean',
     );
     const beta = details.find((l) => l.startsWith('maestro,beta,'));
     // 1 of 2: accuracy 0.5, stderr sqrt(0.25/2) = 0.3536, Wilson [0.0945, 0.9055]; 1 no-answer.
-    expect(beta).toMatch(/^maestro,beta,2,1,0\.5000,0\.3536,0\.0945,0\.9055,0,1,0,/);
+    expect(beta).toMatch(/^maestro,beta,2,1,0\.5000,0\.3536,0\.0945,0\.9055,0,0\.5000,0,1,0,/);
+    // alpha: 2 right of 4 (one failed): 0.5, stderr sqrt(0.25/4) = 0.25, Wilson of 2 of 4
+    // [0.1500, 0.8500]; 0.6667 over the 3 that ran.
+    const alpha = details.find((l) => l.startsWith('maestro,alpha,'));
+    expect(alpha).toMatch(/^maestro,alpha,3,2,0\.5000,0\.2500,0\.1500,0\.8500,1,0\.6667,0,0,/);
     const md = await readFile(join(dir, 'details.md'), 'utf8');
-    expect(md).toContain('| maestro | Alpha | 3 | 2 | 66.7 |');
+    expect(md).toContain('| maestro | Alpha | 3 | 2 | 50.0 | 25.0 | 15.0–85.0 | 1 (0) | 66.7 |');
   });
 
   it('writes items.jsonl sorted by policy, benchmark, item and seed', async () => {
@@ -144,7 +160,9 @@ describe('writeReport', () => {
       r.itemId === 'a2' && r.policy === 'maestro' ? { ...r, correct: true } : r,
     );
     const r = await writeReport(await freshDir(), flipped, { catalog, suite, sweepId: 'sw-1' });
-    expect(r.markdown).toContain('| maestro | 100.0 (1 err) | 50.0 | 100.0 | 0.0 | 75.0 | 50.0 |');
+    expect(r.markdown).toContain(
+      '| maestro | 75.0 (100.0 answered; 1 failed) | 50.0 | 100.0 | 0.0 | 62.5 | 50.0 |',
+    );
   });
 
   it('leaves no temporary files behind and uses the given title', async () => {
