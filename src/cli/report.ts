@@ -63,7 +63,18 @@ export async function runReport(store: DataStore, sweep: string | undefined, out
 
 export { statusText } from './status.ts';
 
-/** `report --json`: the sweep, its record count, the files written and the results summary. */
+/**
+ * `report --json`: the sweep, its record count, the failed ones (errors, and rollouts that
+ * failed outright among them: all counted as wrong), the files written and the results
+ * summary (per cell: accuracy with failures wrong, accuracyAnswered, headline, subscores).
+ */
 export function reportJson(r: Awaited<ReturnType<typeof runReport>>) {
-  return { sweepId: r.meta.id, records: r.records.length, out: r.out, files: r.files, summary: r.summary };
+  return {
+    sweepId: r.meta.id,
+    records: r.records.length,
+    failed: { errors: r.records.filter((x) => x.status === 'error').length, outright: r.failed },
+    out: r.out,
+    files: r.files,
+    summary: r.summary,
+  };
 }

@@ -120,6 +120,7 @@ export function subscoresMarkdown(summary: Summary, catalog: BenchmarkCatalog): 
 }
 
 const p1 = (x: number | null | undefined) => (x === null || x === undefined ? null : roundTo(x * 100, 1));
+const r1 = (x: number | null | undefined) => (x === null || x === undefined ? null : roundTo(x, 1));
 
 /** results.json's `subscores`: per benchmark, per policy, in percent (points as points). */
 export function subscoresJson(summary: Summary, catalog: BenchmarkCatalog) {
@@ -136,15 +137,7 @@ export function subscoresJson(summary: Summary, catalog: BenchmarkCatalog) {
         policy: c.policy,
         score: p1(s.score),
         scoreAnswered: p1(s.scoreAnswered),
-        ...(s.headline === 'sum'
-          ? {
-              points: s.points === null || s.points === undefined ? null : roundTo(s.points, 1),
-              pointsAnswered:
-                s.pointsAnswered === null || s.pointsAnswered === undefined
-                  ? null
-                  : roundTo(s.pointsAnswered, 1),
-            }
-          : {}),
+        ...(s.headline === 'sum' ? { points: r1(s.points), pointsAnswered: r1(s.pointsAnswered) } : {}),
         unknown: s.unknown,
         groups: s.groups.map((g) => ({
           ...g,

@@ -175,7 +175,7 @@ function resultsMarkdown(summary: Summary, opts: ReportOptions): string {
     '',
     mdTable(header, align, rows),
     '',
-    'Items per cell (n):',
+    'Items that ran per cell (n; failed items are not in n but count as wrong above):',
     '',
     mdTable(['Policy', ...summary.benchmarks.map((b) => md(nameOf(catalog, b)))], align.slice(0, -2), nRows),
   ];

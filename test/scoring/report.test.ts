@@ -2,9 +2,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BenchmarkCatalog } from '../../src/core/benchmarks.ts';
+import { FAILED_OUTRIGHT } from '../../src/core/failed.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
 import { writeReport } from '../../src/scoring/report.ts';
-import { catalog, rec, suite } from './helpers.ts';
+import { bench, catalog, rec, suite } from './helpers.ts';
 
 const dirs: string[] = [];
 async function freshDir(): Promise<string> {
@@ -171,5 +173,72 @@ describe('writeReport', () => {
     expect(r.markdown.startsWith('# Table 1 \\| main\n')).toBe(true);
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(dir)).sort()).toEqual([...FILES].sort());
+  });
+
+  it('adds the sub-score tables of the benchmarks whose catalog entry has subscores', async () => {
+    const subCatalog = new BenchmarkCatalog([
+      ...catalog.benchmarks,
+      {
+        ...bench('hr', 'choice'),
+        name: 'HR',
+        subscores: { field: 'category', groups: ['single', 'cross'], meanOver: 'cycle', headline: 'overall' },
+      },
+      {
+        ...bench('ocr', 'exact', 'out-of-domain'),
+        name: 'OCR',
+        subscores: { field: 'category', headline: 'sum', outOf: 1000 },
+      },
+    ]);
+    const subSuite = { name: 'sub', inDomain: ['hr'], outOfDomain: ['ocr'] };
+    // HR: cycle c0 single 1/1, cross 0/1; cycle c1 single 1/2 (one failed outright), cross 1/1;
+    //   single = (1 + 0.5) / 2 = 75.0 (answered (1 + 1) / 2 = 100.0); cross = (0 + 1) / 2 = 50.0;
+    //   overall = (1/2 + 2/3) / 2 = 58.3 (answered (1/2 + 2/2) / 2 = 75.0). One item has no fields.
+    const fields: Record<string, Record<string, unknown>> = {
+      h1: { category: 'single', cycle: 'c0' },
+      h2: { category: 'cross', cycle: 'c0' },
+      h3: { category: 'single', cycle: 'c1' },
+      h4: { category: 'single', cycle: 'c1' },
+      h5: { category: 'cross', cycle: 'c1' },
+      o1: { category: 'KIE' },
+      o2: { category: 'KIE' },
+      o3: { category: 'VQA' },
+    };
+    const rs = [
+      rec({ policy: 'm', benchmark: 'hr', itemId: 'h1', correct: true }),
+      rec({ policy: 'm', benchmark: 'hr', itemId: 'h2', correct: false }),
+      rec({ policy: 'm', benchmark: 'hr', itemId: 'h3', correct: true }),
+      rec({ policy: 'm', benchmark: 'hr', itemId: 'h4', status: 'error', scoreReason: FAILED_OUTRIGHT }),
+      rec({ policy: 'm', benchmark: 'hr', itemId: 'h5', correct: true }),
+      rec({ policy: 'm', benchmark: 'ocr', itemId: 'o1', correct: true }),
+      rec({ policy: 'm', benchmark: 'ocr', itemId: 'o2', correct: false }),
+      rec({ policy: 'm', benchmark: 'ocr', itemId: 'o3', correct: true }),
+      rec({ policy: 'm', benchmark: 'ocr', itemId: 'o4', correct: true }),
+    ];
+    const dir = await freshDir();
+    const r = await writeReport(dir, rs, {
+      catalog: subCatalog,
+      suite: subSuite,
+      sweepId: 'sw-sub',
+      itemFields: (_b, id) => fields[id],
+    });
+    // The main table shows the published headlines: HR's cycle mean, OCR's points as percent (3/4).
+    expect(r.markdown).toContain('| m | 58.3 (75.0 answered; 1 failed, 1 outright) | 75.0 | 58.3 | 75.0 |');
+    expect(r.markdown).toContain('## Sub-scores');
+    expect(r.markdown).toContain('| Policy | Overall (mean over cycle) | single | cross |');
+    expect(r.markdown).toContain('| m | 58.3 (75.0 answered) | 75.0 (100.0 answered) | 50.0 |');
+    expect(r.markdown).toContain('| Policy | Score (of 1000) | KIE | VQA | unknown |');
+    expect(r.markdown).toContain('| m | 750 (3 right of 4, scaled) | 1 / 2 | 1 / 1 | 1 / 1 |');
+    expect(r.markdown).toMatch(/- m: 1 record\(s\) whose item has no `category`/);
+    const csv = (await readFile(join(dir, 'subscores.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('policy,benchmark,group,items,ran,correct,failed,accuracy,accuracy_answered');
+    expect(csv).toContain('m,hr,single,3,2,2,1,0.7500,1.0000');
+    expect(csv).toContain('m,ocr,(headline),4,4,3,0,0.7500,0.7500');
+    const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
+    const ocr = json.subscores.find((b: { benchmark: string }) => b.benchmark === 'ocr');
+    expect(ocr).toMatchObject({ headline: 'sum', outOf: 1000, groups: ['KIE', 'VQA', 'unknown'] });
+    expect(ocr.rows[0]).toMatchObject({ policy: 'm', points: 750, unknown: 1 });
+    // The summary (report --json) carries them too.
+    const hr = r.summary.cells.find((c) => c.benchmark === 'hr');
+    expect(hr?.subscores?.groups.map((g) => g.name)).toEqual(['single', 'cross']);
   });
 });
