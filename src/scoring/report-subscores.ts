@@ -11,7 +11,7 @@ import { type SubscoreCell, type SubscoreGroup, UNKNOWN_GROUP } from './subscore
  * catalog, policies as rows, the headline then the groups as columns.
  */
 
-interface Block {
+export interface SubscoreBlock {
   benchmark: string;
   cells: Cell[];
   groups: string[];
@@ -19,8 +19,8 @@ interface Block {
 }
 
 /** The benchmarks with sub-scores, in table order, with their cells and the union of their groups. */
-function blocks(summary: Summary, catalog: BenchmarkCatalog): Block[] {
-  const out: Block[] = [];
+export function subscoreBlocks(summary: Summary, catalog: BenchmarkCatalog): SubscoreBlock[] {
+  const out: SubscoreBlock[] = [];
   for (const benchmark of summary.benchmarks) {
     const cells = summary.cells.filter((c) => c.benchmark === benchmark && c.subscores);
     const first = cells[0]?.subscores;
@@ -35,7 +35,7 @@ function blocks(summary: Summary, catalog: BenchmarkCatalog): Block[] {
   return out;
 }
 
-function headlineTitle(s: SubscoreCell): string {
+export function headlineTitle(s: SubscoreCell): string {
   if (s.headline === 'sum') return `Score (of ${s.outOf})`;
   if (s.headline === 'mean') return 'Mean of groups';
   return s.meanOver ? `Overall (mean over ${s.meanOver})` : 'Overall';
@@ -62,7 +62,7 @@ function groupCell(g: SubscoreGroup | undefined, s: SubscoreCell): string {
   return withAnswered(g.accuracy, g.accuracyAnswered, g.failed);
 }
 
-function explain(b: Block, catalog: BenchmarkCatalog): string {
+function explain(b: SubscoreBlock, catalog: BenchmarkCatalog): string {
   const s = b.first;
   const by = `Grouped by the item field \`${s.field}\``;
   const how =
@@ -80,7 +80,7 @@ function explain(b: Block, catalog: BenchmarkCatalog): string {
 /** The "Sub-scores" section of results.md ('' when no benchmark of the report has sub-scores). */
 export function subscoresMarkdown(summary: Summary, catalog: BenchmarkCatalog): string {
   const parts: string[] = [];
-  for (const b of blocks(summary, catalog)) {
+  for (const b of subscoreBlocks(summary, catalog)) {
     const header = ['Policy', md(headlineTitle(b.first)), ...b.groups.map(md)];
     const rows = b.cells.map((c) => {
       const s = c.subscores as SubscoreCell;
@@ -124,7 +124,7 @@ const r1 = (x: number | null | undefined) => (x === null || x === undefined ? nu
 
 /** results.json's `subscores`: per benchmark, per policy, in percent (points as points). */
 export function subscoresJson(summary: Summary, catalog: BenchmarkCatalog) {
-  return blocks(summary, catalog).map((b) => ({
+  return subscoreBlocks(summary, catalog).map((b) => ({
     benchmark: b.benchmark,
     field: b.first.field,
     headline: b.first.headline,
@@ -163,7 +163,7 @@ export function subscoresCsv(summary: Summary, catalog: BenchmarkCatalog): strin
     'accuracy_answered',
   ];
   const body: string[][] = [];
-  for (const b of blocks(summary, catalog)) {
+  for (const b of subscoreBlocks(summary, catalog)) {
     for (const c of b.cells) {
       const s = c.subscores as SubscoreCell;
       body.push([

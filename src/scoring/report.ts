@@ -16,7 +16,7 @@ import {
 import { type Price, routingAnalytics } from './analytics.ts';
 import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
 import { itemLine } from './failed.ts';
-import { detailsLatex, resultsLatex } from './latex.ts';
+import { detailsLatex, resultsLatex, subscoresLatex } from './latex.ts';
 import { scoringNote } from './modes.ts';
 import { roundTo } from './normalize.ts';
 import { pairedDifference } from './paired.ts';
@@ -52,7 +52,7 @@ export { pct };
  *   seeded bootstrap interval (see `paired.ts`).
  * - `summary.json`: the {@link Summary} from `aggregate`.
  * - `items.jsonl`: every record, one per line, sorted by policy, benchmark, itemId, seed.
- * - `results.tex`, `details.tex`: the same tables in LaTeX (booktabs).
+ * - `results.tex`, `details.tex`, `subscores.tex`: the same tables in LaTeX (booktabs).
  * - Figures, each as SVG, PNG (2×) and a one-page PDF: `accuracy.*` (bars with 95 %
  *   intervals), `routing-<policy>.*` (share of skill calls per pair and benchmark, for
  *   policies that chose between pairs) and `fanout-<policy>.*` (fan-out policies such as
@@ -420,6 +420,7 @@ export async function writeReport(
     'details.csv': detailsCsv(summary),
     'details.md': detailsMarkdown(summary, records, opts),
     'details.tex': detailsLatex(summary, opts.catalog, `${caption}: details per policy and benchmark`),
+    'subscores.tex': subscoresLatex(summary, opts.catalog, `${caption}: sub-scores in percent`),
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
     'items.jsonl': sorted.map(itemLine).join(''),
   };

@@ -51,6 +51,7 @@ const FILES = [
   'samples.md',
   'results.tex',
   'details.tex',
+  'subscores.tex',
   'accuracy.svg',
   'accuracy.png',
   'accuracy.pdf',
@@ -237,7 +238,11 @@ describe('writeReport', () => {
     const ocr = json.subscores.find((b: { benchmark: string }) => b.benchmark === 'ocr');
     expect(ocr).toMatchObject({ headline: 'sum', outOf: 1000, groups: ['KIE', 'VQA', 'unknown'] });
     expect(ocr.rows[0]).toMatchObject({ policy: 'm', points: 750, unknown: 1 });
-    // The summary (report --json) carries them too.
+    const tex = await readFile(join(dir, 'subscores.tex'), 'utf8');
+    expect(tex).toContain('Policy & Overall (mean over cycle) & single & cross \\\\');
+    expect(tex).toContain('m & 58.3 & 75.0 & 50.0 \\\\');
+    expect(tex).toContain('m & 750 & 1/2 & 1/1 & 1/1 \\\\');
+        // The summary (report --json) carries them too.
     const hr = r.summary.cells.find((c) => c.benchmark === 'hr');
     expect(hr?.subscores?.groups.map((g) => g.name)).toEqual(['single', 'cross']);
   });
