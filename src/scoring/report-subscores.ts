@@ -51,9 +51,11 @@ const points = (x: number | null | undefined) => (x === null || x === undefined 
 
 function headlineCell(c: Cell, s: SubscoreCell): string {
   if (s.headline !== 'sum') return withAnswered(s.score, s.scoreAnswered, c.errors);
-  const scaled = c.total === s.outOf ? '' : ` (${c.correct} right of ${c.total}, scaled)`;
-  const ans = c.errors > 0 ? ` (${points(s.pointsAnswered)} answered)` : '';
-  return `${points(s.points)}${scaled}${ans}`;
+  const notes = [
+    ...(c.total === s.outOf ? [] : [`${c.correct} right of ${c.total}, scaled`]),
+    ...(c.errors > 0 ? [`${points(s.pointsAnswered)} answered`] : []),
+  ];
+  return notes.length ? `${points(s.points)} (${notes.join('; ')})` : points(s.points);
 }
 
 function groupCell(g: SubscoreGroup | undefined, s: SubscoreCell): string {

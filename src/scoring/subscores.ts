@@ -85,13 +85,16 @@ interface Scored {
  */
 function accuracyOf(rows: readonly Scored[], cycles: number | null): number | null {
   if (rows.length === 0) return null;
-  if (cycles === null) return rows.filter((r) => r.record.correct).length / rows.length;
+  if (cycles === null) return rows.filter(right).length / rows.length;
   const byCycle = new Map<string, Scored[]>();
   for (const r of rows) byCycle.set(r.cycle, [...(byCycle.get(r.cycle) ?? []), r]);
   let sum = 0;
-  for (const list of byCycle.values()) sum += list.filter((r) => r.record.correct).length / list.length;
+  for (const list of byCycle.values()) sum += list.filter(right).length / list.length;
   return sum / cycles;
 }
+
+/** A right answer: a failed record is wrong whatever its verdict fields say. */
+const right = (r: Scored) => r.record.status !== 'error' && r.record.correct;
 
 /** Every group's accuracy and the headline over one set of records. */
 function scoreOf(rows: readonly Scored[], names: readonly string[], spec: SubscoreSpec) {

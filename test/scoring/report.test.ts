@@ -242,7 +242,7 @@ describe('writeReport', () => {
     expect(tex).toContain('Policy & Overall (mean over cycle) & single & cross \\\\');
     expect(tex).toContain('m & 58.3 & 75.0 & 50.0 \\\\');
     expect(tex).toContain('m & 750 & 1/2 & 1/1 & 1/1 \\\\');
-        // The summary (report --json) carries them too.
+    // The summary (report --json) carries them too.
     const hr = r.summary.cells.find((c) => c.benchmark === 'hr');
     expect(hr?.subscores?.groups.map((g) => g.name)).toEqual(['single', 'cross']);
   });

@@ -160,7 +160,8 @@ describe('sub-scores: OCRBench (points out of 1,000) and TallyQA (boolean field)
       rec({ policy: 'p', benchmark: 'ocrbench', itemId: 'o1', correct: true }),
       rec({ policy: 'p', benchmark: 'ocrbench', itemId: 'o2', correct: true }),
       rec({ policy: 'p', benchmark: 'ocrbench', itemId: 'o3', correct: true }),
-      rec({ policy: 'p', benchmark: 'ocrbench', itemId: 'o4', status: 'error' }),
+      // A failed record is wrong even if its verdict fields say otherwise.
+      rec({ policy: 'p', benchmark: 'ocrbench', itemId: 'o4', status: 'error', correct: true }),
       rec({ policy: 'p', benchmark: 'ocrbench', itemId: 'o5', correct: false }),
     ];
     const s = subscoresOf(records, ocr, fieldsOf(fields));
