@@ -258,7 +258,10 @@ describe('the catalog', () => {
       meanOver: 'cycle_category',
       headline: 'overall',
     });
-    expect(of('tallyqa')).toMatchObject({ field: 'issimple', merge: { simple: [true, 1], complex: [false, 0] } });
+    expect(of('tallyqa')).toMatchObject({
+      field: 'issimple',
+      merge: { simple: [true, 1], complex: [false, 0] },
+    });
     expect(of('vlmsareblind')).toMatchObject({ field: 'task', headline: 'mean' });
     expect(of('ocrbench')).toMatchObject({ field: 'category', headline: 'sum', outOf: 1000 });
     expect(of('ocrbench')?.merge?.['Text Recognition']).toHaveLength(6);
