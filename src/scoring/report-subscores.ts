@@ -3,7 +3,7 @@ import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { Cell, Summary } from './aggregate.ts';
 import { roundTo } from './normalize.ts';
 import { DASH, fixed, md, mdTable, nameOf, pct } from './report-format.ts';
-import { type SubscoreCell, type SubscoreGroup, UNKNOWN_GROUP } from './subscores.ts';
+import { orderGroups, type SubscoreCell, type SubscoreGroup } from './subscores.ts';
 
 /**
  * The sub-score tables of a report (results.md's "Sub-scores" section, subscores.csv and
@@ -26,10 +26,7 @@ export function subscoreBlocks(summary: Summary, catalog: BenchmarkCatalog): Sub
     const first = cells[0]?.subscores;
     if (!first) continue;
     const present = new Set(cells.flatMap((c) => c.subscores?.groups.map((g) => g.name) ?? []));
-    const listed = catalog.find(benchmark)?.subscores?.groups ?? [];
-    const rest = [...present].filter((g) => g !== UNKNOWN_GROUP && !listed.includes(g)).sort();
-    const groups = [...listed.filter((g) => present.has(g)), ...rest];
-    if (present.has(UNKNOWN_GROUP)) groups.push(UNKNOWN_GROUP);
+    const groups = orderGroups(present, catalog.find(benchmark)?.subscores?.groups);
     out.push({ benchmark, cells, groups, first });
   }
   return out;

@@ -118,9 +118,9 @@ function scoreOf(rows: readonly Scored[], names: readonly string[], spec: Subsco
   return { groups, headline };
 }
 
-/** The group names in table order. */
-function orderGroups(present: Set<string>, spec: SubscoreSpec): string[] {
-  const listed = (spec.groups ?? []).filter((g) => present.has(g));
+/** Group names in table order: the listed ones present, then the others sorted, then "unknown". */
+export function orderGroups(present: ReadonlySet<string>, order: readonly string[] = []): string[] {
+  const listed = order.filter((g) => present.has(g));
   const rest = [...present]
     .filter((g) => g !== UNKNOWN_GROUP && !listed.includes(g))
     .sort((a, b) => a.localeCompare(b));
@@ -142,7 +142,7 @@ export function subscoresOf(
       cycle: spec.meanOver ? (text(extra?.[spec.meanOver]) ?? UNKNOWN_GROUP) : '',
     };
   });
-  const names = orderGroups(new Set(rows.map((r) => r.group)), spec);
+  const names = orderGroups(new Set(rows.map((r) => r.group)), spec.groups);
   const all = scoreOf(rows, names, spec);
   const answered = scoreOf(
     rows.filter((r) => r.record.status !== 'error'),
