@@ -14,9 +14,10 @@ import { type ItemFields, type SubscoreCell, subscoresOf } from './subscores.ts'
  *   (an item a model could not answer is not left out). `accuracyAnswered = correct / n`,
  *   over the items that ran, is shown beside it with the failure count.
  * - `stderr = sqrt(p(1 − p) / total)` (binomial standard error of `accuracy`).
- * - `ci95`: the Wilson score interval of `accuracy` (correct of total) at z = 1.96. Chosen over the normal (Wald) interval
- *   because it stays inside [0, 1] and keeps sensible coverage at small n and at accuracies
- *   near 0 or 1 — common with small fixture sets and easy/hard benchmarks.
+ * - `ci95`: the Wilson score interval of `accuracy` (correct of total) at z = 1.96. Chosen
+ *   over the normal (Wald) interval because it stays inside [0, 1] and keeps sensible
+ *   coverage at small n and at accuracies near 0 or 1 — common with small fixture sets and
+ *   easy/hard benchmarks.
  * - `headline`: the figure the benchmark publishes: `accuracy`, or, when the catalog gives
  *   the benchmark `subscores`, their headline (task mean, mean over cycles, points out of
  *   N as a fraction), with the sub-scores in `subscores` (see `subscores.ts`).

@@ -76,6 +76,15 @@ function explain(b: SubscoreBlock, catalog: BenchmarkCatalog): string {
   return `### ${md(nameOf(catalog, b.benchmark))}\n\n${by}${how}${cycles}.`;
 }
 
+/** What a `mean` headline did with the group "unknown". */
+function unknownNote(c: Cell): string {
+  const s = c.subscores;
+  if (s?.headline !== 'mean') return '';
+  return s.unknown === c.total
+    ? ': with no group known, the headline is the accuracy over all of them'
+    : ', which the mean leaves out';
+}
+
 /** The "Sub-scores" section of results.md ('' when no benchmark of the report has sub-scores). */
 export function subscoresMarkdown(summary: Summary, catalog: BenchmarkCatalog): string {
   const parts: string[] = [];
@@ -98,7 +107,7 @@ export function subscoresMarkdown(summary: Summary, catalog: BenchmarkCatalog): 
       .filter((c) => (c.subscores?.unknown ?? 0) > 0)
       .map(
         (c) =>
-          `- ${md(c.policy)}: ${c.subscores?.unknown} record(s) whose item has no \`${b.first.field}\` (or is no longer in the dataset) are in the group "unknown"${b.first.headline === 'mean' ? ', which the mean leaves out' : ''}.`,
+          `- ${md(c.policy)}: ${c.subscores?.unknown} record(s) whose item has no \`${b.first.field}\` (or is no longer in the dataset) are in the group "unknown"${unknownNote(c)}.`,
       );
     parts.push(
       explain(b, catalog),

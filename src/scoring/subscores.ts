@@ -11,7 +11,8 @@ import type { ItemRecord } from '../core/items.ts';
  * counted as wrong (the published convention, the headline) and over the items that ran
  * (the same computation on the records that are not errors). Records whose item lacks the
  * field (or whose item is not in the dataset any more) go to the group "unknown"; a `mean`
- * headline leaves that group out and says so. Each record is one observation: with k
+ * headline leaves that group out and says so (when no record has the field, the accuracy
+ * over all of them stands in for the mean). Each record is one observation: with k
  * samples or several seeds per item, an item weighs k times.
  */
 
@@ -109,9 +110,14 @@ function scoreOf(rows: readonly Scored[], names: readonly string[], spec: Subsco
     ]),
   );
   let headline: number | null;
-  if (spec.headline === 'mean') {
-    const known = names.filter((n) => n !== UNKNOWN_GROUP).map((n) => groups.get(n));
-    headline = mean(known.filter((a): a is number => a !== null && a !== undefined));
+  const known = names.filter((n) => n !== UNKNOWN_GROUP);
+  if (spec.headline === 'mean' && known.length > 0) {
+    headline = mean(
+      known.map((n) => groups.get(n)).filter((a): a is number => a !== null && a !== undefined),
+    );
+  } else if (spec.headline === 'mean') {
+    // No record has the field: the mean of groups cannot be formed, the accuracy stands in.
+    headline = accuracyOf(rows, null);
   } else {
     headline = accuracyOf(rows, spec.headline === 'sum' ? null : cycles);
   }

@@ -246,4 +246,23 @@ describe('writeReport', () => {
     const hr = r.summary.cells.find((c) => c.benchmark === 'hr');
     expect(hr?.subscores?.groups.map((g) => g.name)).toEqual(['single', 'cross']);
   });
+
+  it('says when no record has the field a mean of groups needs, and shows the accuracy instead', async () => {
+    const blindCatalog = new BenchmarkCatalog([
+      { ...bench('blind', 'exact'), name: 'Blind', subscores: { field: 'task', headline: 'mean' } },
+    ]);
+    const rs = [
+      rec({ policy: 'm', benchmark: 'blind', itemId: 'b1', correct: true }),
+      rec({ policy: 'm', benchmark: 'blind', itemId: 'b2', correct: false }),
+    ];
+    const r = await writeReport(await freshDir(), rs, {
+      catalog: blindCatalog,
+      suite: { name: 'b', inDomain: ['blind'], outOfDomain: [] },
+      sweepId: 'sw-b',
+    });
+    expect(r.markdown).toContain('| m | 50.0 | 50.0 |');
+    expect(r.markdown).toContain(
+      '- m: 2 record(s) whose item has no `task` (or is no longer in the dataset) are in the group "unknown": with no group known, the headline is the accuracy over all of them.',
+    );
+  });
 });
