@@ -81,6 +81,12 @@ export interface PolicySummary {
   policy: string;
   inDomainAvg: number | null;
   outOfDomainAvg: number | null;
+  /** The same means over the items that ran (null when a benchmark of the group has none). */
+  inDomainAvgAnswered: number | null;
+  outOfDomainAvgAnswered: number | null;
+  /** Failed items over the group's benchmarks. */
+  failedInDomain: number;
+  failedOutOfDomain: number;
   /** In-domain benchmarks without an accuracy for this policy (why `inDomainAvg` is null). */
   missingInDomain: string[];
   missingOutOfDomain: string[];
@@ -213,6 +219,22 @@ function cellOf(
   };
 }
 
+/** The unweighted mean of a group's headlines (and of its headlines over answered items). */
+function groupAverage(ids: string[], cells: ReadonlyMap<string, Cell>) {
+  const missing = ids.filter((id) => (cells.get(id)?.headline ?? null) === null);
+  const of = (pick: (c: Cell) => number | null) => {
+    const values = ids.map((id) => {
+      const c = cells.get(id);
+      return c ? pick(c) : null;
+    });
+    return ids.length === 0 || values.some((v) => v === null) ? null : mean(values as number[]);
+  };
+  const avg = missing.length > 0 ? null : of((c) => c.headline);
+  const answered = missing.length > 0 ? null : of((c) => c.headlineAnswered);
+  const failed = ids.reduce((a, id) => a + (cells.get(id)?.errors ?? 0), 0);
+  return { avg, answered, failed, missing };
+}
+
 /** The benchmark order of the tables: suite order, then catalog order, then unknown ids sorted. */
 export function benchmarkOrder(present: Iterable<string>, catalog: BenchmarkCatalog, suite: Suite): string[] {
   const seen = new Set(present);
@@ -259,28 +281,24 @@ export function aggregate(
   const byPolicy: PolicySummary[] = [];
   for (const policy of policies) {
     const byBench = groups.get(policy) as Map<string, ItemRecord[]>;
-    const acc = new Map<string, number>();
+    const mine = new Map<string, Cell>();
     for (const benchmark of benchmarks) {
       const list = byBench.get(benchmark);
       if (!list) continue;
       const cell = cellOf(policy, benchmark, list, catalog, fields);
       cells.push(cell);
-      if (cell.headline !== null) acc.set(benchmark, cell.headline);
+      mine.set(benchmark, cell);
     }
-    const group = (ids: string[]) => {
-      const missing = ids.filter((id) => !acc.has(id));
-      const avg =
-        ids.length === 0 || missing.length > 0
-          ? null
-          : (mean(ids.map((id) => acc.get(id) as number)) as number);
-      return { avg, missing };
-    };
-    const inD = group(suite.inDomain);
-    const outD = group(suite.outOfDomain);
+    const inD = groupAverage(suite.inDomain, mine);
+    const outD = groupAverage(suite.outOfDomain, mine);
     byPolicy.push({
       policy,
       inDomainAvg: inD.avg,
       outOfDomainAvg: outD.avg,
+      inDomainAvgAnswered: inD.answered,
+      outOfDomainAvgAnswered: outD.answered,
+      failedInDomain: inD.failed,
+      failedOutOfDomain: outD.failed,
       missingInDomain: inD.missing,
       missingOutOfDomain: outD.missing,
     });

@@ -93,6 +93,8 @@ interface MainRow {
   failedOutright: Record<string, number | null>;
   inDomainAvg: number | null;
   outOfDomainAvg: number | null;
+  inDomainAvgAnswered: number | null;
+  outOfDomainAvgAnswered: number | null;
   missingInDomain: string[];
   missingOutOfDomain: string[];
 }
@@ -121,6 +123,8 @@ function mainRows(summary: Summary): MainRow[] {
       failedOutright,
       inDomainAvg: numPct(p.inDomainAvg),
       outOfDomainAvg: numPct(p.outOfDomainAvg),
+      inDomainAvgAnswered: numPct(p.inDomainAvgAnswered),
+      outOfDomainAvgAnswered: numPct(p.outOfDomainAvgAnswered),
       missingInDomain: p.missingInDomain,
       missingOutOfDomain: p.missingOutOfDomain,
     };
@@ -146,7 +150,12 @@ function resultsMarkdown(summary: Summary, opts: ReportOptions): string {
       const c = findCell(summary, p.policy, b);
       return c ? mainCell(c) : DASH;
     });
-    return [md(p.policy), ...cells, pct(p.inDomainAvg) ?? DASH, pct(p.outOfDomainAvg) ?? DASH];
+    return [
+      md(p.policy),
+      ...cells,
+      avgCell(p.inDomainAvg, p.inDomainAvgAnswered, p.failedInDomain),
+      avgCell(p.outOfDomainAvg, p.outOfDomainAvgAnswered, p.failedOutOfDomain),
+    ];
   });
   const nRows = summary.byPolicy.map((p) => [
     md(p.policy),
@@ -186,6 +195,12 @@ function resultsMarkdown(summary: Summary, opts: ReportOptions): string {
   return `${parts.join('\n')}\n`;
 }
 
+/** An average cell: "50.0", or "50.0 (55.0 answered)" when items of the group failed. */
+function avgCell(avg: number | null, answered: number | null, failed: number): string {
+  const main = pct(avg) ?? DASH;
+  return failed > 0 && avg !== null ? `${main} (${pct(answered) ?? DASH} answered)` : main;
+}
+
 /** A main-table cell: "61.2", or "50.0 (66.7 answered; 2 failed, 1 outright)" when items failed. */
 function mainCell(c: Cell): string {
   const acc = pct(c.headline) ?? DASH;
@@ -206,6 +221,8 @@ function resultsCsv(summary: Summary): string {
     ...b.map((id) => `errors_${id}`),
     ...b.map((id) => `answered_${id}`),
     ...b.map((id) => `failed_outright_${id}`),
+    'in_domain_avg_answered',
+    'out_of_domain_avg_answered',
   ];
   const body = rows.map((r) => [
     r.policy,
@@ -216,6 +233,8 @@ function resultsCsv(summary: Summary): string {
     ...b.map((id) => (r.errors[id] === null ? '' : String(r.errors[id]))),
     ...b.map((id) => fixed(r.accuracyAnswered[id], 1)),
     ...b.map((id) => (r.failedOutright[id] === null ? '' : String(r.failedOutright[id]))),
+    fixed(r.inDomainAvgAnswered, 1),
+    fixed(r.outOfDomainAvgAnswered, 1),
   ]);
   return stringify([header, ...body]);
 }

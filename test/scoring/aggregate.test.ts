@@ -129,6 +129,9 @@ describe('aggregate', () => {
   it('averages per-benchmark accuracies over each suite group, unweighted', () => {
     const m = summary.byPolicy.find((p) => p.policy === 'maestro');
     expect(m?.inDomainAvg).toBeCloseTo((7 / 12 + 0.25) / 2, 12);
+    // Over the items that ran: (0.7 + 0.25) / 2; the two alpha errors are the group's failures.
+    expect(m?.inDomainAvgAnswered).toBeCloseTo(0.475, 12);
+    expect(m?.failedInDomain).toBe(2);
     expect(m?.outOfDomainAvg).toBe(null);
     expect(m?.missingOutOfDomain).toEqual(['delta']);
     expect(m?.missingInDomain).toEqual([]);
@@ -147,6 +150,7 @@ describe('aggregate', () => {
     expect(beta?.ci95?.[0]).toBe(0);
     expect(beta?.ci95?.[1]).toBeCloseTo(0.6576198, 6); // Wilson of 0 of 2
     expect(d?.inDomainAvg).toBeCloseTo(0.5, 12);
+    expect(d?.inDomainAvgAnswered).toBeNull(); // beta has no item that ran
     expect(d?.missingInDomain).toEqual([]);
     expect(d?.missingOutOfDomain).toEqual(['gamma', 'delta']);
   });

@@ -69,7 +69,7 @@ describe('writeReport', () => {
     );
     expect(r.markdown).toContain('| direct | 100.0 | — | — | — | — | — |');
     expect(r.markdown).toContain(
-      '| maestro | 50.0 (66.7 answered; 1 failed) | 50.0 | 100.0 | 0.0 | 50.0 | 50.0 |',
+      '| maestro | 50.0 (66.7 answered; 1 failed) | 50.0 | 100.0 | 0.0 | 50.0 (58.3 answered) | 50.0 |',
     );
     // No benchmark of this catalog has sub-scores: no section.
     expect(r.markdown).not.toContain('## Sub-scores');
@@ -84,10 +84,13 @@ describe('writeReport', () => {
     expect(csv[0]).toBe(
       'policy,alpha,beta,gamma,delta,in_domain_avg,out_of_domain_avg,n_alpha,n_beta,n_gamma,n_delta,' +
         'errors_alpha,errors_beta,errors_gamma,errors_delta,answered_alpha,answered_beta,answered_gamma,' +
-        'answered_delta,failed_outright_alpha,failed_outright_beta,failed_outright_gamma,failed_outright_delta',
+        'answered_delta,failed_outright_alpha,failed_outright_beta,failed_outright_gamma,failed_outright_delta,' +
+        'in_domain_avg_answered,out_of_domain_avg_answered',
     );
-    expect(csv[1]).toBe('direct,100.0,,,,,,1,,,,0,,,,100.0,,,,0,,,');
-    expect(csv[2]).toBe('maestro,50.0,50.0,100.0,0.0,50.0,50.0,3,2,1,1,1,0,0,0,66.7,50.0,100.0,0.0,0,0,0,0');
+    expect(csv[1]).toBe('direct,100.0,,,,,,1,,,,0,,,,100.0,,,,0,,,,,');
+    expect(csv[2]).toBe(
+      'maestro,50.0,50.0,100.0,0.0,50.0,50.0,3,2,1,1,1,0,0,0,66.7,50.0,100.0,0.0,0,0,0,0,58.3,50.0',
+    );
     const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
     const maestro = json.rows.find((x: { policy: string }) => x.policy === 'maestro');
     expect(json.failures).toBe('wrong');
@@ -96,6 +99,8 @@ describe('writeReport', () => {
       outOfDomainAvg: 50,
       accuracy: { alpha: 50 },
       accuracyAnswered: { alpha: 66.7 },
+      inDomainAvgAnswered: 58.3,
+      outOfDomainAvgAnswered: 50,
       errors: { alpha: 1 },
       failedOutright: { alpha: 0 },
     });
@@ -164,7 +169,7 @@ describe('writeReport', () => {
     );
     const r = await writeReport(await freshDir(), flipped, { catalog, suite, sweepId: 'sw-1' });
     expect(r.markdown).toContain(
-      '| maestro | 75.0 (100.0 answered; 1 failed) | 50.0 | 100.0 | 0.0 | 62.5 | 50.0 |',
+      '| maestro | 75.0 (100.0 answered; 1 failed) | 50.0 | 100.0 | 0.0 | 62.5 (75.0 answered) | 50.0 |',
     );
   });
 
@@ -223,7 +228,9 @@ describe('writeReport', () => {
       itemFields: (_b, id) => fields[id],
     });
     // The main table shows the published headlines: HR's cycle mean, OCR's points as percent (3/4).
-    expect(r.markdown).toContain('| m | 58.3 (75.0 answered; 1 failed, 1 outright) | 75.0 | 58.3 | 75.0 |');
+    expect(r.markdown).toContain(
+      '| m | 58.3 (75.0 answered; 1 failed, 1 outright) | 75.0 | 58.3 (75.0 answered) | 75.0 |',
+    );
     expect(r.markdown).toContain('## Sub-scores');
     expect(r.markdown).toContain('| Policy | Overall (mean over cycle) | single | cross |');
     expect(r.markdown).toContain('| m | 58.3 (75.0 answered) | 75.0 (100.0 answered) | 50.0 |');
