@@ -184,7 +184,9 @@ program
       return;
     }
     console.log(r.text);
-    console.log(`${r.records.length} item records; files:\n  ${Object.values(r.files).join('\n  ')}`);
+    const failed = r.records.filter((x) => x.status === 'error').length;
+    const note = failed > 0 ? ` (${failed} failed, ${r.failed} of them outright: counted as wrong)` : '';
+    console.log(`${r.records.length} item records${note}; files:\n  ${Object.values(r.files).join('\n  ')}`);
   });
 
 program

@@ -160,7 +160,7 @@ async function waitThroughOutages(
 ): Promise<WaitResult> {
   const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
   let progress: { done: number; failed: number };
-  // Rollouts that failed outright are noted (they count as errors in the report), the table
+  // Rollouts that failed outright are noted (the report counts them as failed: wrong), the table
   // is printed, then the command fails with how to retry them.
   let failedOutright: unknown;
   try {

@@ -112,6 +112,37 @@ export const ScorerOfRecord = z.strictObject({
 });
 export type ScorerOfRecord = z.infer<typeof ScorerOfRecord>;
 
+/**
+ * How a benchmark's sub-scores are published (`subscores:` in the catalog): the item's
+ * `extra` field that names each item's group, and how the groups make the headline.
+ * - `headline: overall`: accuracy over all items (with `meanOver`, over each value of that
+ *   field first, then their plain mean: HR-Bench's cycles); the groups are shown beside it.
+ * - `headline: mean`: the unweighted mean of the groups' accuracies (VLMs Are Blind's task mean).
+ * - `headline: sum`: right answers as points out of `outOf` (OCRBench's score out of 1,000),
+ *   scaled to `outOf` when a run has another number of items.
+ * Values are compared as text (`true` for a boolean field), case-insensitively when listed in
+ * `merge`, which folds several values into one group; `groups` gives the published order.
+ */
+export const SubscoreSpec = z
+  .strictObject({
+    field: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an extra field name (letters, digits, "_", "-", ".")'),
+    groups: z.array(z.string().min(1)).optional(),
+    merge: z
+      .record(z.string().min(1), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1))
+      .optional(),
+    meanOver: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'an extra field name')
+      .optional(),
+    headline: z.enum(['overall', 'mean', 'sum']),
+    outOf: z.number().int().positive().optional(),
+  })
+  .refine((s) => s.headline !== 'sum' || s.outOf !== undefined, {
+    message: '`headline: sum` needs `outOf` (the points of the full benchmark)',
+    path: ['outOf'],
+  });
+export type SubscoreSpec = z.infer<typeof SubscoreSpec>;
+
 const BenchmarkFields = {
   id: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, "_" or "-"'),
   name: z.string(),
@@ -125,6 +156,8 @@ const BenchmarkFields = {
   metric: z.string(),
   /** The scorer of record (the `official` scoring mode); without one, official mode scores leniently. */
   scorer: ScorerOfRecord.optional(),
+  /** The sub-scores papers publish (groups of items by an `extra` field) and the headline they make. */
+  subscores: SubscoreSpec.optional(),
 };
 
 export const Benchmark = z.object({

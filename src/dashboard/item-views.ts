@@ -61,16 +61,27 @@ ${select('turns', input.choices.turns, f.turns, 'turns')}
 <button type="submit">Filter</button> <a href="${cellUrl(input.sweepId, input.policy, input.benchmark)}">clear</a></form>`;
 }
 
+/** "accuracy 50.0 %" (failures counted as wrong), then the accuracy over the items that ran when any failed. */
+export function cellAccuracyText(correct: number, total: number, failed: number): string {
+  if (total === 0) return 'accuracy —';
+  const p = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)} %` : '—');
+  const main = `accuracy ${p(correct, total)}`;
+  return failed > 0
+    ? `${main} (failed items wrong; ${p(correct, total - failed)} over the items that ran)`
+    : main;
+}
+
 export function cellPage(input: CellPageInput): Html {
   const { sweepId, policy, benchmark, all, shown } = input;
-  const correct = all.filter((r) => r.correct).length;
+  const correct = all.filter((r) => r.status !== 'error' && r.correct).length;
+  const failed = all.filter((r) => r.status === 'error').length;
   const rows = shown.map(
     (r) =>
       html`<tr data-item="${r.itemId}"><td><a href="${itemUrl(sweepId, r.rolloutId)}">${r.itemId}</a>${r.seed || r.sample ? html` <small class="muted">seed ${r.seed} · sample ${r.sample}</small>` : ''}</td><td>${verdict(r)}</td><td><code>${r.extracted ?? '∅'}</code></td><td>${(input.gold(r.itemId) ?? []).join(' | ')}</td><td class="num">${turnsOf(r)}</td><td>${expertsOf(r)}</td><td class="num">${ms(r.latencyMs)}</td></tr>`,
   );
   return html`<p><a href="/sweeps/${seg(sweepId)}">← sweep ${sweepId}</a> · <a href="/sweeps/${seg(sweepId)}/compare?a=${seg(policy)}&amp;benchmark=${seg(benchmark)}">compare with another policy</a></p>
 <h1>${policy} on ${benchmark}</h1>
-<p>${all.length} items · ${correct} correct · ${all.filter((r) => r.status === 'error').length} errors · showing ${shown.length}</p>
+<p>${all.length} items · ${correct} correct · ${failed} errors · ${cellAccuracyText(correct, all.length, failed)} · showing ${shown.length}</p>
 ${filterForm(input)}
 <div class="scroll"><table id="items"><thead><tr><th>item</th><th>verdict</th><th>extracted</th><th>gold</th><th class="num">turns</th><th>experts @ skills</th><th class="num">latency</th></tr></thead>
 <tbody>${rows}</tbody></table></div>

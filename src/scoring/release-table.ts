@@ -30,21 +30,38 @@ export function meanAtK(values: Map<string, number[]>): MeanAtK | undefined {
   return { mean: mean * 100, se: Math.sqrt(variance / perItem.length) * 100, items: perItem.length, k };
 }
 
-type Cell = { official: Map<string, number[]>; reward: Map<string, number[]>; unsupported?: string };
+type Cell = {
+  official: Map<string, number[]>;
+  reward: Map<string, number[]>;
+  /** Item keys of the failed samples (one entry per failed sample). */
+  failed: string[];
+  unsupported?: string;
+};
 
+const push = (m: Map<string, number[]>, key: string, v: number) => m.set(key, [...(m.get(key) ?? []), v]);
+
+/**
+ * Per policy and benchmark, each item's per-sample values. A failed sample (an error or a
+ * rollout that failed outright) is a wrong one: 0 for the official verdict, and 0 for the
+ * release reward where the benchmark has one, as the results tables count it.
+ */
 function cells(records: ItemRecord[]): Map<string, Map<string, Cell>> {
   const out = new Map<string, Map<string, Cell>>();
   for (const r of records) {
-    if (r.status === 'error') continue;
     const row = out.get(r.policy) ?? new Map<string, Cell>();
     out.set(r.policy, row);
-    const cell: Cell = row.get(r.benchmark) ?? { official: new Map(), reward: new Map() };
+    const cell: Cell = row.get(r.benchmark) ?? { official: new Map(), reward: new Map(), failed: [] };
     row.set(r.benchmark, cell);
     const key = `${r.itemId}|${r.seed}`;
-    cell.official.set(key, [...(cell.official.get(key) ?? []), r.correct ? 1 : 0]);
-    if (r.releaseReward?.kind === 'scored') {
-      cell.reward.set(key, [...(cell.reward.get(key) ?? []), r.releaseReward.score > 0 ? 1 : 0]);
-    } else if (r.releaseReward?.kind === 'unsupported') cell.unsupported ??= r.releaseReward.reason;
+    push(cell.official, key, r.status !== 'error' && r.correct ? 1 : 0);
+    if (r.status === 'error') cell.failed.push(key);
+    else if (r.releaseReward?.kind === 'scored') push(cell.reward, key, r.releaseReward.score > 0 ? 1 : 0);
+    else if (r.releaseReward?.kind === 'unsupported') cell.unsupported ??= r.releaseReward.reason;
+  }
+  for (const row of out.values()) {
+    for (const cell of row.values()) {
+      if (cell.reward.size > 0) for (const key of cell.failed) push(cell.reward, key, 0);
+    }
   }
   return out;
 }
@@ -78,7 +95,7 @@ export function samplesMarkdown(
   );
   return [
     `# Accuracy over samples (mean@k ± standard error over items; k up to ${k})\n`,
-    'Failed items are left out here; results.md counts them.\n',
+    `Failed samples count as wrong (0), as in results.md${failedNote(table)}.\n`,
     '## Official metric\n',
     head + rows((c) => fmt(c && meanAtK(c.official))),
     "\n## Release reward (the release's own reward functions on the whole trajectory)\n",
@@ -87,6 +104,11 @@ export function samplesMarkdown(
     ...[...reasons].map((r) => `- n/a: ${r}`),
     '',
   ].join('\n');
+}
+
+function failedNote(table: Map<string, Map<string, Cell>>): string {
+  const n = [...table.values()].flatMap((row) => [...row.values()]).reduce((a, c) => a + c.failed.length, 0);
+  return n === 0 ? '' : ` (${n} failed sample${n === 1 ? '' : 's'} here)`;
 }
 
 /**

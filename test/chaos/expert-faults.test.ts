@@ -165,14 +165,15 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
       [...seen].filter(([k]) => k.startsWith(`${endpoint}|`)).map(([, t]) => t.length);
     expect(requestsOf('Chart-R1').every((n) => n === 1)).toBe(true);
     expect(requestsOf('GLM-4.6V-Flash').every((n) => n === 4)).toBe(true);
-    // Errors are counted apart in the table, never as wrong answers.
+    // Errors are counted in the table as failed, and as wrong in the accuracy (the published
+    // convention), with no accuracy over answered items when none ran.
     const catalog = loadCatalog(CATALOG);
     const summary = aggregate(first, catalog, loadSuite(SUITE, catalog));
     const cell = findCell(summary, 'direct:Chart-R1', 'chartqa')!;
     expect(cell).toMatchObject({
       errors: by('direct:Chart-R1').filter((r) => r.benchmark === 'chartqa').length,
     });
-    expect(cell).toMatchObject({ n: 0, accuracy: null });
+    expect(cell).toMatchObject({ n: 0, accuracy: 0, accuracyAnswered: null });
 
     // GLM is repaired, Chart-R1 still rejects: --retry-errors re-runs the errors, only them.
     cluster.sim.setFaults({ 'Chart-R1': { error400Rate: 1 } });

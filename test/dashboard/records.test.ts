@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ItemRecord, Step } from '../../src/core/items.ts';
 import type { SweepMeta } from '../../src/core/sweep.ts';
-import { cellPage, comparePage, itemPage } from '../../src/dashboard/item-views.ts';
+import { cellAccuracyText, cellPage, comparePage, itemPage } from '../../src/dashboard/item-views.ts';
 import {
   comparePolicies,
   filterChoices,
@@ -176,5 +176,31 @@ describe('pngSize', () => {
     head.writeUInt32BE(567, 20);
     expect(pngSize(head)).toEqual({ width: 1234, height: 567 });
     expect(pngSize(Buffer.from('GIF89a'.padEnd(24, ' ')))).toBeNull();
+  });
+});
+
+describe("a cell's items page", () => {
+  it('gives the accuracy with failed items counted as wrong, and over the items that ran', () => {
+    const all = [
+      rec({ policy: 'p', benchmark: 'alpha', itemId: 'a', correct: true }),
+      rec({ policy: 'p', benchmark: 'alpha', itemId: 'b', correct: false }),
+      rec({ policy: 'p', benchmark: 'alpha', itemId: 'c', status: 'error', correct: true }),
+    ];
+    const page = cellPage({
+      sweepId: 's',
+      policy: 'p',
+      benchmark: 'alpha',
+      all,
+      shown: all,
+      filter: {},
+      choices: filterChoices(all),
+      gold: () => ['x'],
+    }).text;
+    expect(page).toContain(
+      '3 items · 1 correct · 1 errors · accuracy 33.3 % (failed items wrong; 50.0 % over the items that ran)',
+    );
+    expect(cellAccuracyText(2, 2, 0)).toBe('accuracy 100.0 %');
+    expect(cellAccuracyText(0, 0, 0)).toBe('accuracy —');
+    expect(cellAccuracyText(0, 2, 2)).toBe('accuracy 0.0 % (failed items wrong; — over the items that ran)');
   });
 });

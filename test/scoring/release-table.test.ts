@@ -105,6 +105,39 @@ describe('mean@k', () => {
   });
 });
 
+describe('mean@k with failed samples', () => {
+  it('counts a failed sample as wrong (0) for both tables, as results.md does', () => {
+    const scored = (correct: boolean): ItemRecord['releaseReward'] => ({
+      kind: 'scored',
+      score: correct ? 1 : 0,
+      correct,
+      fn: 'chartqa',
+    });
+    const r = (itemId: string, sample: number, over: Partial<ItemRecord>) =>
+      ({ policy: 'maestro', benchmark: 'chartqa', itemId, seed: 0, sample, ...over }) as ItemRecord;
+    const md = samplesMarkdown(
+      [
+        // Item a: 2 samples right, item b: 1 right and 1 failed (error) → item means 1 and 0.5.
+        r('a', 0, { status: 'answered', correct: true, releaseReward: scored(true) }),
+        r('a', 1, { status: 'answered', correct: true, releaseReward: scored(true) }),
+        r('b', 0, { status: 'answered', correct: true, releaseReward: scored(true) }),
+        r('b', 1, {
+          status: 'error',
+          correct: false,
+          releaseReward: { kind: 'unsupported', reason: 'the item failed to run' },
+        }),
+      ],
+      ['chartqa'],
+      (id) => id,
+    );
+    // Mean 0.75; sd of (1, 0.5) = 0.3536, se 0.25. Left out, the failure would read 100.0 ± 0.0.
+    expect(md).toContain('| maestro | 75.0 ± 25.0 |\n');
+    expect(md.match(/\| maestro \| 75\.0 ± 25\.0 \|/g)).toHaveLength(2);
+    expect(md).toContain('(1 failed sample here)');
+    expect(md).not.toContain('n/a');
+  });
+});
+
 describe('prompt sources', () => {
   it('says where each release-profile policy took its prompt from', async () => {
     const { promptSources } = await import('../../src/scoring/release-table.ts');
