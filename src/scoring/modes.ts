@@ -22,7 +22,12 @@ export function modeOf(result: { mode?: ScoringMode | undefined }): ScoringMode 
 
 /** The line under a results table that says how its items were scored. */
 export function scoringNote(
-  records: Array<{ status: string; scoreMode?: ScoringMode | undefined; benchmark: string }>,
+  records: Array<{
+    status: string;
+    scoreMode?: ScoringMode | undefined;
+    benchmark: string;
+    judge?: { model: string } | undefined;
+  }>,
 ): string {
   const scored = records.filter((r) => r.status !== 'error');
   if (scored.length === 0) return '';
@@ -33,9 +38,23 @@ export function scoringNote(
       : modes[0] === 'official'
         ? 'official (the scorers of record named in benchmarks/catalog.yaml; see docs/benchmarks.md)'
         : "lenient (the project's own metrics, not the published scorers)";
-  const proxy =
-    modes.includes('official') && scored.some((r) => r.benchmark === 'charxiv')
-      ? ' CharXiv: an exact-match proxy of its judge-based scorer.'
-      : '';
-  return `Scoring: ${what}.${proxy}`;
+  return `Scoring: ${what}.${charxivNote(scored)}`;
+}
+
+/** How CharXiv's official verdicts were reached: by a judge model, or by the exact-match proxy. */
+function charxivNote(
+  scored: Array<{
+    scoreMode?: ScoringMode | undefined;
+    benchmark: string;
+    judge?: { model: string } | undefined;
+  }>,
+): string {
+  const charxiv = scored.filter((r) => r.benchmark === 'charxiv' && r.scoreMode === 'official');
+  if (charxiv.length === 0) return '';
+  const judged = charxiv.filter((r) => r.judge);
+  const models = [...new Set(judged.map((r) => r.judge?.model))].sort().join(', ');
+  if (judged.length === 0)
+    return ' CharXiv: an exact-match proxy of its judge-based scorer (no judge model ran).';
+  if (judged.length === charxiv.length) return ` CharXiv: graded by the judge model ${models}.`;
+  return ` CharXiv: ${judged.length} of ${charxiv.length} items graded by the judge model ${models}, the rest by the exact-match proxy (records of runs with and without a judge; re-score with maestro-eval score --judge NAME).`;
 }

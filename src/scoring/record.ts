@@ -101,6 +101,7 @@ export function buildRecord(
     correct: v.score.correct,
     score: v.score.score,
     scoreReason: v.score.reason,
+    ...(v.score.judge ? { judge: v.score.judge } : {}),
     ...(v.error ? { error: v.error } : {}),
     steps,
     ...(v.candidates ? { candidates: v.candidates } : {}),
