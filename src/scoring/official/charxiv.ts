@@ -58,4 +58,3 @@ export const charxivOfficial: OfficialScorer = {
     return judge ? judgedScore(item, prediction, judge) : proxyScore(item, prediction);
   },
 };
-
