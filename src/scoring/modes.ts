@@ -53,8 +53,7 @@ function charxivNote(
   if (charxiv.length === 0) return '';
   const judged = charxiv.filter((r) => r.judge);
   const models = [...new Set(judged.map((r) => r.judge?.model))].sort().join(', ');
-  if (judged.length === 0)
-    return ' CharXiv: an exact-match proxy of its judge-based scorer.';
+  if (judged.length === 0) return ' CharXiv: an exact-match proxy of its judge-based scorer.';
   if (judged.length === charxiv.length) return ` CharXiv: graded by the judge model ${models}.`;
   return ` CharXiv: ${judged.length} of ${charxiv.length} items graded by the judge model ${models}, the rest by the exact-match proxy (records of runs with and without a judge; re-score with maestro-eval score --judge NAME).`;
 }

@@ -12,7 +12,7 @@ import type { SimContext } from './context.ts';
  * and trailing punctuation, when both are the same number, or when the reference appears
  * in the response as whole words. A grading reply is JSON: `{"extracted_answer", "score"}`,
  * or `{"extract_answer_T1", "score_T1"}` when the prompt asks for those keys. Extraction
- * prompts get the final answer alone. A prompt it cannot read gets a sentence (which a
+ * prompts get the final answer alone; option-matching prompts (`[options]`, "or Z") a letter. A prompt it cannot read gets a sentence (which a
  * scorer cannot read: the judge's failure path).
  */
 
@@ -80,6 +80,24 @@ export function simGrade(reference: string, response: string): { extracted: stri
   return { extracted, score: a === r || sameNumber || words.test(norm(response)) ? 1 : 0 };
 }
 
+/**
+ * Option matching: the letter the final answer names, else the one option whose text the
+ * response contains (case ignored), else Z.
+ */
+export function simMatch(options: string, response: string): string {
+  const list = options
+    .split('\n')
+    .map((l) => /^\(?([A-Z])[.)]\s*(.*)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ label: m[1] as string, text: (m[2] as string).toLowerCase() }));
+  const answer = finalAnswer(response).replace(/^\(|\)$/g, '');
+  const named = list.find((o) => o.label === answer.toUpperCase() && answer.length === 1);
+  if (named) return named.label;
+  const lower = response.toLowerCase();
+  const hits = list.filter((o) => o.text !== '' && lower.includes(o.text));
+  return hits.length === 1 ? (hits[0]?.label as string) : 'Z';
+}
+
 /** The simulated judge's reply to a request. */
 export function judgeReply(ctx: SimContext): string {
   const prompt = ctx.messages.filter((m) => m.role === 'user').pop()?.text ?? '';
@@ -91,6 +109,9 @@ export function judgeReply(ctx: SimContext): string {
       : JSON.stringify({ extracted_answer: extracted, score });
   }
   const response = section(prompt, '[model response]\n', '\n[end of model response]');
+  const options = section(prompt, '[options]\n', '\n[model response]');
+  if (response !== undefined && options !== undefined && prompt.includes('or Z'))
+    return simMatch(options, response);
   if (response !== undefined) return finalAnswer(response);
   return 'I am a simulated judge and could not find what to grade in this prompt.';
 }

@@ -71,3 +71,17 @@ describe('the simulated judge', () => {
     expect(() => readGradingVerdict(judgeReply(ctx('hello')))).toThrow();
   });
 });
+
+describe('the simulated judge matching options', () => {
+  it('names the option a reply means, or Z', async () => {
+    const { mcqMatchingPrompt } = await import('../../src/scoring/judge/mcq-prompt.ts');
+    const choices: Array<[string, string]> = [
+      ['A', 'red car'],
+      ['B', 'blue bus'],
+    ];
+    const ask = (reply: string) => judgeReply(ctx(mcqMatchingPrompt('Which vehicle?', choices, reply)));
+    expect(ask('Looking closely, I believe it is the blue bus near the corner.')).toBe('B');
+    expect(ask('My final choice.\nThe answer is A')).toBe('A');
+    expect(ask('I cannot tell what this is.')).toBe('Z');
+  });
+});

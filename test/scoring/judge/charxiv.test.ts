@@ -206,3 +206,39 @@ describe('MathVista extraction with a judge', () => {
     expect(r.judge).toBeUndefined();
   });
 });
+
+describe('HR-Bench and MSEarth with a judge (VLMEvalKit answer matching)', () => {
+  const mcq: Item = {
+    id: 'hrbench4k-1',
+    benchmark: 'hrbench4k',
+    question: 'What colour is the car?',
+    images: [],
+    answers: ['B'],
+    answerType: 'choice',
+    extra: {},
+    options: [
+      { label: 'A', text: 'red' },
+      { label: 'B', text: 'blue' },
+      { label: 'C', text: 'green' },
+      { label: 'D', text: 'white' },
+    ],
+  };
+
+  it('asks the judge only for replies can_infer cannot read, and reads its letter', async () => {
+    const { hrbenchOfficial, msearthOfficial } = await import('../../../src/scoring/official/vlmeval-mcq.ts');
+    const judge = simJudge();
+    expect((await hrbenchOfficial.score(mcq, 'B', judge)).correct).toBe(true);
+    expect(judge.asked).toHaveLength(0);
+    const reply =
+      'The car in the lower corner looks blue to me, though the light is dim and it could be white or blue.';
+    const without = await hrbenchOfficial.score(mcq, reply);
+    expect(without.correct).toBe(false);
+    expect(without.reason).toMatch(/no judge/);
+    const judged = await hrbenchOfficial.score(mcq, 'Looking closely, it is the blue one.', judge);
+    expect(judge.asked.map((r) => r.purpose)).toEqual(['mcq-match']);
+    expect(judged).toMatchObject({ correct: true, extracted: 'B' });
+    expect(judged.judge?.verdict).toBe('B');
+    const none = await msearthOfficial.score(mcq, 'It is impossible to say from this picture.', judge);
+    expect(none).toMatchObject({ correct: false, extracted: 'Z' });
+  });
+});
