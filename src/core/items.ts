@@ -124,6 +124,8 @@ export const CandidateVerdict = z.object({
   extracted: z.string().nullable(),
   correct: z.boolean(),
   error: z.string().optional(),
+  /** The judge model's call behind this pair's verdict, when a judge took part. */
+  judge: JudgeTrace.optional(),
 });
 export type CandidateVerdict = z.infer<typeof CandidateVerdict>;
 

@@ -27,6 +27,7 @@ export function scoringNote(
     scoreMode?: ScoringMode | undefined;
     benchmark: string;
     judge?: { model: string } | undefined;
+    candidates?: Array<{ judge?: { model: string } | undefined }> | undefined;
   }>,
 ): string {
   const scored = records.filter((r) => r.status !== 'error');
@@ -41,18 +42,24 @@ export function scoringNote(
   return `Scoring: ${what}.${charxivNote(scored)}`;
 }
 
+type Judged = { judge?: { model: string } | undefined };
+
+/** The judge models behind a record's verdict: its own, or its fan-out pairs'. */
+function judgesOf(r: Judged & { candidates?: Judged[] | undefined }): string[] {
+  if (r.judge) return [r.judge.model];
+  return (r.candidates ?? []).flatMap((c) => (c.judge ? [c.judge.model] : []));
+}
+
 /** How CharXiv's official verdicts were reached: by a judge model, or by the exact-match proxy. */
 function charxivNote(
-  scored: Array<{
-    scoreMode?: ScoringMode | undefined;
-    benchmark: string;
-    judge?: { model: string } | undefined;
-  }>,
+  scored: Array<
+    Judged & { scoreMode?: ScoringMode | undefined; benchmark: string; candidates?: Judged[] | undefined }
+  >,
 ): string {
   const charxiv = scored.filter((r) => r.benchmark === 'charxiv' && r.scoreMode === 'official');
   if (charxiv.length === 0) return '';
-  const judged = charxiv.filter((r) => r.judge);
-  const models = [...new Set(judged.map((r) => r.judge?.model))].sort().join(', ');
+  const judged = charxiv.filter((r) => judgesOf(r).length > 0);
+  const models = [...new Set(judged.flatMap(judgesOf))].sort().join(', ');
   if (judged.length === 0) return ' CharXiv: an exact-match proxy of its judge-based scorer.';
   if (judged.length === charxiv.length) return ` CharXiv: graded by the judge model ${models}.`;
   return ` CharXiv: ${judged.length} of ${charxiv.length} items graded by the judge model ${models}, the rest by the exact-match proxy (records of runs with and without a judge; re-score with maestro-eval score --judge NAME).`;

@@ -71,7 +71,13 @@ export async function scoreOutcome(
         continue;
       }
       const v = await scoreItem(item, benchmark, answerOf(c.rawOutput));
-      candidates.push({ expert: c.expert, skill: c.skill, extracted: v.extracted, correct: v.correct });
+      candidates.push({
+        expert: c.expert,
+        skill: c.skill,
+        extracted: v.extracted,
+        correct: v.correct,
+        ...(v.judge ? { judge: v.judge } : {}),
+      });
     }
     return { status: o.status, error: o.error, score: combine(candidates), candidates };
   }

@@ -169,6 +169,11 @@ describe('CharXiv official scorer with a judge', () => {
     );
     expect(scoringNote([rec()])).toContain('exact-match proxy');
     expect(scoringNote([rec({ model: 'judge-sim' }), rec()])).toContain('1 of 2 items graded by the judge');
+    // A fan-out record's pairs were judged: it counts as graded by the judge.
+    const fanOut = { ...rec(), candidates: [{ judge: { model: 'judge-sim' } }, {}] };
+    expect(scoringNote([rec({ model: 'judge-sim' }), fanOut])).toContain(
+      'CharXiv: graded by the judge model judge-sim.',
+    );
   });
 });
 
@@ -240,5 +245,34 @@ describe('HR-Bench and MSEarth with a judge (VLMEvalKit answer matching)', () =>
     expect(judged.judge?.verdict).toBe('B');
     const none = await msearthOfficial.score(mcq, 'It is impossible to say from this picture.', judge);
     expect(none).toMatchObject({ correct: false, extracted: 'Z' });
+  });
+});
+
+describe('fan-out pairs keep their judge calls', () => {
+  it('records each pair verdict with its judge trace', async () => {
+    const { scoreOutcome } = await import('../../../src/scoring/record.ts');
+    const judge = simJudge();
+    const outcome = {
+      status: 'answered' as const,
+      rawOutput: '',
+      steps: [],
+      startedAt: new Date(0).toISOString(),
+      candidates: [
+        { expert: 'A', skill: 's', rawOutput: 'Swin' },
+        { expert: 'B', skill: 's', rawOutput: 'ViT' },
+      ],
+    };
+    const benchmark = { id: 'charxiv' } as never;
+    const v = await scoreOutcome(
+      outcome as never,
+      item('Swin'),
+      benchmark,
+      async (i, _b, raw) => charxivOfficial.score(i, raw, judge),
+      (c) => ({ correct: c.some((x) => x.correct), score: 1, extracted: null, reason: 'any' }),
+    );
+    expect(v.candidates?.map((c) => [c.correct, c.judge?.verdict])).toEqual([
+      [true, '1'],
+      [false, '0'],
+    ]);
   });
 });
