@@ -19,7 +19,8 @@ import type { ServiceLimiter } from './limiter.ts';
  *   hosts, the judge never sees more requests than its capacity. Without a limiter (a
  *   one-process re-score) an in-process cap of the same size applies.
  * - Cache: replies are cached by (judge model, input hash); a cached reply the caller can read
- *   costs no call. Only readable replies are cached.
+ *   costs no call. Only readable replies are cached. The same question asked twice at once
+ *   in one process is sent once (the second asker waits for the first one's reply).
  * - Failures: a failed call (timeout, 5xx, 429) or an unreadable reply is retried with
  *   exponential backoff (or the server's retry-after) up to `attempts` times; a rejected
  *   request (other 4xx) is not. Then JudgeFailedError is thrown and the item becomes an error
@@ -59,6 +60,8 @@ export function judgeService(name: string): string {
 export class JudgeRunner {
   readonly judge: Judge;
   private readonly local: LocalCap;
+  /** Questions being asked now, by input hash: a second asker waits for the same reply. */
+  private readonly inflight = new Map<string, Promise<{ output: string; cached: boolean }>>();
   /** Requests sent by this runner (cache hits excluded). */
   calls = 0;
 
@@ -83,10 +86,42 @@ export class JudgeRunner {
       verdict: '',
       cached,
     });
+    // The same question already being asked in this process: wait for that answer.
+    const shared = this.inflight.get(inputHash);
+    if (shared) {
+      const { output } = await shared;
+      try {
+        return { value: read(output), trace: trace(output, true) };
+      } catch {
+        // another reader's question with the same text: ask with this reader below
+      }
+    }
+    const own = this.lookUpOrAsk(req, read, inputHash);
+    const entry = own.then(({ output, cached }) => ({ output, cached }));
+    this.inflight.set(inputHash, entry);
+    entry.then(
+      () => this.forget(inputHash, entry),
+      () => this.forget(inputHash, entry),
+    );
+    const r = await own;
+    return { value: r.value, trace: trace(r.output, r.cached) };
+  }
+
+  private forget(inputHash: string, entry: Promise<unknown>): void {
+    if (this.inflight.get(inputHash) === entry) this.inflight.delete(inputHash);
+  }
+
+  /** The cached reply when this reader can read it; else the judge, retried, then cached. */
+  private async lookUpOrAsk<T>(
+    req: JudgeRequest,
+    read: (output: string) => T,
+    inputHash: string,
+  ): Promise<{ value: T; output: string; cached: boolean }> {
+    const { model } = this.judge;
     const hit = await this.opts.cache.get(model, inputHash);
     if (hit !== undefined) {
       try {
-        return { value: read(hit), trace: trace(hit, true) };
+        return { value: read(hit), output: hit, cached: true };
       } catch {
         // A cached reply this reader cannot use (another reader wrote it): ask again.
       }
@@ -111,7 +146,7 @@ export class JudgeRunner {
         continue;
       }
       await this.opts.cache.put(model, inputHash, { output, purpose: req.purpose });
-      return { value, trace: trace(output, false) };
+      return { value, output, cached: false };
     }
     throw this.failed(req, this.judge.attempts, last);
   }

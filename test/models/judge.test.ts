@@ -178,3 +178,28 @@ describe('JudgeRunner', () => {
     expect(runner.calls).toBe(10);
   });
 });
+
+describe('JudgeRunner asked the same question twice at once', () => {
+  it('sends it once; the second asker gets the same reply, marked as not its own call', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let sent = 0;
+    const client = {
+      async chat(): Promise<ChatResult> {
+        sent += 1;
+        await gate;
+        return ok('{"extracted_answer": "7", "score": 1}');
+      },
+    };
+    const runner = new JudgeRunner({ judge: judge(), client, cache: freshCache(), sleep: noSleep });
+    const a = runner.ask({ purpose: 'g', prompt: 'same' }, readGradingVerdict);
+    const b = runner.ask({ purpose: 'g', prompt: 'same' }, readGradingVerdict);
+    release();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(sent).toBe(1);
+    expect(ra.value).toEqual(rb.value);
+    expect([ra.trace.cached, rb.trace.cached]).toEqual([false, true]);
+  });
+});
