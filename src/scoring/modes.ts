@@ -42,7 +42,7 @@ export function scoringNote(
   return `Scoring: ${what}.${charxivNote(scored)}`;
 }
 
-type Judged = { judge?: { model: string } | undefined };
+type Judged = { judge?: { model: string; instructions?: string | undefined } | undefined };
 
 /** The judge models behind a record's verdict: its own, or its fan-out pairs'. */
 function judgesOf(r: Judged & { candidates?: Judged[] | undefined }): string[] {
@@ -61,6 +61,11 @@ function charxivNote(
   const judged = charxiv.filter((r) => judgesOf(r).length > 0);
   const models = [...new Set(judged.flatMap(judgesOf))].sort().join(', ');
   if (judged.length === 0) return ' CharXiv: an exact-match proxy of its judge-based scorer.';
-  if (judged.length === charxiv.length) return ` CharXiv: graded by the judge model ${models}.`;
+  const texts = judged.every(
+    (r) => (r.judge ?? r.candidates?.find((c) => c.judge)?.judge)?.instructions === 'upstream',
+  )
+    ? " with CharXiv's own instruction texts"
+    : '';
+  if (judged.length === charxiv.length) return ` CharXiv: graded by the judge model ${models}${texts}.`;
   return ` CharXiv: ${judged.length} of ${charxiv.length} items graded by the judge model ${models}, the rest by the exact-match proxy (records of runs with and without a judge; re-score with maestro-eval score --judge NAME).`;
 }

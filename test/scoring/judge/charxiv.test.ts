@@ -169,6 +169,9 @@ describe('CharXiv official scorer with a judge', () => {
     );
     expect(scoringNote([rec()])).toContain('exact-match proxy');
     expect(scoringNote([rec({ model: 'judge-sim' }), rec()])).toContain('1 of 2 items graded by the judge');
+    expect(scoringNote([rec({ model: 'judge-sim', instructions: 'upstream' } as never)])).toContain(
+      "graded by the judge model judge-sim with CharXiv's own instruction texts.",
+    );
     // A fan-out record's pairs were judged: it counts as graded by the judge.
     const fanOut = { ...rec(), candidates: [{ judge: { model: 'judge-sim' } }, {}] };
     expect(scoringNote([rec({ model: 'judge-sim' }), fanOut])).toContain(
