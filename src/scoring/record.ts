@@ -70,7 +70,13 @@ export async function scoreOutcome(
         });
         continue;
       }
-      const v = await scoreItem(item, benchmark, answerOf(c.rawOutput));
+      let v: ScoreResult;
+      try {
+        v = await scoreItem(item, benchmark, answerOf(c.rawOutput));
+      } catch (err) {
+        const error = `scoring ${c.expert} @ ${c.skill} failed: ${describeError(err)}`;
+        return { status: 'error', error, score: unscored(error), candidates };
+      }
       candidates.push({
         expert: c.expert,
         skill: c.skill,

@@ -279,3 +279,33 @@ describe('fan-out pairs keep their judge calls', () => {
     ]);
   });
 });
+
+describe('a fan-out whose judge fails', () => {
+  it('is an item error naming the pair and the cause, not a wrong answer', async () => {
+    const { scoreOutcome } = await import('../../../src/scoring/record.ts');
+    const outcome = {
+      status: 'answered' as const,
+      rawOutput: '',
+      steps: [],
+      startedAt: new Date(0).toISOString(),
+      candidates: [{ expert: 'A', skill: 's', rawOutput: 'Swin' }],
+    };
+    const failing: JudgeContext = {
+      ask: async () => {
+        throw new Error(
+          'judge sim-judge (judge-sim) gave no readable charxiv-grade verdict after 4 attempt(s)',
+        );
+      },
+    };
+    const v = await scoreOutcome(
+      outcome as never,
+      item('Swin'),
+      { id: 'charxiv' } as never,
+      async (i, _b, raw) => charxivOfficial.score(i, raw, failing),
+      () => ({ correct: true, score: 1, extracted: null, reason: 'any' }),
+    );
+    expect(v.status).toBe('error');
+    expect(v.score.correct).toBe(false);
+    expect(v.error).toMatch(/^scoring A @ s failed: .*no readable charxiv-grade verdict/);
+  });
+});
