@@ -191,7 +191,7 @@ program
 
 program
   .command('sim')
-  .description('serve the simulated OpenAI-compatible policy, expert and service endpoints')
+  .description('serve the simulated OpenAI-compatible policy, expert, service and judge endpoints')
   .option('--registry <file>', 'registry file (repeatable)', collect)
   .option('--port <n>', 'port (default: the port of MAESTRO_SIM_URL, else 8990)', int)
   .option('--host <addr>', 'address to bind (0.0.0.0 inside containers)', '127.0.0.1')

@@ -60,6 +60,10 @@ export async function preflight(
       endpoints.set(`expert ${e.name}`, new ModelClient({ ...e, timeoutMs: 5_000 }));
     }
   }
+  if (plan.meta.judge) {
+    const j = registry.judge(plan.meta.judge.name);
+    endpoints.set(`judge ${j.name}`, new ModelClient({ ...j, timeoutMs: 5_000 }));
+  }
   const deadline = Date.now() + waitMs;
   await Promise.all(
     [...endpoints.entries()].map(async ([label, client]) => {

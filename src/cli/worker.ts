@@ -7,11 +7,12 @@ import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { loadReleasePrompt } from '../importers/release-prompt.ts';
 import { startWorkerTelemetry } from '../metrics/server.ts';
-import { recordFromRollout, scoreItem } from '../scoring/index.ts';
+import { recordFromRollout, scoreItem, usesJudge } from '../scoring/index.ts';
 import { refusalsAtStartup } from '../workers/datasets.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
 import { startScorer } from '../workers/scorer.ts';
+import { JudgeContexts } from './judge.ts';
 
 export type Role = 'orchestrator' | 'expert' | 'scorer' | 'all';
 
@@ -32,8 +33,8 @@ export interface RunWorkerOptions {
 export async function startWorkers(opts: RunWorkerOptions) {
   const log = opts.log ?? ((l: string) => console.log(l));
   // Every configured key is a secret of this process before any endpoint is called.
-  const { experts, services, policies } = opts.registry;
-  registerSecrets(secretsFromEnv([...experts, ...services, ...policies].map((e) => e.apiKeyEnv)));
+  const { experts, services, policies, judges } = opts.registry;
+  registerSecrets(secretsFromEnv([...experts, ...services, ...policies, ...judges].map((e) => e.apiKeyEnv)));
   const connection = connectRedis(opts.env.REDIS_URL, 'worker');
   connection.on('error', (err) => log(`[redis] ${describeError(err)}`));
   const warning = await checkEvictionPolicy(connection);
@@ -64,6 +65,13 @@ export async function startWorkers(opts: RunWorkerOptions) {
     log(`expert pool serving ${pool.experts.join(', ')}`);
   }
   if (roles.has('scorer')) {
+    const judges = new JudgeContexts({
+      registry: opts.registry,
+      dataDir: opts.store.root,
+      connection,
+      prefix: opts.env.MAESTRO_PREFIX,
+      charxivDir: opts.env.MAESTRO_CHARXIV_DIR,
+    });
     const scorer = startScorer({
       ...base,
       store: opts.store,
@@ -71,15 +79,19 @@ export async function startWorkers(opts: RunWorkerOptions) {
       registry: opts.registry,
       storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
       log,
-      makeRecord: (rollout, item, benchmark, { combine, answerOf, mode }) =>
+      makeRecord: (rollout, item, benchmark, { combine, answerOf, mode, judge }) =>
         recordFromRollout(rollout, item, benchmark, {
-          scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
+          scoreItem: async (i, b, raw) =>
+            scoreItem(i, b, raw, mode, judge && usesJudge(b, mode) ? await judges.get(judge) : undefined),
           combine,
           answerOf,
           mode,
         }),
     });
-    closers.push(scorer.close);
+    closers.push(async () => {
+      await scorer.close();
+      await judges.close();
+    });
   }
   if (roles.has('orchestrator')) {
     const orch = startOrchestrator({

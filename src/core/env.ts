@@ -25,6 +25,11 @@ const Env = z.object({
    * holding one): the `release` profile reads the training prompt from it.
    */
   MAESTRO_POLICY_PROMPT: z.string().min(1).optional(),
+  /**
+   * The user's checkout of princeton-nlp/CharXiv (or its src/constants.py): with a judge, CharXiv
+   * is graded with the benchmark's own instruction texts read from it instead of the project's.
+   */
+  MAESTRO_CHARXIV_DIR: z.string().min(1).optional(),
 });
 export type Env = z.infer<typeof Env>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JudgeTrace } from './judge.ts';
 
 /** How an item's answer is shaped; decides the default metric. */
 export const AnswerType = z.enum([
@@ -124,6 +125,8 @@ export const ScoreResult = z.object({
    * lenient metrics of src/scoring/metrics, as for every verdict written before modes existed.
    */
   mode: z.enum(['official', 'lenient']).optional(),
+  /** The judge model's call behind this verdict, when a judge took part. */
+  judge: JudgeTrace.optional(),
 });
 export type ScoreResult = z.infer<typeof ScoreResult>;
 
@@ -134,6 +137,8 @@ export const CandidateVerdict = z.object({
   extracted: z.string().nullable(),
   correct: z.boolean(),
   error: z.string().optional(),
+  /** The judge model's call behind this pair's verdict, when a judge took part. */
+  judge: JudgeTrace.optional(),
 });
 export type CandidateVerdict = z.infer<typeof CandidateVerdict>;
 
@@ -156,6 +161,8 @@ export const ItemRecord = z.object({
   scoreReason: z.string(),
   /** The scoring mode of the verdict (see ScoreResult.mode); absent means lenient. */
   scoreMode: z.enum(['official', 'lenient']).optional(),
+  /** The judge model's call behind the verdict (prompt hash, raw reply, what was read); absent without a judge. */
+  judge: JudgeTrace.optional(),
   error: z.string().optional(),
   steps: z.array(Step),
   /** Fan-out policies (oracle): each pair's verdict. */

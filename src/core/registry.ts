@@ -135,6 +135,21 @@ export const Policy = z.object({
 });
 export type Policy = z.infer<typeof Policy>;
 
+/**
+ * A judge model: an OpenAI-compatible endpoint that grades or extracts answers for scorers of
+ * record that need one (CharXiv, MathVista's extraction step). `capacity` is its maximum
+ * concurrency, enforced cluster-wide like an expert's. A sweep picks one with `judge: NAME`.
+ */
+export const Judge = z.object({
+  name,
+  ...endpointFields,
+  temperature: z.number().min(0).max(2).default(0),
+  maxTokens: z.number().int().positive().default(512),
+  /** Attempts per question (failed calls and unreadable replies) before the item is an error. */
+  attempts: z.number().int().min(1).max(20).default(4),
+});
+export type Judge = z.infer<typeof Judge>;
+
 export const RegistryFile = z.object({
   version: z.literal(1).default(1),
   /** Checkout of the Maestro release the `release` skills read their prompt texts from. */
@@ -143,6 +158,7 @@ export const RegistryFile = z.object({
   services: z.array(Service).default([]),
   skills: z.array(Skill).default([]),
   policies: z.array(Policy).default([]),
+  judges: z.array(Judge).default([]),
   defaults: z
     .object({
       maxTurns: z.number().int().positive().optional(),
@@ -162,6 +178,8 @@ export class Registry {
   readonly services: Service[];
   readonly skills: Skill[];
   readonly policies: Policy[];
+  /** Judge models; not part of the fingerprint (a sweep that uses one puts it in its own). */
+  readonly judges: Judge[];
   readonly maxTurns: number;
   readonly observationChars: number;
   readonly files: string[];
@@ -181,12 +199,14 @@ export class Registry {
     services: Service[];
     skills: Skill[];
     policies: Policy[];
+    judges?: Judge[];
     maxTurns: number;
     observationChars: number;
     files: string[];
     upstream?: string | undefined;
     releasePaths?: { checkout?: string | undefined; policyPrompt?: string | undefined };
   }) {
+    this.judges = parts.judges ?? [];
     this.experts = parts.experts;
     this.services = parts.services;
     this.skills = parts.skills;
@@ -242,6 +262,17 @@ export class Registry {
       });
     }
     return p;
+  }
+
+  /** A judge model by name (case and separator tolerant). */
+  judge(nameText: string): Judge {
+    const j = this.judges.find((x) => normalizeName(x.name) === normalizeName(nameText));
+    if (!j) {
+      throw new NotFoundError(`unknown judge "${nameText}"`, {
+        hint: `judges in the registry: ${this.judges.map((x) => x.name).join(', ') || '(none: add a judges: section)'}`,
+      });
+    }
+    return j;
   }
 
   /** Finds an auxiliary service by name or by role. */
@@ -321,6 +352,7 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     services: [] as Service[],
     skills: [] as Skill[],
     policies: [] as Policy[],
+    judges: [] as Judge[],
     maxTurns: 4,
     upstream: undefined as string | undefined,
     observationChars: 1000,
@@ -347,10 +379,12 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     for (const [i, s] of parsed.services.entries()) claim('services', 'service', s.name, i);
     for (const [i, s] of parsed.skills.entries()) claim('skills', 'skill', s.name, i);
     for (const [i, p] of parsed.policies.entries()) claim('policies', 'policy', p.name, i);
+    for (const [i, j] of parsed.judges.entries()) claim('judges', 'judge', j.name, i);
     merged.experts.push(...parsed.experts);
     merged.services.push(...parsed.services);
     merged.skills.push(...parsed.skills);
     merged.policies.push(...parsed.policies);
+    merged.judges.push(...parsed.judges);
     if (parsed.upstream) merged.upstream = resolvePath(dirname(resolvePath(file)), parsed.upstream);
     if (parsed.defaults.maxTurns) merged.maxTurns = parsed.defaults.maxTurns;
     if (parsed.defaults.observationChars) merged.observationChars = parsed.defaults.observationChars;

@@ -6,6 +6,7 @@
 import type { Item, ItemRecord, Step } from '../core/items.ts';
 import { callsTable, imageUrl } from './call-views.ts';
 import { Html, html, seg } from './html.ts';
+import { judgeHtml } from './judge-view.ts';
 import type { ComparedItem, ItemFilter } from './records.ts';
 import { turnsOf } from './records.ts';
 
@@ -147,6 +148,7 @@ export function itemPage(input: ItemPageInput): Html {
 ${r.error ? html`<tr><th>error</th><td class="bad">${r.error}</td></tr>` : ''}
 <tr><th>status</th><td>${r.status} · ${turnsOf(r)} turns · ${r.expertCalls} expert calls · ${r.promptTokens} / ${r.completionTokens} tokens · ${ms(r.latencyMs)} (policy ${ms(r.policyLatencyMs)}, experts ${ms(r.expertLatencyMs)})</td></tr>
 </tbody></table>
+${judgeHtml(r.judge)}
 ${siblings.length ? html`<p>Other policies on this item: ${siblings.map((s, i) => html`${i ? ' · ' : ''}<a href="${itemUrl(sweepId, s.rolloutId)}">${s.policy}</a> ${verdict(s)}`)}</p>` : ''}
 <h2>Item</h2>
 ${itemHtml(item, itemError)}

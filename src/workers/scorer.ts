@@ -31,6 +31,8 @@ export interface ScorerOptions extends WorkerSettings {
       combine?: ((verdicts: CandidateVerdict[]) => ScoreResult) | undefined;
       answerOf?: ((output: string) => string) | undefined;
       mode: 'official' | 'lenient';
+      /** The sweep's judge model, for scorers of record that ask one. */
+      judge?: { name: string; model: string } | undefined;
     },
   ) => Promise<ItemRecord>;
   /** Scoring jobs at once (code execution runs in child processes). Default 4. */
@@ -74,6 +76,7 @@ export function startScorer(opts: ScorerOptions) {
         combine: policy.combine?.bind(policy),
         answerOf: policy.answerOf?.bind(policy),
         mode: meta.scoring ?? 'official',
+        judge: meta.judge,
       }),
     );
     // A full disk or an unwritable folder is waited out (until the deadline): the item is
