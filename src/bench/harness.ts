@@ -198,6 +198,8 @@ export interface StageOptions {
   workers: WorkerSpec[];
   /** Serve Prometheus metrics from each worker (ports chosen here). */
   metrics?: boolean;
+  /** A data directory of the stage's own (default the run's). */
+  dataDir?: string;
 }
 
 /** One simulated-server process and a set of worker processes under a fresh prefix. */
@@ -231,12 +233,13 @@ export class Stage {
     }
   }
 
-  private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  /** The environment of the stage's processes (workers, and CLI commands run against the stage). */
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
       REDIS_URL: this.ctx.redisUrl,
       MAESTRO_PREFIX: this.prefix,
-      MAESTRO_DATA_DIR: this.ctx.dataDir,
+      MAESTRO_DATA_DIR: this.opts.dataDir ?? this.ctx.dataDir,
       MAESTRO_REGISTRY: this.registryFile,
       MAESTRO_SIM_URL: this.simUrl,
       MAESTRO_METRICS_PORT: '0',
@@ -408,7 +411,7 @@ export async function deletePrefix(conn: Redis, prefix: string): Promise<void> {
 }
 
 /** Like spawnCli, with Node options before the script (e.g. --cpu-prof). */
-function spawnNode(
+export function spawnNode(
   nodeArgs: string[],
   args: string[],
   env: NodeJS.ProcessEnv,

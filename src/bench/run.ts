@@ -19,6 +19,7 @@ import {
 import { adaptiveScenario } from './scenarios/adaptive.ts';
 import { ceilingScenario } from './scenarios/ceiling.ts';
 import type { Scenario } from './scenarios/common.ts';
+import { directPeerScenario } from './scenarios/direct-peer.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { overheadScenario } from './scenarios/overhead.ts';
 import { saturationScenario } from './scenarios/saturation.ts';
@@ -33,6 +34,7 @@ export const SCENARIOS: Scenario[] = [
   scaleoutScenario,
   memoryScenario,
   adaptiveScenario,
+  directPeerScenario,
 ];
 
 export interface BenchOptions {
