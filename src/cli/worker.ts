@@ -11,6 +11,7 @@ import { recordFromRollout, scoreItem } from '../scoring/index.ts';
 import { refusalsAtStartup } from '../workers/datasets.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
+import type { MakeRecord } from '../workers/record.ts';
 import { startScorer } from '../workers/scorer.ts';
 
 export type Role = 'orchestrator' | 'expert' | 'scorer' | 'all';
@@ -51,6 +52,13 @@ export async function startWorkers(opts: RunWorkerOptions) {
     stalledInterval: opts.env.MAESTRO_STALLED_MS,
     ...(opts.onRefuse ? { onRefuse: opts.onRefuse } : {}),
   };
+  const makeRecord: MakeRecord = (rollout, item, benchmark, { combine, answerOf, mode }) =>
+    recordFromRollout(rollout, item, benchmark, {
+      scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
+      combine,
+      answerOf,
+      mode,
+    });
   const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
   const closers: Array<() => Promise<void>> = [];
   if (roles.has('expert')) {
@@ -71,13 +79,7 @@ export async function startWorkers(opts: RunWorkerOptions) {
       registry: opts.registry,
       storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
       log,
-      makeRecord: (rollout, item, benchmark, { combine, answerOf, mode }) =>
-        recordFromRollout(rollout, item, benchmark, {
-          scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
-          combine,
-          answerOf,
-          mode,
-        }),
+      makeRecord,
     });
     closers.push(scorer.close);
   }
@@ -88,6 +90,17 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING
+        ? {
+            // Code execution (code_pass) stays on the scoring queue: it runs Python.
+            inlineScoring: {
+              makeRecord,
+              cheap: (b) => b.metric !== 'code_pass',
+              storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
+              log,
+            },
+          }
+        : {}),
       ...(opts.env.MAESTRO_POLICY_PROMPT
         ? { releasePrompt: releasePromptFrom(opts.env.MAESTRO_POLICY_PROMPT) }
         : {}),

@@ -47,13 +47,16 @@ function parseJson(text: string, file: string, where = ''): unknown {
   }
 }
 
+/** How long a loaded dataset is used without looking at its manifest again (ms). */
+const DATASET_RECHECK_MS = 1_000;
+
 /**
  * The data directory every host reads: content-addressed images, canonical datasets and
  * per-item sweep records. Job payloads carry references into it, never bytes.
  */
 export class DataStore {
   readonly root: string;
-  private readonly datasetCache = new Map<string, { mtimeMs: number; dataset: Dataset }>();
+  private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -137,8 +140,13 @@ export class DataStore {
     return existsSync(join(this.datasetDir(benchmark), 'manifest.json'));
   }
 
-  /** Loads a dataset (cached while its manifest is unchanged). */
+  /**
+   * Loads a dataset (cached while its manifest is unchanged; the manifest is looked at at
+   * most once a second, not on every item read).
+   */
   async loadDataset(benchmark: string): Promise<Dataset> {
+    const recent = this.datasetCache.get(benchmark);
+    if (recent && performance.now() - recent.checkedAt < DATASET_RECHECK_MS) return recent.dataset;
     const dir = this.datasetDir(benchmark);
     const manifestPath = join(dir, 'manifest.json');
     let mtimeMs: number;
@@ -151,7 +159,10 @@ export class DataStore {
       });
     }
     const cached = this.datasetCache.get(benchmark);
-    if (cached && cached.mtimeMs === mtimeMs) return cached.dataset;
+    if (cached && cached.mtimeMs === mtimeMs) {
+      cached.checkedAt = performance.now();
+      return cached.dataset;
+    }
     const manifestParsed = DatasetManifest.safeParse(
       parseJson(await readFile(manifestPath, 'utf8'), manifestPath),
     );
@@ -178,7 +189,7 @@ export class DataStore {
       items.push(parsed.data);
     });
     const dataset: Dataset = { manifest, items, byId: new Map(items.map((it) => [it.id, it])) };
-    this.datasetCache.set(benchmark, { mtimeMs, dataset });
+    this.datasetCache.set(benchmark, { mtimeMs, checkedAt: performance.now(), dataset });
     return dataset;
   }
 

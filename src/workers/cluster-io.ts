@@ -1,7 +1,13 @@
 import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { describeError, MaestroError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
-import { JOB_SIZE_LIMITS, type PendingCall, type RolloutJobData, type RolloutState } from '../core/jobs.ts';
+import {
+  JOB_SIZE_LIMITS,
+  type PendingCall,
+  type RolloutJobData,
+  type RolloutState,
+  type ScoreJobResult,
+} from '../core/jobs.ts';
 import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
@@ -18,6 +24,13 @@ export interface ClusterIOParams {
   queue: (name: string) => Queue;
   prefix: string;
   expertAttempts: number;
+  /**
+   * Scores the finished rollout in this step (record written, then the result) instead of
+   * a scoring child job. The scoring state is then not saved: after a crash it is derived
+   * again from the last saved state and the children's stored results, and the record,
+   * written once, is reused.
+   */
+  scoreInline?: ((state: RolloutState) => Promise<ScoreJobResult>) | undefined;
 }
 
 /**
@@ -48,6 +61,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
   };
   return {
     async save(state) {
+      if (p.scoreInline && state.phase === 'scoring') return;
       // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
       // The trace leaves the worker here (Redis): error texts echoed by endpoints are redacted.
       const next = redactDeep({ ...data, state });
@@ -77,7 +91,10 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       }
     },
     call: park,
-    score: (state) => park(state, [{ kind: 'score' }]),
+    async score(state) {
+      if (!p.scoreInline) return park(state, [{ kind: 'score' }]);
+      return { type: 'children', results: [{ kind: 'scored', result: await p.scoreInline(state) }] };
+    },
     resolve,
     async finish(result) {
       const { sweepId, rolloutId } = data;

@@ -23,6 +23,7 @@ import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
 import { noteFinalFailure } from './failures.ts';
+import { type InlineScoring, inlineScorer } from './record.ts';
 import {
   bullOptions,
   QueueCache,
@@ -43,6 +44,12 @@ export interface OrchestratorOptions extends WorkerSettings {
   expertAttempts?: number;
   /** The release prompt texts (from the user's copy of the release's data), when given. */
   releasePrompt?: PolicyDeps['releasePrompt'];
+  /**
+   * Score in the rollout's last step instead of a scoring child job, for benchmarks whose
+   * metric is local and cheap (`cheap`): the record is written here, before the rollout
+   * completes. Given when the scorer role runs in the same process.
+   */
+  inlineScoring?: InlineScoring;
 }
 
 /**
@@ -63,6 +70,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const names = namesFromRegistry(registry, DIRECT_SKILL);
   const queues = new QueueCache(opts.connection, prefix);
   const datasets = new DatasetGuard(store);
+  const scoreHere = inlineScorer(opts, opts.inlineScoring);
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -104,6 +112,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       queue: (name) => queues.get(name),
       prefix,
       expertAttempts: opts.expertAttempts ?? 4,
+      scoreInline: scoreHere(data, item, meta, policy),
     });
     const { result } = await drive(data.state, { type: 'activate', now: Date.now() }, cfg, io);
     return result;
