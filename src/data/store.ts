@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
@@ -56,6 +67,8 @@ const DATASET_RECHECK_MS = 1_000;
  */
 export class DataStore {
   readonly root: string;
+  /** Record directories known to exist (created once per process). */
+  private readonly recordDirs = new Set<string>();
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -221,10 +234,11 @@ export class DataStore {
    */
   async createRecord(record: ItemRecord): Promise<boolean> {
     const path = this.recordPath(record.sweepId, record.rolloutId);
-    await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    let created = false;
     try {
-      const fh = await open(tmp, 'w');
+      const fh = await this.openInRecordDir(tmp);
+      created = true;
       try {
         await fh.writeFile(JSON.stringify(record));
         await fh.sync();
@@ -237,8 +251,23 @@ export class DataStore {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     } finally {
-      await rm(tmp, { force: true });
+      if (created) await unlink(tmp).catch(() => {});
     }
+  }
+
+  /** Opens a new file in a records directory, made once per process (again if it was removed). */
+  private async openInRecordDir(file: string): Promise<FileHandle> {
+    const dir = dirname(file);
+    if (this.recordDirs.has(dir)) {
+      try {
+        return await open(file, 'w');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    await mkdir(dir, { recursive: true });
+    this.recordDirs.add(dir);
+    return open(file, 'w');
   }
 
   async readRecord(sweepId: string, rolloutId: string): Promise<ItemRecord | null> {

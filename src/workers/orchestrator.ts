@@ -71,6 +71,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const queues = new QueueCache(opts.connection, prefix);
   const datasets = new DatasetGuard(store);
   const scoreHere = inlineScorer(opts, opts.inlineScoring);
+  const fingerprint = registry.fingerprint();
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -78,7 +79,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     if (!parsed.success)
       throw new UnrecoverableError(`invalid rollout payload: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
-    const meta = checkSweep(await sweeps.get(data.sweepId), data, registry);
+    const meta = checkSweep(await sweeps.get(data.sweepId), data, registry, fingerprint);
     await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
     // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
     if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
@@ -137,8 +138,13 @@ export function startOrchestrator(opts: OrchestratorOptions) {
 }
 
 /** A rollout this worker can run: same registry as its sweep, a policy of the sweep. */
-function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): SweepMeta {
-  if (meta.registryFingerprint !== registry.fingerprint()) {
+function checkSweep(
+  meta: SweepMeta,
+  data: RolloutJobData,
+  registry: Registry,
+  fingerprint: string,
+): SweepMeta {
+  if (meta.registryFingerprint !== fingerprint) {
     throw new UnrecoverableError(
       `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files`,
     );

@@ -152,8 +152,8 @@ export function inlineScorer(
   };
   return (data: RolloutJobData, item: Item, meta: SweepMeta, policy: Policy) => {
     if (!deps || !inline?.cheap(sweepBenchmark(meta, data.benchmark, deps.catalog))) return undefined;
-    return async (state: RolloutState) =>
-      (await recordedResult(deps, data.sweepId, data.rolloutId)) ??
-      writeRecord(deps, { ...data, state }, item, meta, policy, 'orchestrator');
+    // No look for an existing record first: the metric is cheap, and a record written
+    // before a crash makes the create fail, and that record is the one kept.
+    return (state: RolloutState) => writeRecord(deps, { ...data, state }, item, meta, policy, 'orchestrator');
   };
 }
