@@ -20,6 +20,7 @@ import { adaptiveScenario } from './scenarios/adaptive.ts';
 import { ceilingScenario } from './scenarios/ceiling.ts';
 import type { Scenario } from './scenarios/common.ts';
 import { directPeerScenario } from './scenarios/direct-peer.ts';
+import { feedScenario } from './scenarios/feed.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { overheadScenario } from './scenarios/overhead.ts';
 import { saturationScenario } from './scenarios/saturation.ts';
@@ -35,6 +36,7 @@ export const SCENARIOS: Scenario[] = [
   memoryScenario,
   adaptiveScenario,
   directPeerScenario,
+  feedScenario,
 ];
 
 export interface BenchOptions {

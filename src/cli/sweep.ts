@@ -9,6 +9,7 @@ import type { DataStore } from '../data/store.ts';
 import { ModelClient } from '../models/client.ts';
 import { loadSweepFile } from '../producer/config.ts';
 import { DoneWatch } from '../producer/done-watch.ts';
+import { feedSweep } from '../producer/feed.ts';
 import { type PlanFilters, planSweep, type SweepPlan } from '../producer/plan.ts';
 import { failedRollouts, repairDoneIndex } from '../producer/progress.ts';
 import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
@@ -33,6 +34,8 @@ export interface SweepCommandOptions extends PlanFilters {
   table?: boolean;
   /** Count records of another run of this sweep (other prefix or Redis) as results. */
   reuse?: boolean;
+  /** Windowed submission: at most this many rollouts unfinished (see feedSweep). */
+  window?: number;
   log?: (line: string) => void;
 }
 
@@ -119,9 +122,12 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
       const reset = new Set(r.reset);
       toSubmit = { ...plan, rollouts: plan.rollouts.filter((x) => reset.has(x.rolloutId)) };
     }
-    const res = await submitSweep(conn, env.MAESTRO_PREFIX, store, toSubmit, {
-      dryRun: opts.dryRun ?? false,
-    });
+    const res =
+      opts.window && !opts.dryRun
+        ? await feedSweep(conn, env.MAESTRO_PREFIX, store, toSubmit.meta, toSubmit.rollouts, {
+            window: opts.window,
+          })
+        : await submitSweep(conn, env.MAESTRO_PREFIX, store, toSubmit, { dryRun: opts.dryRun ?? false });
     const verb = opts.dryRun ? 'would be enqueued' : 'enqueued';
     log(
       `${opts.dryRun ? 'dry run: ' : ''}sweep ${res.sweepId}: ${res.planned} rollouts planned, ${res.done} already scored, ${res.inFlight} in flight, ${res.added} ${verb}`,
