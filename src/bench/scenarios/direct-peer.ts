@@ -91,6 +91,120 @@ async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: s
   return { wallMs, afterEnqueueMs: enqueuedAt ? performance.now() - enqueuedAt : wallMs, ...sample };
 }
 
+/** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
+async function measure(ctx: BenchContext, stage: Stage) {
+  const worker = stage.workers[0];
+  const workerPid = worker?.child.pid ?? 0;
+  if (worker) await waitForLine(worker, 'ready:');
+  // Warm-up (connections, JIT) on another sweep, then the measured one.
+  await timedSweep(ctx, stage, sweepFile(stage, 'direct-peer-warmup', [1]), ['--limit', '128']);
+  const file = sweepFile(stage, 'direct-peer', [0]);
+  const before = await redisSnapshot(ctx.conn);
+  const workerCpu0 = cpuMs(workerPid) ?? 0;
+  const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
+  ctx.mark('start');
+  const run = await timedSweep(ctx, stage, file);
+  ctx.mark('end');
+  return {
+    run,
+    workerPid,
+    workerCpuMs: (cpuMs(workerPid) ?? 0) - workerCpu0,
+    simCpuMs: (cpuMs(stage.sim?.child.pid ?? 0) ?? 0) - simCpu0,
+    redis: redisDelta(before, await redisSnapshot(ctx.conn)),
+    workerMem: sampleProcess(workerPid),
+  };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** The figures of a measured sweep of `n` rollouts, per rollout. */
+function figures(n: number, m: Measured) {
+  const { run, workerPid, workerCpuMs, simCpuMs, redis, workerMem } = m;
+  const idealMs = (n / CAPACITY) * LATENCY_MS;
+  const per = (v: number) => v / n;
+  return {
+    rollouts: n,
+    idealMs: round(idealMs, 0),
+    wallMs: round(run.wallMs, 0),
+    wallRatio: round(run.wallMs / idealMs, 2),
+    afterEnqueueMs: round(run.afterEnqueueMs, 0),
+    afterEnqueueRatio: round(run.afterEnqueueMs / idealMs, 2),
+    cpuMsPerRollout: {
+      worker: round(per(workerCpuMs), 3),
+      client: round(per(run.cpuMs), 3),
+      allRoles: round(per(workerCpuMs + run.cpuMs), 3),
+      redis: round(per(redis.cpuMs), 3),
+      simulator: round(per(simCpuMs), 3),
+    },
+    redisPerRollout: {
+      commands: round(per(redis.commands), 1),
+      bytesIn: round(per(redis.bytesIn), 0),
+      bytesOut: round(per(redis.bytesOut), 0),
+    },
+    memoryMiB: {
+      workerRss: round((rssBytes(workerPid) ?? 0) / 2 ** 20, 1),
+      workerPeak: round(workerMem.peakRss / 2 ** 20, 1),
+      clientPeak: round(run.peakRss / 2 ** 20, 1),
+    },
+  };
+}
+
+/** The scenario's result from its figures. */
+function result(
+  n: number,
+  f: ReturnType<typeof figures>,
+  redis: Measured['redis'],
+  started: number,
+): ScenarioResult {
+  const per = (v: number) => v / n;
+  const pass =
+    f.wallRatio <= TARGET.wallRatio &&
+    f.cpuMsPerRollout.allRoles <= TARGET.cpuMsPerRollout &&
+    f.cpuMsPerRollout.redis <= TARGET.redisCpuMsPerRollout &&
+    f.memoryMiB.workerPeak <= TARGET.workerMiB &&
+    f.memoryMiB.clientPeak <= TARGET.clientMiB;
+  return {
+    id: 'direct-peer',
+    title: 'Direct peer (direct baseline, one endpoint)',
+    target: `wall ≤ ${TARGET.wallRatio}× ideal; CPU ≤ ${TARGET.cpuMsPerRollout} ms/rollout (all roles); Redis CPU ≤ ${TARGET.redisCpuMsPerRollout} ms/rollout; worker ≤ ${TARGET.workerMiB} MB, client ≤ ${TARGET.clientMiB} MB`,
+    pass,
+    headline: `wall ${f.wallRatio}× ideal (${f.wallMs} vs ${f.idealMs} ms); CPU ${f.cpuMsPerRollout.allRoles} ms/rollout, Redis ${f.cpuMsPerRollout.redis} ms; ${f.redisPerRollout.commands} commands/rollout; RSS worker ${f.memoryMiB.workerPeak} MiB, client ${f.memoryMiB.clientPeak} MiB`,
+    figures: f,
+    tables: [
+      {
+        title: 'Per rollout',
+        columns: ['figure', 'value', 'target'],
+        rows: [
+          ['wall ÷ ideal (spawn of sweep --wait to its exit)', f.wallRatio, `≤ ${TARGET.wallRatio}`],
+          ['wall ÷ ideal, after the enqueue line', f.afterEnqueueRatio, '—'],
+          ['CPU ms, worker (all roles)', f.cpuMsPerRollout.worker, '—'],
+          ['CPU ms, sweep --wait client', f.cpuMsPerRollout.client, '—'],
+          ['CPU ms, worker + client', f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`],
+          ['CPU ms, Redis (INFO cpu)', f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`],
+          ['CPU ms, simulated endpoint', f.cpuMsPerRollout.simulator, '—'],
+          ['Redis commands', f.redisPerRollout.commands, '—'],
+          ['Redis bytes in / out', `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'],
+          ['worker peak RSS (MiB)', f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`],
+          ['sweep --wait peak RSS (MiB)', f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`],
+        ],
+      },
+      {
+        title: 'Redis commands of the measured sweep (INFO commandstats), per rollout',
+        columns: ['command', 'calls/rollout', 'µs/rollout'],
+        rows: redis.byCommand
+          .slice(0, 15)
+          .map((c) => [c.command, round(per(c.calls), 2), round(per(c.usec), 1)]),
+      },
+    ],
+    notes: [
+      `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
+      'One `worker --role all` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with a 128-rollout sweep before the measured one. Wall is the `maestro-eval sweep FILE --wait` process from spawn to exit (its start-up, planning, submission and waiting included).',
+      'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
+    ],
+    durationS: elapsedS(started),
+  };
+}
+
 export const directPeerScenario: Scenario = {
   id: 'direct-peer',
   title: 'Direct peer (direct baseline, one endpoint)',
@@ -114,96 +228,10 @@ export const directPeerScenario: Scenario = {
       workers: [{ role: 'all' }],
     });
     try {
-      const worker = stage.workers[0];
-      const workerPid = worker?.child.pid ?? 0;
-      if (worker) await waitForLine(worker, 'ready:');
-      // Warm-up (connections, JIT) on another sweep, then the measured one.
-      await timedSweep(ctx, stage, sweepFile(stage, 'direct-peer-warmup', [1]), ['--limit', '128']);
-      const file = sweepFile(stage, 'direct-peer', [0]);
-      const before = await redisSnapshot(ctx.conn);
-      const workerCpu0 = cpuMs(workerPid) ?? 0;
-      const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
-      ctx.mark('start');
-      const run = await timedSweep(ctx, stage, file);
-      ctx.mark('end');
-      const workerCpuMs = (cpuMs(workerPid) ?? 0) - workerCpu0;
-      const simCpuMs = (cpuMs(stage.sim?.child.pid ?? 0) ?? 0) - simCpu0;
-      const redis = redisDelta(before, await redisSnapshot(ctx.conn));
-      const workerMem = sampleProcess(workerPid);
-      const idealMs = (n / CAPACITY) * LATENCY_MS;
-      const per = (v: number) => v / n;
-      const f = {
-        rollouts: n,
-        idealMs: round(idealMs, 0),
-        wallMs: round(run.wallMs, 0),
-        wallRatio: round(run.wallMs / idealMs, 2),
-        afterEnqueueMs: round(run.afterEnqueueMs, 0),
-        afterEnqueueRatio: round(run.afterEnqueueMs / idealMs, 2),
-        cpuMsPerRollout: {
-          worker: round(per(workerCpuMs), 3),
-          client: round(per(run.cpuMs), 3),
-          allRoles: round(per(workerCpuMs + run.cpuMs), 3),
-          redis: round(per(redis.cpuMs), 3),
-          simulator: round(per(simCpuMs), 3),
-        },
-        redisPerRollout: {
-          commands: round(per(redis.commands), 1),
-          bytesIn: round(per(redis.bytesIn), 0),
-          bytesOut: round(per(redis.bytesOut), 0),
-        },
-        memoryMiB: {
-          workerRss: round((rssBytes(workerPid) ?? 0) / 2 ** 20, 1),
-          workerPeak: round(workerMem.peakRss / 2 ** 20, 1),
-          clientPeak: round(run.peakRss / 2 ** 20, 1),
-        },
-      };
-      const pass =
-        f.wallRatio <= TARGET.wallRatio &&
-        f.cpuMsPerRollout.allRoles <= TARGET.cpuMsPerRollout &&
-        f.cpuMsPerRollout.redis <= TARGET.redisCpuMsPerRollout &&
-        f.memoryMiB.workerPeak <= TARGET.workerMiB &&
-        f.memoryMiB.clientPeak <= TARGET.clientMiB;
+      const m = await measure(ctx, stage);
+      const f = figures(n, m);
       ctx.log(`  direct-peer: ${JSON.stringify(f)}`);
-      return {
-        id: 'direct-peer',
-        title: 'Direct peer (direct baseline, one endpoint)',
-        target: `wall ≤ ${TARGET.wallRatio}× ideal; CPU ≤ ${TARGET.cpuMsPerRollout} ms/rollout (all roles); Redis CPU ≤ ${TARGET.redisCpuMsPerRollout} ms/rollout; worker ≤ ${TARGET.workerMiB} MB, client ≤ ${TARGET.clientMiB} MB`,
-        pass,
-        headline: `wall ${f.wallRatio}× ideal (${f.wallMs} vs ${f.idealMs} ms); CPU ${f.cpuMsPerRollout.allRoles} ms/rollout, Redis ${f.cpuMsPerRollout.redis} ms; ${f.redisPerRollout.commands} commands/rollout; RSS worker ${f.memoryMiB.workerPeak} MiB, client ${f.memoryMiB.clientPeak} MiB`,
-        figures: f,
-        tables: [
-          {
-            title: 'Per rollout',
-            columns: ['figure', 'value', 'target'],
-            rows: [
-              ['wall ÷ ideal (spawn of sweep --wait to its exit)', f.wallRatio, `≤ ${TARGET.wallRatio}`],
-              ['wall ÷ ideal, after the enqueue line', f.afterEnqueueRatio, '—'],
-              ['CPU ms, worker (all roles)', f.cpuMsPerRollout.worker, '—'],
-              ['CPU ms, sweep --wait client', f.cpuMsPerRollout.client, '—'],
-              ['CPU ms, worker + client', f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`],
-              ['CPU ms, Redis (INFO cpu)', f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`],
-              ['CPU ms, simulated endpoint', f.cpuMsPerRollout.simulator, '—'],
-              ['Redis commands', f.redisPerRollout.commands, '—'],
-              ['Redis bytes in / out', `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'],
-              ['worker peak RSS (MiB)', f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`],
-              ['sweep --wait peak RSS (MiB)', f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`],
-            ],
-          },
-          {
-            title: 'Redis commands of the measured sweep (INFO commandstats), per rollout',
-            columns: ['command', 'calls/rollout', 'µs/rollout'],
-            rows: redis.byCommand
-              .slice(0, 15)
-              .map((c) => [c.command, round(per(c.calls), 2), round(per(c.usec), 1)]),
-          },
-        ],
-        notes: [
-          `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
-          'One `worker --role all` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with a 128-rollout sweep before the measured one. Wall is the `maestro-eval sweep FILE --wait` process from spawn to exit (its start-up, planning, submission and waiting included).',
-          'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
-        ],
-        durationS: elapsedS(started),
-      };
+      return result(n, f, m.redis, started);
     } finally {
       await stage.stop();
     }
