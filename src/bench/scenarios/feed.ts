@@ -32,6 +32,20 @@ async function usedMemory(ctx: BenchContext): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await ctx.conn.info('memory'))?.[1] ?? 0);
 }
 
+/** MEMORY USAGE summed over the keys matching a pattern. */
+async function keysMemory(ctx: BenchContext, pattern: string): Promise<number> {
+  let cursor = '0';
+  let total = 0;
+  do {
+    const [next, found] = await ctx.conn.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    const pipe = ctx.conn.pipeline();
+    for (const k of found) pipe.call('MEMORY', 'USAGE', k);
+    for (const [, v] of (await pipe.exec()) ?? []) total += Number(v ?? 0);
+  } while (cursor !== '0');
+  return total;
+}
+
 async function textItems(dir: string): Promise<DataStore> {
   const store = new DataStore(dir);
   const items: Item[] = [];
@@ -55,6 +69,8 @@ async function textItems(dir: string): Promise<DataStore> {
 interface Checkpoint {
   fed: number;
   usedMemory: number;
+  /** MEMORY USAGE summed over the rollout queue's keys (jobs, lists, sets, events). */
+  queueBytes: number;
   doneIndexBytes: number;
   queued: number;
   elapsedS: number;
@@ -107,6 +123,7 @@ async function feedMeasured(
       points.push({
         fed,
         usedMemory: (await usedMemory(ctx)) - baseline,
+        queueBytes: await keysMemory(ctx, `${stage.prefix}:${ROLLOUT_QUEUE}:*`),
         doneIndexBytes: Number((await ctx.conn.call('MEMORY', 'USAGE', doneKey)) ?? 0),
         queued: await ctx.conn.llen(waitKey),
         elapsedS: (performance.now() - started) / 1000,
@@ -139,7 +156,7 @@ async function feedMeasured(
   }
 }
 
-const queueShare = (p: Checkpoint) => p.usedMemory - p.doneIndexBytes;
+const queueShare = (p: Checkpoint) => p.queueBytes;
 const mb = (b: number) => round(b / 1e6, 1);
 
 function feedResult(
@@ -176,19 +193,19 @@ function feedResult(
     tables: [
       {
         title: 'Redis memory while feeding (window full, before it is finished)',
-        columns: ['rollouts fed', 'used memory (MB)', 'done index (MB)', 'queue and rest (MB)', 'time (s)'],
+        columns: ['rollouts fed', 'used memory (MB)', 'rollout queue (MB)', 'done index (MB)', 'time (s)'],
         rows: points.map((p) => [
           p.fed,
           mb(p.usedMemory),
+          mb(p.queueBytes),
           mb(p.doneIndexBytes),
-          mb(queueShare(p)),
           round(p.elapsedS, 1),
         ]),
       },
     ],
     notes: [
       `${total} rollouts (${ITEMS} text items × ${total / ITEMS} seeds, direct baseline), planned in the bench process and fed by feedSweep with a window of ${WINDOW}. No workers: when the window is full, the waiting rollouts are marked scored (HSET of their done entry) and removed from the queue (drain), standing in for a cluster that finishes them.`,
-      `Memory is INFO used_memory minus the value before feeding; the done index is MEMORY USAGE of the sweep's done hash (sampled). Submitting the whole sweep at once would hold about ${mb(perQueued * total)} MB of queued jobs (${round(perQueued, 0)} bytes per queued rollout, measured at the first checkpoint).`,
+      `Memory: INFO used_memory minus the value before feeding (everything, allocator overhead included); the rollout queue is MEMORY USAGE summed over its keys (jobs, wait list, events stream, completed set); the done index is MEMORY USAGE of the sweep's done hash (sampled). Submitting the whole sweep at once would hold about ${mb(perQueued * total)} MB of queued jobs (${round(perQueued, 0)} bytes per queued rollout, measured at the first checkpoint).`,
       'The done index (one entry per scored rollout) is what still grows with the sweep; it holds compact results, not jobs.',
     ],
     durationS: elapsedS(started),
