@@ -235,10 +235,10 @@ export class DataStore {
   async createRecord(record: ItemRecord): Promise<boolean> {
     const path = this.recordPath(record.sweepId, record.rolloutId);
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    let created = false;
+    // Errors before the link (a records folder that cannot be made or written) are storage
+    // errors; only the link's EEXIST means the record exists.
+    const fh = await this.openInRecordDir(tmp);
     try {
-      const fh = await this.openInRecordDir(tmp);
-      created = true;
       try {
         await fh.writeFile(JSON.stringify(record));
         await fh.sync();
@@ -248,10 +248,14 @@ export class DataStore {
       await link(tmp, path);
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if (
+        (err as NodeJS.ErrnoException).syscall === 'link' &&
+        (err as NodeJS.ErrnoException).code === 'EEXIST'
+      )
+        return false;
       throw err;
     } finally {
-      if (created) await unlink(tmp).catch(() => {});
+      await unlink(tmp).catch(() => {});
     }
   }
 

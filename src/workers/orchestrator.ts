@@ -6,7 +6,6 @@ import { PAUSED_RECHECK_MS, readPause } from '../core/guards.ts';
 import { RolloutJobData } from '../core/jobs.ts';
 import { ROLLOUT_QUEUE } from '../core/queues.ts';
 import type { Registry } from '../core/registry.ts';
-import type { SweepMeta } from '../core/sweep.ts';
 import { ImageCache } from '../data/images.ts';
 import type { DataStore } from '../data/store.ts';
 import { watchWorker } from '../metrics/index.ts';
@@ -26,6 +25,7 @@ import { noteFinalFailure } from './failures.ts';
 import { type InlineScoring, inlineScorer } from './record.ts';
 import {
   bullOptions,
+  checkSweep,
   QueueCache,
   redacting,
   SweepCache,
@@ -135,21 +135,4 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       await queues.close();
     },
   };
-}
-
-/** A rollout this worker can run: same registry as its sweep, a policy of the sweep. */
-function checkSweep(
-  meta: SweepMeta,
-  data: RolloutJobData,
-  registry: Registry,
-  fingerprint: string,
-): SweepMeta {
-  if (meta.registryFingerprint !== fingerprint) {
-    throw new UnrecoverableError(
-      `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files`,
-    );
-  }
-  if (!meta.policies.some((p) => p.key === data.policy))
-    throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
-  return meta;
 }
