@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { FIXTURE_BENCHMARKS, generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
@@ -37,6 +37,11 @@ export interface BenchContextOptions {
   verbose?: boolean;
   /** Write a V8 CPU profile of every worker process here (node --cpu-prof). */
   cpuProfileDir?: string;
+  /**
+   * Another checkout (built) to measure beside this one in the same run: scenarios that
+   * support it alternate its workers and CLI with this checkout's (before/after).
+   */
+  baseline?: string;
 }
 
 /** The run-wide environment: Redis, data, catalog. */
@@ -50,6 +55,8 @@ export class BenchContext {
   readonly verbose: boolean;
   /** Where worker CPU profiles go (set per scenario by the runner); none when undefined. */
   cpuProfileDir: string | undefined;
+  /** The CLI entry of the baseline checkout, when one is measured beside this one. */
+  readonly baselineBin: string | undefined;
   /** The measured phase of the current scenario (monotonic µs), for CPU profile summaries. */
   profileWindow: { startUs: number; endUs: number } | undefined;
   /** Labels of the worker processes started, by pid (to name their CPU profiles). */
@@ -69,6 +76,7 @@ export class BenchContext {
     this.log = opts.log;
     this.verbose = opts.verbose ?? false;
     this.cpuProfileDir = opts.cpuProfileDir;
+    this.baselineBin = opts.baseline ? join(resolve(opts.baseline), 'bin', 'maestro-eval.js') : undefined;
   }
 
   static async create(opts: BenchContextOptions): Promise<BenchContext> {
@@ -200,6 +208,8 @@ export interface StageOptions {
   metrics?: boolean;
   /** A data directory of the stage's own (default the run's). */
   dataDir?: string;
+  /** The CLI entry of the workers (default this checkout's; a baseline's for before/after runs). */
+  bin?: string;
 }
 
 /** One simulated-server process and a set of worker processes under a fresh prefix. */
@@ -283,6 +293,7 @@ export class Stage {
         ['worker', '--role', spec.role, '--shutdown-ms', '10000', ...(spec.args ?? [])],
         this.env({ MAESTRO_REGISTRY: registryFile, MAESTRO_METRICS_PORT: String(port) }),
         { echo: this.ctx.verbose, label: `${this.opts.name}:${spec.role}` },
+        this.opts.bin,
       );
       if (port) w.metricsUrl = `http://127.0.0.1:${port}/metrics`;
       if (w.child.pid) this.ctx.processLabels.set(w.child.pid, w.role);
@@ -416,9 +427,10 @@ export function spawnNode(
   args: string[],
   env: NodeJS.ProcessEnv,
   opts: { echo?: boolean; label?: string },
+  bin?: string,
 ): SpawnedWorker {
-  if (nodeArgs.length === 0) return spawnCli(args, env, opts);
-  const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
+  if (nodeArgs.length === 0 && !bin) return spawnCli(args, env, opts);
+  const child = spawn(process.execPath, [...nodeArgs, bin ?? CLI_BIN, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

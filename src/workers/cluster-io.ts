@@ -14,6 +14,9 @@ import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
 import { childJob, settledChildren } from './children.ts';
 
+/** A stored rollout up to this size is left as it is when the rollout finishes. */
+const SMALL_STATE_CHARS = 4_096;
+
 export interface ClusterIOParams {
   job: Job;
   token: string;
@@ -62,6 +65,9 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
   return {
     async save(state) {
       if (p.scoreInline && state.phase === 'scoring') return;
+      // The final save only shrinks the queue's copy of the trace (the record holds it):
+      // not worth a round trip when the stored state is already small.
+      if (state.phase === 'done' && JSON.stringify(data).length <= SMALL_STATE_CHARS) return;
       // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
       // The trace leaves the worker here (Redis): error texts echoed by endpoints are redacted.
       const next = redactDeep({ ...data, state });

@@ -78,8 +78,9 @@ async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: s
     ['sweep', file, '--wait', ...args],
     stage.env(),
     { echo: ctx.verbose, label: 'sweep --wait' },
+    stage.opts.bin,
   );
-  if (client.child.pid) ctx.processLabels.set(client.child.pid, 'sweep --wait');
+  if (client.child.pid) ctx.processLabels.set(client.child.pid, `${stage.opts.name}: sweep --wait`);
   let enqueuedAt = 0;
   client.child.stdout?.on('data', (b: Buffer) => {
     if (!enqueuedAt && b.toString().includes(' enqueued')) enqueuedAt = performance.now();
@@ -92,13 +93,13 @@ async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: s
 }
 
 /** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
-async function measure(ctx: BenchContext, stage: Stage) {
+async function measure(ctx: BenchContext, stage: Stage, label: string) {
   const worker = stage.workers[0];
   const workerPid = worker?.child.pid ?? 0;
   if (worker) await waitForLine(worker, 'ready:');
   // Warm-up (connections, JIT) on another sweep, then the measured one.
-  await timedSweep(ctx, stage, sweepFile(stage, 'direct-peer-warmup', [1]), ['--limit', '128']);
-  const file = sweepFile(stage, 'direct-peer', [0]);
+  await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}`, [1]), ['--limit', '128']);
+  const file = sweepFile(stage, `direct-peer-${label}`, [0]);
   const before = await redisSnapshot(ctx.conn);
   const workerCpu0 = cpuMs(workerPid) ?? 0;
   const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
@@ -205,6 +206,59 @@ function result(
   };
 }
 
+/** One measured run on a stage of its own: this checkout's workers and CLI, or the baseline's. */
+async function measuredRun(ctx: BenchContext, n: number, dataDir: string, label: string, bin?: string) {
+  const stage = await Stage.start(ctx, {
+    name: `direct-peer-${label}`,
+    latencyScale: 1,
+    dataDir,
+    registry: {
+      maxTurns: 4,
+      policy: { medianMs: LATENCY_MS, sigma: 0, capacity: CAPACITY },
+      experts: [{ name: EXPERT, capacity: CAPACITY, medianMs: LATENCY_MS, sigma: 0, domains: ['counting'] }],
+    },
+    workers: [{ role: 'all' }],
+    ...(bin ? { bin } : {}),
+  });
+  try {
+    const m = await measure(ctx, stage, label);
+    const f = figures(n, m);
+    ctx.log(`  direct-peer ${label}: ${JSON.stringify(f)}`);
+    return { label, f, redis: m.redis };
+  } finally {
+    await stage.stop();
+  }
+}
+
+/** With a baseline: before and after alternated, two runs each (only ratios within a run are compared). */
+function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>) {
+  const of = (prefix: string) => runs.filter((r) => r.label.startsWith(prefix)).map((r) => r.f);
+  const before = of('before');
+  const after = of('after');
+  const row = (name: string, pick: (f: ReturnType<typeof figures>) => number | string, target: string) => [
+    name,
+    before.map(pick).join(', '),
+    after.map(pick).join(', '),
+    target,
+  ];
+  return {
+    title: `Before (baseline) and after, alternated in this run: ${runs.map((r) => r.label).join(', ')}`,
+    columns: ['per rollout', 'before', 'after', 'target'],
+    rows: [
+      row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
+      row('wall ÷ ideal, after the enqueue line', (f) => f.afterEnqueueRatio, '—'),
+      row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker, '—'),
+      row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client, '—'),
+      row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
+      row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
+      row('Redis commands', (f) => f.redisPerRollout.commands, '—'),
+      row('Redis bytes in / out', (f) => `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'),
+      row('worker peak RSS (MiB)', (f) => f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`),
+      row('sweep --wait peak RSS (MiB)', (f) => f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`),
+    ],
+  };
+}
+
 export const directPeerScenario: Scenario = {
   id: 'direct-peer',
   title: 'Direct peer (direct baseline, one endpoint)',
@@ -214,26 +268,19 @@ export const directPeerScenario: Scenario = {
     const n = quick ? 300 : 1_000;
     const dataDir = join(ctx.root, 'direct-peer-data');
     await textDataset(dataDir, n);
-    const stage = await Stage.start(ctx, {
-      name: 'direct-peer',
-      latencyScale: 1,
-      dataDir,
-      registry: {
-        maxTurns: 4,
-        policy: { medianMs: LATENCY_MS, sigma: 0, capacity: CAPACITY },
-        experts: [
-          { name: EXPERT, capacity: CAPACITY, medianMs: LATENCY_MS, sigma: 0, domains: ['counting'] },
-        ],
-      },
-      workers: [{ role: 'all' }],
-    });
-    try {
-      const m = await measure(ctx, stage);
-      const f = figures(n, m);
-      ctx.log(`  direct-peer: ${JSON.stringify(f)}`);
-      return result(n, f, m.redis, started);
-    } finally {
-      await stage.stop();
+    const base = ctx.baselineBin;
+    const order = base ? ['before-1', 'after-1', 'before-2', 'after-2'] : ['after'];
+    const runs: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
+    for (const label of order)
+      runs.push(await measuredRun(ctx, n, dataDir, label, label.startsWith('before') ? base : undefined));
+    const last = runs[runs.length - 1]!;
+    const out = result(n, last.f, last.redis, started);
+    if (base) {
+      out.tables.unshift(beforeAfterTable(runs));
+      out.notes.push(
+        `Baseline: ${base}. The headline and the per-rollout table are of the last "after" run.`,
+      );
     }
+    return out;
   },
 };
