@@ -29,8 +29,9 @@ const COALESCED = Symbol('coalesced');
 /**
  * Commands written in the same turn of the event loop leave in one socket write. ioredis
  * writes each command on its own (one system call each: with BullMQ's scripts, several per
- * job hop); here the socket is corked at the first write of a turn and uncorked when the
- * turn's callbacks have run. Order and replies are unchanged (unlike auto-pipelining, no
+ * job hop); here the socket is corked at the first write of a turn and uncorked right after
+ * the turn's I/O callbacks have run (setImmediate), so the commands that the replies of one
+ * read set off go out together. Order and replies are unchanged (unlike auto-pipelining, no
  * command is regrouped): only the bytes are batched. Applied again after each reconnect.
  */
 export function coalesceWrites(conn: Redis): void {
@@ -44,7 +45,7 @@ export function coalesceWrites(conn: Redis): void {
       if (!corked && !stream.destroyed) {
         corked = true;
         stream.cork();
-        process.nextTick(() => {
+        setImmediate(() => {
           corked = false;
           stream.uncork();
         });

@@ -1,17 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import {
-  type FileHandle,
-  link,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { closeSync, existsSync, fsync, linkSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
@@ -235,17 +224,19 @@ export class DataStore {
   async createRecord(record: ItemRecord): Promise<boolean> {
     const path = this.recordPath(record.sweepId, record.rolloutId);
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    // The file operations that return at once (open, write, close, link, unlink) run
+    // synchronously; only the fsync, which waits for the disk, goes to the thread pool.
     // Errors before the link (a records folder that cannot be made or written) are storage
     // errors; only the link's EEXIST means the record exists.
-    const fh = await this.openInRecordDir(tmp);
+    const fd = await this.openInRecordDir(tmp);
     try {
       try {
-        await fh.writeFile(JSON.stringify(record));
-        await fh.sync();
+        writeFileSync(fd, JSON.stringify(record));
+        await new Promise<void>((done, fail) => fsync(fd, (err) => (err ? fail(err) : done())));
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
-      await link(tmp, path);
+      linkSync(tmp, path);
       return true;
     } catch (err) {
       if (
@@ -255,23 +246,25 @@ export class DataStore {
         return false;
       throw err;
     } finally {
-      await unlink(tmp).catch(() => {});
+      try {
+        unlinkSync(tmp);
+      } catch {}
     }
   }
 
   /** Opens a new file in a records directory, made once per process (again if it was removed). */
-  private async openInRecordDir(file: string): Promise<FileHandle> {
+  private async openInRecordDir(file: string): Promise<number> {
     const dir = dirname(file);
     if (this.recordDirs.has(dir)) {
       try {
-        return await open(file, 'w');
+        return openSync(file, 'w');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
     await mkdir(dir, { recursive: true });
     this.recordDirs.add(dir);
-    return open(file, 'w');
+    return openSync(file, 'w');
   }
 
   async readRecord(sweepId: string, rolloutId: string): Promise<ItemRecord | null> {

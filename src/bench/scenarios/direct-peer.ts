@@ -139,6 +139,7 @@ function figures(n: number, m: Measured) {
     },
     redisPerRollout: {
       commands: round(per(redis.commands), 1),
+      socketReads: round(per(redis.reads), 1),
       bytesIn: round(per(redis.bytesIn), 0),
       bytesOut: round(per(redis.bytesOut), 0),
     },
@@ -184,6 +185,7 @@ function result(
           ['CPU ms, Redis (INFO cpu)', f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`],
           ['CPU ms, simulated endpoint', f.cpuMsPerRollout.simulator, '—'],
           ['Redis commands', f.redisPerRollout.commands, '—'],
+          ['Redis socket reads (≈ client writes)', f.redisPerRollout.socketReads, '—'],
           ['Redis bytes in / out', `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'],
           ['worker peak RSS (MiB)', f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`],
           ['sweep --wait peak RSS (MiB)', f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`],
@@ -252,6 +254,7 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>) 
       row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
       row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
       row('Redis commands', (f) => f.redisPerRollout.commands, '—'),
+      row('Redis socket reads (≈ client writes)', (f) => f.redisPerRollout.socketReads, '—'),
       row('Redis bytes in / out', (f) => `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'),
       row('worker peak RSS (MiB)', (f) => f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`),
       row('sweep --wait peak RSS (MiB)', (f) => f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`),

@@ -49,6 +49,8 @@ export interface RedisSnapshot {
   cpuMs: number;
   bytesIn: number;
   bytesOut: number;
+  /** Socket reads Redis processed (total_reads_processed): about one per client write. */
+  reads: number;
   commands: Map<string, { calls: number; usec: number }>;
 }
 
@@ -62,6 +64,7 @@ export async function redisSnapshot(conn: Redis): Promise<RedisSnapshot> {
     cpuMs: (field(cpu, 'used_cpu_sys') + field(cpu, 'used_cpu_user')) * 1000,
     bytesIn: field(stats, 'total_net_input_bytes'),
     bytesOut: field(stats, 'total_net_output_bytes'),
+    reads: field(stats, 'total_reads_processed'),
     commands,
   };
 }
@@ -73,6 +76,7 @@ export function redisDelta(a: RedisSnapshot, b: RedisSnapshot) {
     cpuMs: b.cpuMs - a.cpuMs,
     bytesIn: b.bytesIn - a.bytesIn,
     bytesOut: b.bytesOut - a.bytesOut,
+    reads: b.reads - a.reads,
     commands: byCommand.reduce((s, c) => s + c.calls, 0),
     byCommand,
   };
