@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { FIXTURE_BENCHMARKS, generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
@@ -38,10 +38,10 @@ export interface BenchContextOptions {
   /** Write a V8 CPU profile of every worker process here (node --cpu-prof). */
   cpuProfileDir?: string;
   /**
-   * Another checkout (built) to measure beside this one in the same run: scenarios that
-   * support it alternate its workers and CLI with this checkout's (before/after).
+   * Other checkouts (built) to measure beside this one in the same run: scenarios that
+   * support it alternate their workers and CLI with this checkout's (before/after).
    */
-  baseline?: string;
+  baselines?: string[];
 }
 
 /** The run-wide environment: Redis, data, catalog. */
@@ -55,8 +55,8 @@ export class BenchContext {
   readonly verbose: boolean;
   /** Where worker CPU profiles go (set per scenario by the runner); none when undefined. */
   cpuProfileDir: string | undefined;
-  /** The CLI entry of the baseline checkout, when one is measured beside this one. */
-  readonly baselineBin: string | undefined;
+  /** The baseline checkouts measured beside this one: a label (the folder's name) and CLI entry. */
+  readonly baselines: Array<{ label: string; bin: string }>;
   /** The measured phase of the current scenario (monotonic µs), for CPU profile summaries. */
   profileWindow: { startUs: number; endUs: number } | undefined;
   /** Labels of the worker processes started, by pid (to name their CPU profiles). */
@@ -76,7 +76,10 @@ export class BenchContext {
     this.log = opts.log;
     this.verbose = opts.verbose ?? false;
     this.cpuProfileDir = opts.cpuProfileDir;
-    this.baselineBin = opts.baseline ? join(resolve(opts.baseline), 'bin', 'maestro-eval.js') : undefined;
+    this.baselines = (opts.baselines ?? []).map((dir) => ({
+      label: basename(resolve(dir)),
+      bin: join(resolve(dir), 'bin', 'maestro-eval.js'),
+    }));
   }
 
   static async create(opts: BenchContextOptions): Promise<BenchContext> {

@@ -52,8 +52,8 @@ export interface BenchOptions {
   verbose?: boolean;
   /** Profile every worker process (node --cpu-prof) into this directory and add the summaries. */
   cpuProfileDir?: string;
-  /** A built checkout to measure beside this one, in the scenarios that support it (before/after). */
-  baseline?: string;
+  /** Built checkouts to measure beside this one, in the scenarios that support it (before/after). */
+  baselines?: string[];
   command?: string;
   log?: (line: string) => void;
 }
@@ -114,7 +114,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<{ report: Bench
     itemsPerBenchmark: quick ? 4 : 8,
     log,
     verbose: opts.verbose ?? false,
-    ...(opts.baseline ? { baseline: opts.baseline } : {}),
+    ...(opts.baselines?.length ? { baselines: opts.baselines } : {}),
   });
   const results: ScenarioResult[] = [];
   let redis: BenchReport['redis'];

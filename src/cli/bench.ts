@@ -37,12 +37,13 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
       'profile every worker process (node --cpu-prof) and add where their time went',
     )
     .option(
-      '--baseline <dir>',
-      'another built checkout (e.g. the commit before a change) measured beside this one in the same run; direct-peer alternates the two',
+      '--baseline <dirs>',
+      'other built checkouts (e.g. the commit before a change; comma-separated or repeated) measured beside this one in the same run; direct-peer alternates them',
+      list,
     )
     .action(
       async (o: {
-        baseline?: string;
+        baseline?: string[];
         quick?: boolean;
         scenario?: string[];
         out?: string;
@@ -60,7 +61,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
           ...(o.note ? { note: o.note } : {}),
           verbose: o.verbose ?? false,
           ...(o.cpuProf ? { cpuProfileDir: o.cpuProf } : {}),
-          ...(o.baseline ? { baseline: o.baseline } : {}),
+          ...(o.baseline ? { baselines: o.baseline } : {}),
           command: `maestro-eval ${process.argv.slice(2).join(' ')}`.trim(),
         });
         // Worker processes and servers are stopped; leftover handles must not keep the CLI alive.

@@ -232,20 +232,18 @@ async function measuredRun(ctx: BenchContext, n: number, dataDir: string, label:
   }
 }
 
-/** With a baseline: before and after alternated, two runs each (only ratios within a run are compared). */
-function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>) {
-  const of = (prefix: string) => runs.filter((r) => r.label.startsWith(prefix)).map((r) => r.f);
-  const before = of('before');
-  const after = of('after');
-  const row = (name: string, pick: (f: ReturnType<typeof figures>) => number | string, target: string) => [
+/** With baselines: each version's runs, alternated (only ratios within a run are compared). */
+function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, versions: string[]) {
+  const of = (v: string) => runs.filter((r) => r.label.replace(/-\d+$/, '') === v).map((r) => r.f);
+  type F = ReturnType<typeof figures>;
+  const row = (name: string, pick: (f: F) => number | string, target: string) => [
     name,
-    before.map(pick).join(', '),
-    after.map(pick).join(', '),
+    ...versions.map((v) => of(v).map(pick).join(', ')),
     target,
   ];
   return {
-    title: `Before (baseline) and after, alternated in this run: ${runs.map((r) => r.label).join(', ')}`,
-    columns: ['per rollout', 'before', 'after', 'target'],
+    title: `Versions alternated in this run (${runs.map((r) => r.label).join(', ')}); "this" is the checkout running the bench`,
+    columns: ['per rollout', ...versions, 'target'],
     rows: [
       row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
       row('wall ÷ ideal, after the enqueue line', (f) => f.afterEnqueueRatio, '—'),
@@ -271,17 +269,23 @@ export const directPeerScenario: Scenario = {
     const n = quick ? 300 : 1_000;
     const dataDir = join(ctx.root, 'direct-peer-data');
     await textDataset(dataDir, n);
-    const base = ctx.baselineBin;
-    const order = base ? ['before-1', 'after-1', 'before-2', 'after-2'] : ['after'];
+    // Each baseline, then this checkout ("this"), twice over when there are baselines.
+    const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
+    const rounds = ctx.baselines.length ? 2 : 1;
     const runs: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
-    for (const label of order)
-      runs.push(await measuredRun(ctx, n, dataDir, label, label.startsWith('before') ? base : undefined));
+    for (let r = 1; r <= rounds; r++)
+      for (const v of versions) runs.push(await measuredRun(ctx, n, dataDir, `${v.label}-${r}`, v.bin));
     const last = runs[runs.length - 1]!;
     const out = result(n, last.f, last.redis, started);
-    if (base) {
-      out.tables.unshift(beforeAfterTable(runs));
+    if (ctx.baselines.length) {
+      out.tables.unshift(
+        beforeAfterTable(
+          runs,
+          versions.map((v) => v.label),
+        ),
+      );
       out.notes.push(
-        `Baseline: ${base}. The headline and the per-rollout table are of the last "after" run.`,
+        `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. The headline and the per-rollout table are of the last run of this checkout.`,
       );
     }
     return out;
