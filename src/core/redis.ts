@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MaestroError } from './errors.ts';
 
@@ -19,42 +18,7 @@ export function connectRedis(url: string, role: ConnectionRole, extra: RedisOpti
           connectTimeout: 3_000,
           retryStrategy: (n) => (n > 3 ? null : 200 * n),
         };
-  const conn = new Redis(url, { ...opts, ...extra, lazyConnect: false });
-  if (role === 'worker') coalesceWrites(conn);
-  return conn;
-}
-
-const COALESCED = Symbol('coalesced');
-
-/**
- * Commands written in the same turn of the event loop leave in one socket write. ioredis
- * writes each command on its own (one system call each: with BullMQ's scripts, several per
- * job hop); here the socket is corked at the first write of a turn and uncorked right after
- * the turn's I/O callbacks have run (setImmediate), so the commands that the replies of one
- * read set off go out together. Order and replies are unchanged (unlike auto-pipelining, no
- * command is regrouped): only the bytes are batched. Applied again after each reconnect.
- */
-export function coalesceWrites(conn: Redis): void {
-  const patch = () => {
-    const stream = (conn as unknown as { stream?: Socket & { [COALESCED]?: true } }).stream;
-    if (!stream || stream[COALESCED]) return;
-    stream[COALESCED] = true;
-    const write = stream.write;
-    let corked = false;
-    stream.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
-      if (!corked && !stream.destroyed) {
-        corked = true;
-        stream.cork();
-        setImmediate(() => {
-          corked = false;
-          stream.uncork();
-        });
-      }
-      return write.apply(this, args);
-    } as Socket['write'];
-  };
-  conn.on('connect', patch);
-  patch();
+  return new Redis(url, { ...opts, ...extra, lazyConnect: false });
 }
 
 /** Reconnection backoff of long-running clients: 250 ms, doubling, at most 5 s; never gives up. */
