@@ -11,6 +11,7 @@ import { recordFromRollout, scoreItem, usesJudge } from '../scoring/index.ts';
 import { refusalsAtStartup } from '../workers/datasets.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
+import type { MakeRecord } from '../workers/record.ts';
 import { startScorer } from '../workers/scorer.ts';
 import { JudgeContexts } from './judge.ts';
 
@@ -52,6 +53,22 @@ export async function startWorkers(opts: RunWorkerOptions) {
     stalledInterval: opts.env.MAESTRO_STALLED_MS,
     ...(opts.onRefuse ? { onRefuse: opts.onRefuse } : {}),
   };
+  // Judge models for scorers of record that ask one (scoring roles only).
+  const judging = new JudgeContexts({
+    registry: opts.registry,
+    dataDir: opts.store.root,
+    connection,
+    prefix: opts.env.MAESTRO_PREFIX,
+    charxivDir: opts.env.MAESTRO_CHARXIV_DIR,
+  });
+  const makeRecord: MakeRecord = (rollout, item, benchmark, { combine, answerOf, mode, judge }) =>
+    recordFromRollout(rollout, item, benchmark, {
+      scoreItem: async (i, b, raw) =>
+        scoreItem(i, b, raw, mode, judge && usesJudge(b, mode) ? await judging.get(judge) : undefined),
+      combine,
+      answerOf,
+      mode,
+    });
   const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
   const closers: Array<() => Promise<void>> = [];
   if (roles.has('expert')) {
@@ -65,13 +82,6 @@ export async function startWorkers(opts: RunWorkerOptions) {
     log(`expert pool serving ${pool.experts.join(', ')}`);
   }
   if (roles.has('scorer')) {
-    const judges = new JudgeContexts({
-      registry: opts.registry,
-      dataDir: opts.store.root,
-      connection,
-      prefix: opts.env.MAESTRO_PREFIX,
-      charxivDir: opts.env.MAESTRO_CHARXIV_DIR,
-    });
     const scorer = startScorer({
       ...base,
       store: opts.store,
@@ -79,18 +89,11 @@ export async function startWorkers(opts: RunWorkerOptions) {
       registry: opts.registry,
       storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
       log,
-      makeRecord: (rollout, item, benchmark, { combine, answerOf, mode, judge }) =>
-        recordFromRollout(rollout, item, benchmark, {
-          scoreItem: async (i, b, raw) =>
-            scoreItem(i, b, raw, mode, judge && usesJudge(b, mode) ? await judges.get(judge) : undefined),
-          combine,
-          answerOf,
-          mode,
-        }),
+      makeRecord,
     });
     closers.push(async () => {
       await scorer.close();
-      await judges.close();
+      await judging.close();
     });
   }
   if (roles.has('orchestrator')) {
@@ -100,6 +103,18 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING
+        ? {
+            // Code execution (code_pass) stays on the scoring queue: it runs Python; so do
+            // benchmarks whose scorer may ask a judge model (a network call).
+            inlineScoring: {
+              makeRecord,
+              cheap: (b) => b.metric !== 'code_pass' && !usesJudge(b, 'official'),
+              storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
+              log,
+            },
+          }
+        : {}),
       ...(opts.env.MAESTRO_POLICY_PROMPT
         ? { releasePrompt: releasePromptFrom(opts.env.MAESTRO_POLICY_PROMPT) }
         : {}),

@@ -30,6 +30,14 @@ const Env = z.object({
    * is graded with the benchmark's own instruction texts read from it instead of the project's.
    */
   MAESTRO_CHARXIV_DIR: z.string().min(1).optional(),
+  /**
+   * A worker running both the orchestrator and the scorer role scores cheap metrics in the
+   * rollout's last step (no scoring job); `0` keeps every rollout on the scoring queue.
+   */
+  MAESTRO_INLINE_SCORING: z
+    .enum(['0', '1'])
+    .default('1')
+    .transform((v) => v === '1'),
 });
 export type Env = z.infer<typeof Env>;
 

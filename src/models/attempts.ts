@@ -43,6 +43,41 @@ export function countingFetch(base: () => typeof fetch = () => globalThis.fetch)
   };
 }
 
+/**
+ * Counts one request sent by other means than a counting `fetch` (the lean chat poster) in
+ * the running call's log: its failure, or its error status, is noted like fetch's.
+ */
+export async function countedRequest<T extends { status: number }>(send: () => Promise<T>): Promise<T> {
+  const log = current.getStore();
+  if (log) log.attempts += 1;
+  try {
+    const res = await send();
+    if (log && (res.status < 200 || res.status >= 300))
+      note(log, `HTTP ${res.status}${statusTexts[res.status] ? ` ${statusTexts[res.status]}` : ''}`);
+    return res;
+  } catch (err) {
+    if (log) note(log, describeFailure(err));
+    throw err;
+  }
+}
+
+/** Reason phrases of the statuses endpoints commonly fail with (what fetch's statusText gives). */
+const statusTexts: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
 /** Runs `fn` with a fresh attempt log; the log is filled in as its requests go out. */
 export function withAttemptLog<T>(fn: () => Promise<T>): { log: AttemptLog; result: Promise<T> } {
   const log: AttemptLog = { attempts: 0, errors: [] };

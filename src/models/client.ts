@@ -3,7 +3,8 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { redactError, registerSecrets } from '../core/redact.ts';
-import { countingFetch } from './attempts.ts';
+import { countedRequest, countingFetch } from './attempts.ts';
+import { JsonPoster, statusError } from './http.ts';
 
 /** What a model client needs to know about an endpoint (experts, services and policies all fit). */
 export interface EndpointConfig {
@@ -120,6 +121,9 @@ export class ModelClient {
   private readonly client: OpenAI;
   /** The same server at its root (vLLM serves /tokenize and /detokenize there, not under /v1). */
   private readonly root: OpenAI;
+  /** Chat calls go through a lean keep-alive poster (the SDK serves the rest). */
+  private readonly poster: JsonPoster;
+  private readonly auth: Record<string, string>;
 
   constructor(endpoint: EndpointConfig, env: NodeJS.ProcessEnv = process.env) {
     this.endpoint = endpoint;
@@ -141,25 +145,30 @@ export class ModelClient {
       fetch: countingFetch(() => keepingErrorBodies),
     });
     this.root = this.client.withOptions({ baseURL: serverRoot(endpoint.baseUrl) });
+    this.poster = new JsonPoster(endpoint.name, endpoint.baseUrl, endpoint.timeoutMs);
+    this.auth = { authorization: `Bearer ${apiKey ?? 'EMPTY'}` };
   }
 
   async chat(req: ChatRequest): Promise<ChatResult> {
     const started = performance.now();
+    const body = {
+      model: this.endpoint.model,
+      messages: req.messages,
+      temperature: req.temperature,
+      ...(req.topP !== undefined ? { top_p: req.topP } : {}),
+      max_tokens: req.maxTokens,
+      ...(req.stop ? { stop: req.stop } : {}),
+      ...(req.seed !== undefined ? { seed: req.seed } : {}),
+      ...vllmExtras(req),
+    };
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(
-        {
-          model: this.endpoint.model,
-          messages: req.messages,
-          temperature: req.temperature,
-          ...(req.topP !== undefined ? { top_p: req.topP } : {}),
-          max_tokens: req.maxTokens,
-          ...(req.stop ? { stop: req.stop } : {}),
-          ...(req.seed !== undefined ? { seed: req.seed } : {}),
-          ...vllmExtras(req),
-        },
-        req.headers ? { headers: req.headers } : undefined,
+      const reply = await countedRequest(() =>
+        this.poster.post('/chat/completions', body, { ...req.headers, ...this.auth }),
       );
+      if (reply.status < 200 || reply.status >= 300)
+        throw statusError(this.endpoint.name, reply, (h) => parseRetryAfter(h));
+      completion = reply.body as OpenAI.Chat.Completions.ChatCompletion;
     } catch (err) {
       throw classifyError(this.endpoint.name, err);
     }
