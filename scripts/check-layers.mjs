@@ -61,11 +61,11 @@ const RULES = {
   'src/bench': { folders: ['src/*', 'skills', 'benchmarks'], except: ['src/cli'], packages: [ANY_PACKAGE] },
   // The command line composes everything.
   'src/cli': { folders: ['src/*', 'skills', 'benchmarks'], packages: [ANY_PACKAGE] },
-  // The release skills (skills/release) send requests exactly as the release's OpenAI client
-  // does and draw images as it does (sharp, OpenCV's WebAssembly build).
+  // The release skills (skills/release) send their exact request bodies through the model
+  // client (src/models) and draw images as the release does (sharp, OpenCV's WebAssembly build).
   skills: {
     folders: ['src/core', 'src/data', 'src/models'],
-    packages: ['zod', 'sharp', 'openai', '@techstark/opencv-js'],
+    packages: ['zod', 'sharp', '@techstark/opencv-js'],
   },
   benchmarks: {
     folders: ['src/core', 'src/data', 'src/importers'],

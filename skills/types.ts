@@ -31,6 +31,11 @@ export interface SkillDefinition {
   services: ServiceNeed[];
   /** Routers: the Level-2 solvers it may dispatch to (registry names). */
   solvers?: string[];
+  /**
+   * The budget its call graph needs when the runtime is not given one explicitly
+   * (the release's skills make more calls, with longer timeouts, than the project's).
+   */
+  defaultBudget?: { maxCalls: number; timeoutMs: number };
 }
 
 /** A skill implementation, gathered by skills/index.ts. */
@@ -65,6 +70,20 @@ export interface AskRequest {
   note: string;
   temperature?: number;
   maxTokens?: number;
+}
+
+/** A request body a skill sends as it is (the `release` skills send the release's exact bodies). */
+export interface SendRequest {
+  /** The chosen expert, or an auxiliary service of the registry. */
+  to: 'expert' | Service;
+  /** The full chat-completions body (model included), sent unchanged. */
+  body: Record<string, unknown>;
+  /** Per-attempt timeout (ms), capped by the run's deadline. */
+  timeoutMs: number;
+  /** Retries inside the call (the OpenAI client's policy). */
+  maxRetries: number;
+  /** What this call is for, recorded in the trace. */
+  note?: string;
 }
 
 /** An image given to an auxiliary service: a stored image of the item, or derived bytes. */
@@ -130,8 +149,20 @@ export interface SkillContext {
   aux(nameOrRole: string, req: AuxRequest): Promise<AuxResult>;
   /** Adds a note to the next trace entry (a router's choice, a skipped step). */
   note(text: string): void;
+  /**
+   * Stores the images of chat messages a skill sends itself (their data URLs) in the data
+   * directory and gives their references, for the call's trace entry (thumbnails).
+   */
+  keepImages(messages: ReadonlyArray<{ content?: unknown }>): Promise<ImageRef[]>;
   /** Appends a call the skill sent itself (the `release` skills send exact request bodies). */
   record(entry: CallTrace): void;
+  /**
+   * Sends an exact request body through the project's model client, within the run's call
+   * budget and deadline (services also through the cluster-wide limiter), traced. Returns
+   * the reply's raw text. Throws SendError (src/models/client.ts) when the request fails,
+   * PermanentError when the call budget is used up, RetryableError when the time budget runs out.
+   */
+  send(req: SendRequest): Promise<{ text: string; latencyMs: number }>;
   /** Runs a Level-2 solver by registry name, in this run's budget and trace. */
   solve(solverName: string, input?: string): Promise<SkillOutput>;
 }

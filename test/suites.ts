@@ -9,6 +9,7 @@ export const CLUSTER_TESTS = [
   'test/cluster/',
   'test/dashboard/dashboard.test.ts',
   'test/deploy/deploy.test.ts',
+  'test/models/judge-cap.test.ts',
   'test/scale/adaptive.test.ts',
   'test/scale/eviction.test.ts',
   'test/scale/redis-cluster.test.ts',

@@ -2,6 +2,7 @@
  * The release's zoom step (DeepEyes-7B): one request with the model's tool-call system
  * prompt and stop strings, then the `<tool_call>` box read as the release reads it.
  */
+import { MaestroError } from '../../src/core/errors.ts';
 import type { Endpoint, Message, ReleaseWire } from './wire.ts';
 
 /** Stop strings the release sends to DeepEyes. */
@@ -27,7 +28,8 @@ export async function deepeyesDecision(
     );
     if (!res.hasChoices) return { text: '', ok: false };
     return { text: res.content ?? '', ok: true };
-  } catch {
+  } catch (err) {
+    if (err instanceof MaestroError) throw err; // the run's budget, not the service's failure
     return { text: '', ok: false };
   }
 }

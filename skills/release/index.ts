@@ -5,7 +5,7 @@
  * (registry/release.yaml lists them all).
  */
 import { PermanentError } from '../../src/core/errors.ts';
-import type { Expert, Service } from '../../src/core/registry.ts';
+import type { Service } from '../../src/core/registry.ts';
 import type { SkillContext, SkillImplementation } from '../types.ts';
 import { codeRelease } from './code.ts';
 import { countingRelease } from './counting.ts';
@@ -32,10 +32,10 @@ import { type Endpoint, ReleaseWire } from './wire.ts';
 /** Implementation id of a release skill. */
 export const releaseId = (name: string) => `release:${name}`;
 
-function endpoint(x: Expert | Service, model: string, env: NodeJS.ProcessEnv): Endpoint | undefined {
-  const key = x.apiKeyEnv ? env[x.apiKeyEnv] : 'EMPTY';
-  if (!key) return undefined;
-  return { name: x.name, baseUrl: x.baseUrl, model, apiKey: key };
+/** A service the release would reach; none when its API key is not set (the release then sends nothing). */
+function serviceEndpoint(s: Service, env: NodeJS.ProcessEnv): Endpoint | undefined {
+  if (s.apiKeyEnv && !env[s.apiKeyEnv]) return undefined;
+  return { name: s.name, to: s, model: s.model };
 }
 
 /** The run's endpoints and texts, from the registry and the context. */
@@ -48,16 +48,14 @@ function releaseEnv(ctx: SkillContext, env: NodeJS.ProcessEnv = process.env): Re
   }
   const service = (role: 'ocr' | 'caption' | 'zoom' | 'detection') => {
     const s = ctx.registry.services.find((x) => x.role === role);
-    return s ? endpoint(s, s.model, env) : undefined;
+    return s ? serviceEndpoint(s, env) : undefined;
   };
-  const expert = endpoint(ctx.expert, ctx.client.endpoint.model, env);
-  if (!expert)
-    throw new PermanentError(`${ctx.expert.name}: environment variable ${ctx.expert.apiKeyEnv} is not set`);
   return {
     texts: releaseTexts(dir),
-    wire: new ReleaseWire((entry) => ctx.record(entry), ctx.headers),
+    wire: new ReleaseWire(ctx),
     caches: processCaches,
-    expert: { ...expert, baseUrl: ctx.client.endpoint.baseUrl },
+    // The expert's client (ctx.client) already holds its key and served model name.
+    expert: { name: ctx.expert.name, to: 'expert', model: ctx.client.endpoint.model },
     // Without its API key the release's caption service sends nothing; the others must exist.
     services: {
       ocr: service('ocr'),
@@ -69,6 +67,13 @@ function releaseEnv(ctx: SkillContext, env: NodeJS.ProcessEnv = process.env): Re
   };
 }
 
+/**
+ * Default budget of a release skill run: its call graph sends more requests than the
+ * project's skills (services per image, the Code skill's rounds, the orchestrator's second
+ * attempt) and waits up to 900 s per expert call; an explicit expert-pool budget caps it.
+ */
+export const RELEASE_BUDGET = { maxCalls: 64, timeoutMs: 1_800_000 } as const;
+
 function implementation(code: ReleaseSkillCode): SkillImplementation {
   return {
     id: releaseId(code.name),
@@ -77,6 +82,7 @@ function implementation(code: ReleaseSkillCode): SkillImplementation {
     level: 1,
     description: `the Maestro release's ${code.name}, call for call (${code.file})`,
     services: code.services.map((role) => ({ role, required: role !== 'caption' })),
+    defaultBudget: RELEASE_BUDGET,
     async run(ctx) {
       const env = releaseEnv(ctx);
       const images = await Promise.all(ctx.images.map((ref) => ctx.tools.store.readImage(ref)));

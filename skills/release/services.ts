@@ -4,6 +4,7 @@
  * base64 text, a failed request read as "" (and cached, as the release does).
  */
 import { createHash } from 'node:crypto';
+import { MaestroError } from '../../src/core/errors.ts';
 import type { ReleaseTexts } from './upstream.ts';
 import type { Endpoint, ReleaseWire } from './wire.ts';
 
@@ -48,7 +49,8 @@ async function cached(
   let text: string;
   try {
     text = (await request()) ?? '';
-  } catch {
+  } catch (err) {
+    if (err instanceof MaestroError) throw err; // the run's budget: nothing is cached
     text = '';
   }
   cache.set(key, text);

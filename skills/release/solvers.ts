@@ -211,7 +211,8 @@ function perceptionLike(file: string, deepeyesUser: string): ReleaseSkillCode['b
             { temperature: 0.2, top_p: 1.0 },
             900_000,
           );
-        } catch {
+        } catch (err) {
+          if (err instanceof MaestroError) throw err; // the run's budget, not the skill's failure
           return null; // the release returns an error string, which has no choices
         }
       },

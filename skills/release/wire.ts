@@ -1,18 +1,25 @@
 /**
- * Sends chat completions exactly as the release's OpenAI clients do: the body holds the
- * fields the release passes and nothing else (no max_tokens unless it sets one), and a
- * failed request is retried twice (the OpenAI client default the release keeps).
+ * Sends chat completions exactly as the release's OpenAI clients do, through the project's
+ * model client (SkillContext.send: budget, deadline, limiter, headers, redaction): the body
+ * holds the fields the release passes and nothing else (no max_tokens unless it sets one),
+ * and a failed request is retried twice (the OpenAI client default the release keeps).
+ * A failure comes out as {@link ReleaseCallError} worded as the release's Python client
+ * words it (that text reaches the policy as the observation); running out of the run's
+ * budget stays a typed project error.
  */
-import OpenAI from 'openai';
-import type { CallTrace } from '../../src/core/items.ts';
+import type { Service } from '../../src/core/registry.ts';
+import { SendError, type SendFailure } from '../../src/models/client.ts';
+import type { SkillContext } from '../types.ts';
+import { pyJsonLoads } from './pyjson.ts';
 
 /** Where a release call goes. */
 export interface Endpoint {
-  /** Name for the trace (expert or service name). */
+  /** Name for errors (expert or service name). */
   name: string;
-  baseUrl: string;
+  /** The chosen expert, or the registry service. */
+  to: 'expert' | Service;
+  /** The served model name the release sends. */
   model: string;
-  apiKey: string;
 }
 
 /** The part of a completion the release reads. */
@@ -31,66 +38,59 @@ export type Params = Record<string, unknown>;
 export type Message = { role: 'system' | 'user'; content: string | ContentPart[] };
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
-/** One OpenAI client per endpoint and key, for the process (the release caches them too). */
-const clients = new Map<string, OpenAI>();
+/** A failed release call; the message is `str(e)` of the release's Python exception. */
+export class ReleaseCallError extends Error {}
 
-/** Sends release requests and reports each to `onCall`. */
+/** The OpenAI Python client's message for a failed request (`openai._base_client`). */
+export function pythonClientMessage(f: Exclude<SendFailure, { kind: 'aborted' }>): string {
+  if (f.kind === 'timeout') return 'Request timed out.';
+  if (f.kind === 'connection') return 'Connection error.';
+  const text = f.body.trim();
+  if (!text) return `Error code: ${f.status}`;
+  const body = pyJsonLoads(text);
+  if (!body.ok) return text;
+  // An f-string shows a parsed str as it is, anything else as its repr.
+  return `Error code: ${f.status} - ${typeof body.value === 'string' ? body.value : body.repr}`;
+}
+
+/** The release's reading of a reply body: Python's `json.loads`, then `choices[0].message.content`. */
+export function completionOf(text: string): Completion {
+  const parsed = pyJsonLoads(text);
+  if (!parsed.ok) throw new ReleaseCallError(parsed.message);
+  const res = parsed.value as {
+    choices?: Array<{ message?: { content?: unknown } }>;
+    usage?: { prompt_tokens?: number; completion_tokens?: number };
+  } | null;
+  const choices = res?.choices;
+  const content = Array.isArray(choices) ? choices[0]?.message?.content : undefined;
+  return {
+    hasChoices: Array.isArray(choices) && choices.length > 0,
+    content: typeof content === 'string' ? content : null,
+    promptTokens: res?.usage?.prompt_tokens ?? 0,
+    completionTokens: res?.usage?.completion_tokens ?? 0,
+  };
+}
+
+/** Sends release requests for one skill run. */
 export class ReleaseWire {
-  constructor(
-    /** Called after every request (traces). */
-    private readonly onCall: (entry: CallTrace) => void = () => {},
-    /** Tracing headers; they do not change the request body. */
-    private readonly headers: Record<string, string> = {},
-  ) {}
+  constructor(private readonly ctx: Pick<SkillContext, 'send'>) {}
 
-  private client(ep: Endpoint): OpenAI {
-    const key = `${ep.baseUrl}\n${ep.apiKey}`;
-    let c = clients.get(key);
-    if (!c) {
-      c = new OpenAI({ baseURL: ep.baseUrl, apiKey: ep.apiKey, maxRetries: 2 });
-      clients.set(key, c);
-    }
-    return c;
-  }
-
-  /** One chat completion; throws when it fails after the client's retries. */
+  /** One chat completion; throws ReleaseCallError when it fails after the client's retries. */
   async create(ep: Endpoint, messages: Message[], params: Params, timeoutMs: number): Promise<Completion> {
-    const started = performance.now();
-    const entry: CallTrace = {
-      service: ep.name,
-      model: ep.model,
-      latencyMs: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-      ok: true,
-    };
+    let text: string;
     try {
-      const body = {
-        model: ep.model,
-        messages,
-        ...params,
-      } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
-      const res = await this.client(ep).chat.completions.create(body, {
-        timeout: timeoutMs,
-        headers: this.headers,
-      });
-      const choice = res.choices?.[0];
-      const out: Completion = {
-        hasChoices: Array.isArray(res.choices) && res.choices.length > 0,
-        content: typeof choice?.message?.content === 'string' ? choice.message.content : null,
-        promptTokens: res.usage?.prompt_tokens ?? 0,
-        completionTokens: res.usage?.completion_tokens ?? 0,
-      };
-      entry.promptTokens = out.promptTokens;
-      entry.completionTokens = out.completionTokens;
-      return out;
+      ({ text } = await this.ctx.send({
+        to: ep.to,
+        body: { model: ep.model, messages, ...params },
+        timeoutMs,
+        maxRetries: 2,
+      }));
     } catch (err) {
-      entry.ok = false;
-      entry.error = err instanceof Error ? err.message : String(err);
+      if (err instanceof SendError && err.failure.kind !== 'aborted') {
+        throw new ReleaseCallError(pythonClientMessage(err.failure), { cause: err });
+      }
       throw err;
-    } finally {
-      entry.latencyMs = performance.now() - started;
-      this.onCall(entry);
     }
+    return completionOf(text);
   }
 }

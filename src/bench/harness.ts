@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { FIXTURE_BENCHMARKS, generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
@@ -37,6 +37,11 @@ export interface BenchContextOptions {
   verbose?: boolean;
   /** Write a V8 CPU profile of every worker process here (node --cpu-prof). */
   cpuProfileDir?: string;
+  /**
+   * Other checkouts (built) to measure beside this one in the same run: scenarios that
+   * support it alternate their workers and CLI with this checkout's (before/after).
+   */
+  baselines?: string[];
 }
 
 /** The run-wide environment: Redis, data, catalog. */
@@ -50,6 +55,8 @@ export class BenchContext {
   readonly verbose: boolean;
   /** Where worker CPU profiles go (set per scenario by the runner); none when undefined. */
   cpuProfileDir: string | undefined;
+  /** The baseline checkouts measured beside this one: a label (the folder's name) and CLI entry. */
+  readonly baselines: Array<{ label: string; bin: string }>;
   /** The measured phase of the current scenario (monotonic µs), for CPU profile summaries. */
   profileWindow: { startUs: number; endUs: number } | undefined;
   /** Labels of the worker processes started, by pid (to name their CPU profiles). */
@@ -69,6 +76,10 @@ export class BenchContext {
     this.log = opts.log;
     this.verbose = opts.verbose ?? false;
     this.cpuProfileDir = opts.cpuProfileDir;
+    this.baselines = (opts.baselines ?? []).map((dir) => ({
+      label: basename(resolve(dir)),
+      bin: join(resolve(dir), 'bin', 'maestro-eval.js'),
+    }));
   }
 
   static async create(opts: BenchContextOptions): Promise<BenchContext> {
@@ -198,6 +209,10 @@ export interface StageOptions {
   workers: WorkerSpec[];
   /** Serve Prometheus metrics from each worker (ports chosen here). */
   metrics?: boolean;
+  /** A data directory of the stage's own (default the run's). */
+  dataDir?: string;
+  /** The CLI entry of the workers (default this checkout's; a baseline's for before/after runs). */
+  bin?: string;
 }
 
 /** One simulated-server process and a set of worker processes under a fresh prefix. */
@@ -231,12 +246,13 @@ export class Stage {
     }
   }
 
-  private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  /** The environment of the stage's processes (workers, and CLI commands run against the stage). */
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
       REDIS_URL: this.ctx.redisUrl,
       MAESTRO_PREFIX: this.prefix,
-      MAESTRO_DATA_DIR: this.ctx.dataDir,
+      MAESTRO_DATA_DIR: this.opts.dataDir ?? this.ctx.dataDir,
       MAESTRO_REGISTRY: this.registryFile,
       MAESTRO_SIM_URL: this.simUrl,
       MAESTRO_METRICS_PORT: '0',
@@ -280,6 +296,7 @@ export class Stage {
         ['worker', '--role', spec.role, '--shutdown-ms', '10000', ...(spec.args ?? [])],
         this.env({ MAESTRO_REGISTRY: registryFile, MAESTRO_METRICS_PORT: String(port) }),
         { echo: this.ctx.verbose, label: `${this.opts.name}:${spec.role}` },
+        this.opts.bin,
       );
       if (port) w.metricsUrl = `http://127.0.0.1:${port}/metrics`;
       if (w.child.pid) this.ctx.processLabels.set(w.child.pid, w.role);
@@ -408,14 +425,15 @@ export async function deletePrefix(conn: Redis, prefix: string): Promise<void> {
 }
 
 /** Like spawnCli, with Node options before the script (e.g. --cpu-prof). */
-function spawnNode(
+export function spawnNode(
   nodeArgs: string[],
   args: string[],
   env: NodeJS.ProcessEnv,
   opts: { echo?: boolean; label?: string },
+  bin?: string,
 ): SpawnedWorker {
-  if (nodeArgs.length === 0) return spawnCli(args, env, opts);
-  const child = spawn(process.execPath, [...nodeArgs, CLI_BIN, ...args], {
+  if (nodeArgs.length === 0 && !bin) return spawnCli(args, env, opts);
+  const child = spawn(process.execPath, [...nodeArgs, bin ?? CLI_BIN, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

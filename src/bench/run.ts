@@ -19,6 +19,8 @@ import {
 import { adaptiveScenario } from './scenarios/adaptive.ts';
 import { ceilingScenario } from './scenarios/ceiling.ts';
 import type { Scenario } from './scenarios/common.ts';
+import { directPeerScenario } from './scenarios/direct-peer.ts';
+import { feedScenario } from './scenarios/feed.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { overheadScenario } from './scenarios/overhead.ts';
 import { saturationScenario } from './scenarios/saturation.ts';
@@ -33,6 +35,8 @@ export const SCENARIOS: Scenario[] = [
   scaleoutScenario,
   memoryScenario,
   adaptiveScenario,
+  directPeerScenario,
+  feedScenario,
 ];
 
 export interface BenchOptions {
@@ -48,6 +52,8 @@ export interface BenchOptions {
   verbose?: boolean;
   /** Profile every worker process (node --cpu-prof) into this directory and add the summaries. */
   cpuProfileDir?: string;
+  /** Built checkouts to measure beside this one, in the scenarios that support it (before/after). */
+  baselines?: string[];
   command?: string;
   log?: (line: string) => void;
 }
@@ -108,6 +114,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<{ report: Bench
     itemsPerBenchmark: quick ? 4 : 8,
     log,
     verbose: opts.verbose ?? false,
+    ...(opts.baselines?.length ? { baselines: opts.baselines } : {}),
   });
   const results: ScenarioResult[] = [];
   let redis: BenchReport['redis'];

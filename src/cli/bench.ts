@@ -21,12 +21,12 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
   program
     .command('bench')
     .description(
-      'measure the cluster on simulated servers (overhead, ceiling, GPU saturation, scale-out, memory, adaptive concurrency); writes bench/results/*.json and .md',
+      'measure the cluster on simulated servers (overhead, ceiling, GPU saturation, scale-out, memory, adaptive concurrency, direct peer, windowed submission); writes bench/results/*.json and .md',
     )
     .option('--quick', 'short smoke run (about a minute)')
     .option(
       '--scenario <ids>',
-      'only these scenarios (comma-separated or repeated): overhead, ceiling, saturation, scaleout, memory, adaptive',
+      'only these scenarios (comma-separated or repeated): overhead, ceiling, saturation, scaleout, memory, adaptive, direct-peer, feed',
       list,
     )
     .option('--out <dir>', 'output directory (default: bench/results)')
@@ -36,8 +36,14 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
       '--cpu-prof <dir>',
       'profile every worker process (node --cpu-prof) and add where their time went',
     )
+    .option(
+      '--baseline <dirs>',
+      'other built checkouts (e.g. the commit before a change; comma-separated or repeated) measured beside this one in the same run; direct-peer alternates them',
+      list,
+    )
     .action(
       async (o: {
+        baseline?: string[];
         quick?: boolean;
         scenario?: string[];
         out?: string;
@@ -55,6 +61,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
           ...(o.note ? { note: o.note } : {}),
           verbose: o.verbose ?? false,
           ...(o.cpuProf ? { cpuProfileDir: o.cpuProf } : {}),
+          ...(o.baseline ? { baselines: o.baseline } : {}),
           command: `maestro-eval ${process.argv.slice(2).join(' ')}`.trim(),
         });
         // Worker processes and servers are stopped; leftover handles must not keep the CLI alive.

@@ -66,7 +66,12 @@ export function loadBenchmarks(
 export function sweepBenchmarks(meta: SweepMeta): { catalog: BenchmarkCatalog; suite: Suite } {
   const own = loadBenchmarks();
   if (!meta.catalog) return own;
-  return { catalog: catalogFromDefs(meta.catalog), suite: meta.suite ?? own.suite };
+  // Sub-scores only shape the tables: a sweep stored before its benchmark had them gets the catalog's.
+  const defs = meta.catalog.map((d) => {
+    const subscores = d.subscores ?? own.catalog.find(d.id)?.subscores;
+    return subscores ? { ...d, subscores } : d;
+  });
+  return { catalog: catalogFromDefs(defs), suite: meta.suite ?? own.suite };
 }
 
 /** Sweeps recorded in the data directory, oldest first (works without Redis). */

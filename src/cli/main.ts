@@ -80,6 +80,11 @@ program
   .option('--resume', 'lift a pause (error threshold) and start the rollouts it held back')
   .option('--json', 'print the outcome as one JSON object on stdout (docs/json.md); progress goes to stderr')
   .option('--reuse', 'count records of another run of this sweep (other --prefix or Redis) as results')
+  .option(
+    '--window <n>',
+    'windowed submission: at most N rollouts queued or running, topped up as they finish (stays until all are added)',
+    int,
+  )
   .action(
     async (
       file: string,
@@ -95,6 +100,7 @@ program
         retryErrors?: boolean;
         resume?: boolean;
         reuse?: boolean;
+        window?: number;
       },
     ) => {
       const { runSweepCommand, sweepJson } = await import('./sweep.ts');
@@ -112,6 +118,7 @@ program
         retryErrors: o.retryErrors ?? false,
         resume: o.resume ?? false,
         reuse: o.reuse ?? false,
+        ...(o.window ? { window: o.window } : {}),
       });
       if (o.json) console.log(JSON.stringify(sweepJson(out)));
     },
@@ -184,12 +191,14 @@ program
       return;
     }
     console.log(r.text);
-    console.log(`${r.records.length} item records; files:\n  ${Object.values(r.files).join('\n  ')}`);
+    const failed = r.records.filter((x) => x.status === 'error').length;
+    const note = failed > 0 ? ` (${failed} failed, ${r.failed} of them outright: counted as wrong)` : '';
+    console.log(`${r.records.length} item records${note}; files:\n  ${Object.values(r.files).join('\n  ')}`);
   });
 
 program
   .command('sim')
-  .description('serve the simulated OpenAI-compatible policy, expert and service endpoints')
+  .description('serve the simulated OpenAI-compatible policy, expert, service and judge endpoints')
   .option('--registry <file>', 'registry file (repeatable)', collect)
   .option('--port <n>', 'port (default: the port of MAESTRO_SIM_URL, else 8990)', int)
   .option('--host <addr>', 'address to bind (0.0.0.0 inside containers)', '127.0.0.1')

@@ -68,7 +68,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
         process.stdout.write(renderedText(messages));
         process.stdout.write('\n');
         console.error(
-          `prompt texts: ${texts.source === 'project' ? "the project's own (no release data given)" : texts.source}`,
+          `prompt texts: ${texts.source === 'project' ? "the project's own (no release data given)" : `${texts.source}${texts.commit ? ` (release commit ${texts.commit.slice(0, 7)})` : ''}`}`,
         );
         if (uncut > 0)
           console.error(

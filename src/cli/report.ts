@@ -1,8 +1,11 @@
 import { join } from 'node:path';
+import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import type { Registry } from '../core/registry.ts';
+import type { SweepMeta } from '../core/sweep.ts';
 import type { DataStore } from '../data/store.ts';
 import type { Price } from '../scoring/analytics.ts';
 import { failedRecord, writeReport } from '../scoring/index.ts';
+import type { ItemFields } from '../scoring/subscores.ts';
 import { findSweep, loadRegistryFrom, sweepBenchmarks } from './context.ts';
 
 /** Prices by served model name from the registry (for the cost table). */
@@ -12,6 +15,25 @@ export function registryPrices(registry: Registry): Record<string, Price> {
     if (e.pricePerMillionTokens) prices[e.model] = e.pricePerMillionTokens;
   }
   return prices;
+}
+
+/**
+ * The `extra` fields of the sweep's items, for the benchmarks with sub-scores, read from the
+ * data directory's datasets (an item no longer there, or a dataset not imported, leaves its
+ * records in the group "unknown").
+ */
+export async function sweepItemFields(
+  store: DataStore,
+  meta: SweepMeta,
+  catalog: BenchmarkCatalog,
+): Promise<ItemFields> {
+  const byBenchmark = new Map<string, Map<string, Readonly<Record<string, unknown>>>>();
+  for (const { id } of meta.benchmarks) {
+    if (!catalog.find(id)?.subscores || !store.hasDataset(id)) continue;
+    const ds = await store.loadDataset(id);
+    byBenchmark.set(id, new Map(ds.items.map((it) => [it.id, it.extra])));
+  }
+  return (benchmark, itemId) => byBenchmark.get(benchmark)?.get(itemId);
 }
 
 /** Writes the report of a sweep from its durable records (no Redis needed). */
@@ -34,13 +56,25 @@ export async function runReport(store: DataStore, sweep: string | undefined, out
     sweepId: meta.id,
     title: `Sweep ${meta.id}`,
     prices,
+    itemFields: await sweepItemFields(store, meta, catalog),
   });
   return { meta, records, failed: failures.length, out, ...report };
 }
 
 export { statusText } from './status.ts';
 
-/** `report --json`: the sweep, its record count, the files written and the results summary. */
+/**
+ * `report --json`: the sweep, its record count, the failed ones (errors, and rollouts that
+ * failed outright among them: all counted as wrong), the files written and the results
+ * summary (per cell: accuracy with failures wrong, accuracyAnswered, headline, subscores).
+ */
 export function reportJson(r: Awaited<ReturnType<typeof runReport>>) {
-  return { sweepId: r.meta.id, records: r.records.length, out: r.out, files: r.files, summary: r.summary };
+  return {
+    sweepId: r.meta.id,
+    records: r.records.length,
+    failed: { errors: r.records.filter((x) => x.status === 'error').length, outright: r.failed },
+    out: r.out,
+    files: r.files,
+    summary: r.summary,
+  };
 }

@@ -3,10 +3,20 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../core/benchmarks.ts';
 import { describeError, NotFoundError } from '../core/errors.ts';
 import type { ItemRecord } from '../core/items.ts';
+import type { JudgeContext, JudgeTrace } from '../core/judge.ts';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../core/paths.ts';
+import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import type { Comparison } from '../scoring/compare.ts';
-import { dataStore, findSweep, type GlobalOptions, resolveEnv, sweepBenchmarks } from './context.ts';
+import {
+  dataStore,
+  findSweep,
+  type GlobalOptions,
+  loadRegistryFrom,
+  resolveEnv,
+  sweepBenchmarks,
+} from './context.ts';
+import { JudgeContexts } from './judge.ts';
 import type { runReport } from './report.ts';
 
 /**
@@ -39,6 +49,8 @@ export interface RescoreResult {
   failures: Array<{ rolloutId: string; reason: string }>;
   /** Benchmarks whose dataset changed since the sweep ran (the items scored against now differ). */
   datasetChanged: string[];
+  /** The judge model asked (none: no judge), and the requests it was sent (cache hits excluded). */
+  judge: { name: string; model: string; calls: number } | null;
   report: Awaited<ReturnType<typeof runReport>>;
 }
 
@@ -62,14 +74,21 @@ export async function rescoreSweep(
     out?: string;
     concurrency?: number;
     mode?: 'official' | 'lenient';
+    /** A judge of the registry, or `none`; default: the sweep's own judge. */
+    judge?: string;
+    /** Registry the judge is found in; default: MAESTRO_REGISTRY or the simulated registry. */
+    registry?: Registry;
+    /** A CharXiv checkout for its instruction texts (default MAESTRO_CHARXIV_DIR). */
+    charxivDir?: string;
   } = {},
 ): Promise<RescoreResult> {
-  const { scoreItem } = await import('../scoring/index.ts');
+  const { scoreItem, usesJudge } = await import('../scoring/index.ts');
   const { runReport } = await import('./report.ts');
   const meta = findSweep(store, sweep);
   const mode = opts.mode ?? meta.scoring ?? 'official';
   const catalog = opts.catalog ?? sweepBenchmarks(meta).catalog;
   const records = await store.readRecords(meta.id);
+  const judging = rescoreJudge(store, meta.judge, opts);
   const datasetChanged: string[] = [];
   for (const b of meta.benchmarks) {
     if (!store.hasDataset(b.id)) continue;
@@ -83,6 +102,7 @@ export async function rescoreSweep(
     kept: 0,
     failures: [],
     datasetChanged,
+    judge: null,
   };
   await pool(records, opts.concurrency ?? 4, async (record: ItemRecord) => {
     const fanOut = (record as { candidates?: unknown[] }).candidates;
@@ -93,7 +113,9 @@ export async function rescoreSweep(
     let verdict: Awaited<ReturnType<typeof scoreItem>>;
     try {
       const item = await store.item(record.benchmark, record.itemId);
-      verdict = await scoreItem(item, catalog.get(record.benchmark), record.rawOutput, mode);
+      const benchmark = catalog.get(record.benchmark);
+      const judge = judging && usesJudge(benchmark, mode) ? await judging.context() : undefined;
+      verdict = await scoreItem(item, benchmark, record.rawOutput, mode, judge);
     } catch (err) {
       result.failures.push({ rolloutId: record.rolloutId, reason: describeError(err) });
       return;
@@ -103,16 +125,18 @@ export async function rescoreSweep(
       verdict.correct === record.correct &&
       verdict.score === record.score &&
       verdict.extracted === record.extracted &&
-      verdict.reason === record.scoreReason &&
+      sameJudgeCall(verdict.judge, record.judge) &&
       (record.scoreMode ?? 'lenient') === mode;
     if (same) return;
+    const { judge: _old, ...rest } = record;
     await store.writeRecord({
-      ...record,
+      ...rest,
       scoreMode: mode,
       extracted: verdict.extracted,
       correct: verdict.correct,
       score: verdict.score,
       scoreReason: verdict.reason,
+      ...(verdict.judge ? { judge: verdict.judge } : {}),
     });
     result.rewritten++;
     if (verdict.correct !== record.correct) {
@@ -131,8 +155,43 @@ export async function rescoreSweep(
       `${b.policy}\u0000${b.benchmark}\u0000${b.itemId}`,
     ),
   );
+  if (judging) result.judge = { ...judging.ref, calls: judging.calls() };
+  await judging?.close();
   const report = await runReport(store, meta.id, opts.out);
   return { ...result, report };
+}
+
+/** The same judge call (model, input and verdict; whether it came from the cache does not matter). */
+function sameJudgeCall(a: JudgeTrace | undefined, b: JudgeTrace | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.model === b.model && a.inputHash === b.inputHash && a.verdict === b.verdict;
+}
+
+/** The judge a re-score asks (the sweep's, or the one named), through the data directory's cache. */
+function rescoreJudge(
+  store: DataStore,
+  own: { name: string; model: string } | undefined,
+  opts: { judge?: string; registry?: Registry; charxivDir?: string },
+) {
+  if (opts.judge === 'none' || (!opts.judge && !own)) return undefined;
+  const registry = opts.registry ?? loadRegistryFrom(undefined);
+  const entry = registry.judge(opts.judge ?? (own as { name: string }).name);
+  const ref = { name: entry.name, model: entry.model };
+  const contexts = new JudgeContexts({
+    registry,
+    dataDir: store.root,
+    charxivDir: opts.charxivDir ?? process.env.MAESTRO_CHARXIV_DIR,
+  });
+  let ctx: Promise<JudgeContext> | undefined;
+  return {
+    ref,
+    context: () => {
+      ctx ??= contexts.get(ref);
+      return ctx;
+    },
+    calls: () => contexts.calls,
+    close: () => contexts.close(),
+  };
 }
 
 export function rescoreSummary(r: RescoreResult): string[] {
@@ -141,6 +200,10 @@ export function rescoreSummary(r: RescoreResult): string[] {
       `${r.changes.length} verdict(s) changed; ${r.kept} kept as they are (errors, no answer, fan-out); ` +
       `${r.failures.length} could not be scored`,
   ];
+  if (r.judge)
+    lines.push(
+      `judge ${r.judge.name} (${r.judge.model}): ${r.judge.calls} request(s) sent, the rest from its cache`,
+    );
   for (const c of r.changes.slice(0, 50)) {
     const show = (v: { correct: boolean; extracted: string | null }) =>
       `${v.correct ? 'right' : 'wrong'} (${v.extracted === null ? 'nothing extracted' : JSON.stringify(v.extracted)})`;
@@ -202,6 +265,14 @@ function benchmarksFrom(o: { catalog?: string; suite?: string }): {
   return { catalog, suite: loadSuite(o.suite ? resolve(o.suite) : DEFAULT_SUITE, catalog) };
 }
 
+interface RescoreFlags {
+  out?: string;
+  catalog?: string;
+  mode?: string;
+  judge?: string;
+  registry?: string[];
+}
+
 /** Registers `score` and `compare` (see src/cli/commands.ts). */
 export function register(program: Command, { globals }: { globals: () => GlobalOptions }): void {
   program
@@ -213,7 +284,9 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
     .option('--out <dir>', 'report directory (default: <data-dir>/sweeps/<id>/report)')
     .option('--catalog <file>', 'benchmark catalog (default benchmarks/catalog.yaml)')
     .option('--mode <mode>', "official (the scorers of record) or lenient (default: the sweep's)")
-    .action(async (sweep: string | undefined, o: { out?: string; catalog?: string; mode?: string }) => {
+    .option('--judge <name>', "judge model of the registry, or none (default: the sweep's judge)")
+    .option('--registry <files...>', 'registry files the judge is found in (default MAESTRO_REGISTRY)')
+    .action(async (sweep: string | undefined, o: RescoreFlags) => {
       if (o.mode !== undefined && o.mode !== 'official' && o.mode !== 'lenient') {
         throw new InvalidArgumentError(`--mode must be official or lenient, not "${o.mode}"`);
       }
@@ -221,6 +294,8 @@ export function register(program: Command, { globals }: { globals: () => GlobalO
       const r = await rescoreSweep(store, sweep, {
         ...(o.out ? { out: o.out } : {}),
         ...(o.mode ? { mode: o.mode } : {}),
+        ...(o.judge ? { judge: o.judge } : {}),
+        ...(o.judge !== 'none' && (o.judge || o.registry) ? { registry: loadRegistryFrom(o.registry) } : {}),
         catalog: loadCatalog(o.catalog ? resolve(o.catalog) : DEFAULT_CATALOG),
       });
       for (const line of rescoreSummary(r)) console.log(line);

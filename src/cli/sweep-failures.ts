@@ -46,7 +46,7 @@ export async function checkFailedOutright(
     .map(([c, n]) => `${n}× ${c.slice(0, 200)}`)
     .join('; ');
   throw new SweepFailedError(
-    `sweep ${plan.meta.id}: ${ids.length} of ${plan.rollouts.length} rollouts failed outright (${top}); they count as errors in the report`,
+    `sweep ${plan.meta.id}: ${ids.length} of ${plan.rollouts.length} rollouts failed outright (${top}); the report counts them as failed, and as wrong in the accuracy`,
     { hint: `fix the cause, then re-run them with \`maestro-eval sweep ${file} --retry-errors --wait\`` },
   );
 }

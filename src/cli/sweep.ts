@@ -3,12 +3,13 @@ import type { Redis } from 'ioredis';
 import type { Env } from '../core/env.ts';
 import { MaestroError } from '../core/errors.ts';
 import { readPause } from '../core/guards.ts';
-import { keys } from '../core/queues.ts';
 import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { ModelClient } from '../models/client.ts';
 import { loadSweepFile } from '../producer/config.ts';
+import { DoneWatch } from '../producer/done-watch.ts';
+import { feedSweep } from '../producer/feed.ts';
 import { type PlanFilters, planSweep, type SweepPlan } from '../producer/plan.ts';
 import { failedRollouts, repairDoneIndex } from '../producer/progress.ts';
 import { resetErroredRollouts, resumeSweep } from '../producer/retry.ts';
@@ -33,6 +34,8 @@ export interface SweepCommandOptions extends PlanFilters {
   table?: boolean;
   /** Count records of another run of this sweep (other prefix or Redis) as results. */
   reuse?: boolean;
+  /** Windowed submission: at most this many rollouts unfinished (see feedSweep). */
+  window?: number;
   log?: (line: string) => void;
 }
 
@@ -59,6 +62,10 @@ export async function preflight(
       const e = registry.expert(spec.model ?? '');
       endpoints.set(`expert ${e.name}`, new ModelClient({ ...e, timeoutMs: 5_000 }));
     }
+  }
+  if (plan.meta.judge) {
+    const j = registry.judge(plan.meta.judge.name);
+    endpoints.set(`judge ${j.name}`, new ModelClient({ ...j, timeoutMs: 5_000 }));
   }
   const deadline = Date.now() + waitMs;
   await Promise.all(
@@ -119,9 +126,12 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
       const reset = new Set(r.reset);
       toSubmit = { ...plan, rollouts: plan.rollouts.filter((x) => reset.has(x.rolloutId)) };
     }
-    const res = await submitSweep(conn, env.MAESTRO_PREFIX, store, toSubmit, {
-      dryRun: opts.dryRun ?? false,
-    });
+    const res =
+      opts.window && !opts.dryRun
+        ? await feedSweep(conn, env.MAESTRO_PREFIX, store, toSubmit.meta, toSubmit.rollouts, {
+            window: opts.window,
+          })
+        : await submitSweep(conn, env.MAESTRO_PREFIX, store, toSubmit, { dryRun: opts.dryRun ?? false });
     const verb = opts.dryRun ? 'would be enqueued' : 'enqueued';
     log(
       `${opts.dryRun ? 'dry run: ' : ''}sweep ${res.sweepId}: ${res.planned} rollouts planned, ${res.done} already scored, ${res.inFlight} in flight, ${res.added} ${verb}`,
@@ -160,7 +170,7 @@ async function waitThroughOutages(
 ): Promise<WaitResult> {
   const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
   let progress: { done: number; failed: number };
-  // Rollouts that failed outright are noted (they count as errors in the report), the table
+  // Rollouts that failed outright are noted (the report counts them as failed: wrong), the table
   // is printed, then the command fails with how to retry them.
   let failedOutright: unknown;
   try {
@@ -213,9 +223,13 @@ export async function waitForSweep(
   opts: { log?: (l: string) => void; timeoutMs?: number; pollMs?: number; file?: string } = {},
 ): Promise<{ done: number; failed: number }> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const remaining = new Set(plan.rollouts.map((r) => r.rolloutId));
-  const total = remaining.size;
-  const doneKey = keys.done(prefix, plan.meta.id);
+  const watch = new DoneWatch(
+    conn,
+    prefix,
+    plan.meta.id,
+    plan.rollouts.map((r) => r.rolloutId),
+  );
+  const { remaining, total } = watch;
   const tty = process.stderr.isTTY;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -228,25 +242,15 @@ export async function waitForSweep(
     : null;
   const started = Date.now();
   let lastLine = 0;
-  let errors = 0;
   bar?.start(total, 0, { rate: '0.0', errors: 0 });
   let failed = new Set<string>();
   let lastDone = 0;
   let lastProgress = Date.now();
   try {
     while (remaining.size > 0) {
-      const ids = [...remaining];
-      const pipe = conn.pipeline();
-      for (const id of ids) pipe.hget(doneKey, id);
-      const replies = (await pipe.exec()) ?? [];
-      ids.forEach((id, i) => {
-        const v = replies[i]?.[1];
-        if (typeof v === 'string') {
-          remaining.delete(id);
-          if (v.startsWith('error|')) errors++;
-        }
-      });
-      const done = total - remaining.size;
+      // The count of the done hash each poll; the remaining ids one by one only now and then.
+      const done = await watch.poll();
+      const errors = watch.errors;
       const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
       bar?.update(done, { rate, errors });
       if (!tty && Date.now() - lastLine > 5_000) {
@@ -273,8 +277,10 @@ export async function waitForSweep(
         const fixed = await repairDoneIndex(conn, prefix, plan.meta.id, [...remaining]);
         if (fixed.length) log(`re-derived ${fixed.length} done entries from completed rollout jobs`);
       }
-      failed = await failedRollouts(conn, prefix, plan.meta.id);
-      if ([...remaining].every((id) => failed.has(id))) break;
+      if (!watch.moved) {
+        failed = await failedRollouts(conn, prefix, plan.meta.id);
+        if ([...remaining].every((id) => failed.has(id))) break;
+      }
       if (opts.timeoutMs && Date.now() - started > opts.timeoutMs) {
         throw new MaestroError(
           `sweep ${plan.meta.id} not finished after ${opts.timeoutMs} ms (${remaining.size} left)`,
@@ -290,7 +296,7 @@ export async function waitForSweep(
   }
   const failedHere = [...remaining].filter((id) => failed.has(id)).length;
   log(
-    `sweep ${plan.meta.id}: ${total - remaining.size}/${total} scored, ${errors} errors, ${failedHere} failed outright`,
+    `sweep ${plan.meta.id}: ${total - remaining.size}/${total} scored, ${watch.errors} errors, ${failedHere} failed outright`,
   );
   return { done: total - remaining.size, failed: failedHere };
 }

@@ -7,11 +7,13 @@ import type { Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
 import { loadReleasePrompt } from '../importers/release-prompt.ts';
 import { startWorkerTelemetry } from '../metrics/server.ts';
-import { recordFromRollout, scoreItem } from '../scoring/index.ts';
+import { recordFromRollout, scoreItem, usesJudge } from '../scoring/index.ts';
 import { refusalsAtStartup } from '../workers/datasets.ts';
 import { startExpertPool } from '../workers/expert-pool.ts';
 import { startOrchestrator } from '../workers/orchestrator.ts';
+import type { MakeRecord } from '../workers/record.ts';
 import { startScorer } from '../workers/scorer.ts';
+import { JudgeContexts } from './judge.ts';
 
 export type Role = 'orchestrator' | 'expert' | 'scorer' | 'all';
 
@@ -32,8 +34,8 @@ export interface RunWorkerOptions {
 export async function startWorkers(opts: RunWorkerOptions) {
   const log = opts.log ?? ((l: string) => console.log(l));
   // Every configured key is a secret of this process before any endpoint is called.
-  const { experts, services, policies } = opts.registry;
-  registerSecrets(secretsFromEnv([...experts, ...services, ...policies].map((e) => e.apiKeyEnv)));
+  const { experts, services, policies, judges } = opts.registry;
+  registerSecrets(secretsFromEnv([...experts, ...services, ...policies, ...judges].map((e) => e.apiKeyEnv)));
   const connection = connectRedis(opts.env.REDIS_URL, 'worker');
   connection.on('error', (err) => log(`[redis] ${describeError(err)}`));
   const warning = await checkEvictionPolicy(connection);
@@ -51,6 +53,22 @@ export async function startWorkers(opts: RunWorkerOptions) {
     stalledInterval: opts.env.MAESTRO_STALLED_MS,
     ...(opts.onRefuse ? { onRefuse: opts.onRefuse } : {}),
   };
+  // Judge models for scorers of record that ask one (scoring roles only).
+  const judging = new JudgeContexts({
+    registry: opts.registry,
+    dataDir: opts.store.root,
+    connection,
+    prefix: opts.env.MAESTRO_PREFIX,
+    charxivDir: opts.env.MAESTRO_CHARXIV_DIR,
+  });
+  const makeRecord: MakeRecord = (rollout, item, benchmark, { combine, answerOf, mode, judge }) =>
+    recordFromRollout(rollout, item, benchmark, {
+      scoreItem: async (i, b, raw) =>
+        scoreItem(i, b, raw, mode, judge && usesJudge(b, mode) ? await judging.get(judge) : undefined),
+      combine,
+      answerOf,
+      mode,
+    });
   const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
   const closers: Array<() => Promise<void>> = [];
   if (roles.has('expert')) {
@@ -71,15 +89,12 @@ export async function startWorkers(opts: RunWorkerOptions) {
       registry: opts.registry,
       storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
       log,
-      makeRecord: (rollout, item, benchmark, { combine, answerOf, mode }) =>
-        recordFromRollout(rollout, item, benchmark, {
-          scoreItem: (i, b, raw) => scoreItem(i, b, raw, mode),
-          combine,
-          answerOf,
-          mode,
-        }),
+      makeRecord,
     });
-    closers.push(scorer.close);
+    closers.push(async () => {
+      await scorer.close();
+      await judging.close();
+    });
   }
   if (roles.has('orchestrator')) {
     const orch = startOrchestrator({
@@ -88,6 +103,18 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING
+        ? {
+            // Code execution (code_pass) stays on the scoring queue: it runs Python; so do
+            // benchmarks whose scorer may ask a judge model (a network call).
+            inlineScoring: {
+              makeRecord,
+              cheap: (b) => b.metric !== 'code_pass' && !usesJudge(b, 'official'),
+              storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
+              log,
+            },
+          }
+        : {}),
       ...(opts.env.MAESTRO_POLICY_PROMPT
         ? { releasePrompt: releasePromptFrom(opts.env.MAESTRO_POLICY_PROMPT) }
         : {}),

@@ -66,6 +66,22 @@ export const ColumnMapping = z.strictObject({
   answerType: AnswerType.optional(),
   /** `extra` fields of the item: key → column (or `{column, type}`), in this order. */
   extra: z.record(z.string(), ExtraField).optional(),
+  /**
+   * The options are written inside the question text, as V* and ERQA ship them: lines
+   * `(A) text` / `A. text`, or inline after `Choices:` (`Choices: A. x B. y`). The question
+   * keeps the text before the first option; an instruction after the last option (a new
+   * line, or a sentence such as ". Please answer …") is dropped.
+   */
+  optionsInQuestion: z.boolean().optional(),
+  /** Fixed `extra` values every item gets (e.g. HumanEval-V's entry point `solution`). */
+  extraValues: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /**
+   * `extra` values read from the file name: key → { text in the file name → value }; the
+   * first entry whose text occurs in the name (case-insensitive) applies, e.g.
+   * `{ question_type: { descriptive: descriptive, reasoning: reasoning } }` for CharXiv's
+   * two TSVs. A file that matches none is an error.
+   */
+  fileExtra: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   /** Columns not used above: copied into `extra` as they are, or ignored. */
   otherColumns: z.enum(['extra', 'ignore']).optional(),
   /**
@@ -87,6 +103,11 @@ const ImportEntry = z.strictObject({
   mapping: z.union([z.string().min(1), ColumnMapping]).optional(),
   /** Shipped fixture files in this format, relative to the catalog. */
   fixtures: z.array(z.string().min(1)).optional(),
+  /**
+   * Mappings for other formats the benchmark is also distributed in (format id → mapping,
+   * inline or a YAML file), used when `--format` names that format.
+   */
+  alternates: z.record(z.string(), z.union([z.string().min(1), ColumnMapping])).optional(),
 });
 
 /** The resolved import definition of a benchmark. */
@@ -98,6 +119,8 @@ export interface ImportSpec {
   mappingFile: string;
   /** Absolute paths of the shipped fixture files. */
   fixtures: string[];
+  /** Mappings for other formats (format id → mapping). */
+  alternates?: Record<string, ColumnMapping>;
 }
 
 /**
@@ -112,6 +135,37 @@ export const ScorerOfRecord = z.strictObject({
 });
 export type ScorerOfRecord = z.infer<typeof ScorerOfRecord>;
 
+/**
+ * How a benchmark's sub-scores are published (`subscores:` in the catalog): the item's
+ * `extra` field that names each item's group, and how the groups make the headline.
+ * - `headline: overall`: accuracy over all items (with `meanOver`, over each value of that
+ *   field first, then their plain mean: HR-Bench's cycles); the groups are shown beside it.
+ * - `headline: mean`: the unweighted mean of the groups' accuracies (VLMs Are Blind's task mean).
+ * - `headline: sum`: right answers as points out of `outOf` (OCRBench's score out of 1,000),
+ *   scaled to `outOf` when a run has another number of items.
+ * Values are compared as text (`true` for a boolean field), case-insensitively when listed in
+ * `merge`, which folds several values into one group; `groups` gives the published order.
+ */
+export const SubscoreSpec = z
+  .strictObject({
+    field: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an extra field name (letters, digits, "_", "-", ".")'),
+    groups: z.array(z.string().min(1)).optional(),
+    merge: z
+      .record(z.string().min(1), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1))
+      .optional(),
+    meanOver: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'an extra field name')
+      .optional(),
+    headline: z.enum(['overall', 'mean', 'sum']),
+    outOf: z.number().int().positive().optional(),
+  })
+  .refine((s) => s.headline !== 'sum' || s.outOf !== undefined, {
+    message: '`headline: sum` needs `outOf` (the points of the full benchmark)',
+    path: ['outOf'],
+  });
+export type SubscoreSpec = z.infer<typeof SubscoreSpec>;
+
 const BenchmarkFields = {
   id: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, "_" or "-"'),
   name: z.string(),
@@ -125,6 +179,8 @@ const BenchmarkFields = {
   metric: z.string(),
   /** The scorer of record (the `official` scoring mode); without one, official mode scores leniently. */
   scorer: ScorerOfRecord.optional(),
+  /** The sub-scores papers publish (groups of items by an `extra` field) and the headline they make. */
+  subscores: SubscoreSpec.optional(),
 };
 
 export const Benchmark = z.object({
@@ -204,21 +260,37 @@ export function loadMappingFile(file: string): ColumnMapping {
   return parseWith(ColumnMapping, body ?? {}, file);
 }
 
+function readMapping(
+  m: string | ColumnMapping | undefined,
+  file: string,
+  field: string,
+): { mapping: ColumnMapping; mappingFile: string } {
+  if (typeof m !== 'string') return { mapping: m ?? {}, mappingFile: file };
+  const mappingFile = resolve(dirname(file), m);
+  if (!existsSync(mappingFile)) throw new ConfigError(file, field, `no such file ${mappingFile}`);
+  return { mapping: loadMappingFile(mappingFile), mappingFile };
+}
+
 function resolveImport(entry: z.infer<typeof ImportEntry>, file: string, index: number): ImportSpec {
   const base = dirname(file);
-  let mapping: ColumnMapping = {};
-  let mappingFile = file;
-  if (typeof entry.mapping === 'string') {
-    mappingFile = resolve(base, entry.mapping);
-    if (!existsSync(mappingFile)) {
-      throw new ConfigError(file, `benchmarks[${index}].import.mapping`, `no such file ${mappingFile}`);
-    }
-    mapping = loadMappingFile(mappingFile);
-  } else if (entry.mapping) {
-    mapping = entry.mapping;
-  }
+  const { mapping, mappingFile } = readMapping(entry.mapping, file, `benchmarks[${index}].import.mapping`);
   const fixtures = (entry.fixtures ?? []).map((f) => resolve(base, f));
-  return { format: entry.format, distribution: entry.distribution, mapping, mappingFile, fixtures };
+  const spec: ImportSpec = {
+    format: entry.format,
+    distribution: entry.distribution,
+    mapping,
+    mappingFile,
+    fixtures,
+  };
+  if (entry.alternates) {
+    spec.alternates = Object.fromEntries(
+      Object.entries(entry.alternates).map(([format, m]) => [
+        format,
+        readMapping(m, file, `benchmarks[${index}].import.alternates.${format}`).mapping,
+      ]),
+    );
+  }
+  return spec;
 }
 
 export function loadCatalog(file: string): BenchmarkCatalog {

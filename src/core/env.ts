@@ -25,6 +25,19 @@ const Env = z.object({
    * holding one): the `release` profile reads the training prompt from it.
    */
   MAESTRO_POLICY_PROMPT: z.string().min(1).optional(),
+  /**
+   * The user's checkout of princeton-nlp/CharXiv (or its src/constants.py): with a judge, CharXiv
+   * is graded with the benchmark's own instruction texts read from it instead of the project's.
+   */
+  MAESTRO_CHARXIV_DIR: z.string().min(1).optional(),
+  /**
+   * A worker running both the orchestrator and the scorer role scores cheap metrics in the
+   * rollout's last step (no scoring job); `0` keeps every rollout on the scoring queue.
+   */
+  MAESTRO_INLINE_SCORING: z
+    .enum(['0', '1'])
+    .default('1')
+    .transform((v) => v === '1'),
 });
 export type Env = z.infer<typeof Env>;
 

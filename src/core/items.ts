@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JudgeTrace } from './judge.ts';
 
 /** How an item's answer is shaped; decides the default metric. */
 export const AnswerType = z.enum([
@@ -58,9 +59,22 @@ export const CallTrace = z.object({
   note: z.string().optional(),
   /** The start of what the call returned (at most CALL_OUTPUT_CHARS characters). */
   output: z.string().optional(),
-  /** The images the call saw, when they are stored images of the item (derived crops are not stored). */
+  /**
+   * The images the call sent, by reference into the data directory's image store: the
+   * item's own images and the derived ones (crops, drawn boxes), which the runtime stores.
+   */
   images: z.array(ImageRef).optional(),
+  /** Answered from the per-process cache of auxiliary results: no request was sent. */
+  cached: z.boolean().optional(),
+  /** Requests sent for this call: 1 plus its retries (absent: 1, or 0 when `cached`). */
+  attempts: z.number().int().positive().optional(),
+  /** Why each failed attempt failed, oldest first (at most MAX_ATTEMPT_ERRORS, clipped). */
+  attemptErrors: z.array(z.string()).optional(),
 });
+/** Failed attempts a call's trace describes. */
+export const MAX_ATTEMPT_ERRORS = 5;
+/** How much of an attempt's error a trace keeps. */
+export const ATTEMPT_ERROR_CHARS = 300;
 /** How much of a call's output its trace keeps. */
 export const CALL_OUTPUT_CHARS = 2000;
 export type CallTrace = z.infer<typeof CallTrace>;
@@ -111,6 +125,8 @@ export const ScoreResult = z.object({
    * lenient metrics of src/scoring/metrics, as for every verdict written before modes existed.
    */
   mode: z.enum(['official', 'lenient']).optional(),
+  /** The judge model's call behind this verdict, when a judge took part. */
+  judge: JudgeTrace.optional(),
 });
 export type ScoreResult = z.infer<typeof ScoreResult>;
 
@@ -121,6 +137,8 @@ export const CandidateVerdict = z.object({
   extracted: z.string().nullable(),
   correct: z.boolean(),
   error: z.string().optional(),
+  /** The judge model's call behind this pair's verdict, when a judge took part. */
+  judge: JudgeTrace.optional(),
 });
 export type CandidateVerdict = z.infer<typeof CandidateVerdict>;
 
@@ -143,6 +161,8 @@ export const ItemRecord = z.object({
   scoreReason: z.string(),
   /** The scoring mode of the verdict (see ScoreResult.mode); absent means lenient. */
   scoreMode: z.enum(['official', 'lenient']).optional(),
+  /** The judge model's call behind the verdict (prompt hash, raw reply, what was read); absent without a judge. */
+  judge: JudgeTrace.optional(),
   error: z.string().optional(),
   steps: z.array(Step),
   /** Fan-out policies (oracle): each pair's verdict. */

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { CallTrace, ImageRef, RolloutStatus, Step } from './items.ts';
+import {
+  ATTEMPT_ERROR_CHARS,
+  CallTrace,
+  ImageRef,
+  MAX_ATTEMPT_ERRORS,
+  RolloutStatus,
+  Step,
+} from './items.ts';
 
 /**
  * Job payloads. Workers parse them with these schemas when they take a job (a trust
@@ -93,6 +100,23 @@ export const RolloutJobData = z.object({
 });
 export type RolloutJobData = z.infer<typeof RolloutJobData>;
 
+/** An earlier attempt of an expert job that failed: its error and the calls it had sent. */
+export const EarlierAttempt = z.object({
+  error: z.string().max(ATTEMPT_ERROR_CHARS),
+  calls: z
+    .array(
+      z.object({
+        service: z.string(),
+        ok: z.boolean(),
+        attempts: z.number().int().positive().optional(),
+        attemptErrors: z.array(z.string().max(ATTEMPT_ERROR_CHARS)).max(MAX_ATTEMPT_ERRORS).optional(),
+        error: z.string().max(ATTEMPT_ERROR_CHARS).optional(),
+      }),
+    )
+    .max(64),
+});
+export type EarlierAttempt = z.infer<typeof EarlierAttempt>;
+
 export const ExpertJobData = z.object({
   v: z.literal(1),
   sweepId: z.string(),
@@ -109,6 +133,8 @@ export const ExpertJobData = z.object({
   itemId: z.string(),
   images: z.array(ImageRef).max(64),
   seed: z.number().int(),
+  /** Earlier attempts of this job that failed (written by the expert pool before a retry). */
+  earlier: z.array(EarlierAttempt).max(MAX_ATTEMPT_ERRORS).optional(),
 });
 export type ExpertJobData = z.infer<typeof ExpertJobData>;
 

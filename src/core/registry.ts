@@ -2,6 +2,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from './errors.ts';
 import { fingerprint } from './hash.ts';
+import { checkoutSource, dataSource, type ReleaseSource } from './release-source.ts';
 import { interpolateEnv, parseWith, readYamlFile } from './yaml-file.ts';
 
 /** Simulation settings: read only by the simulated servers, ignored by real endpoints. */
@@ -134,6 +135,21 @@ export const Policy = z.object({
 });
 export type Policy = z.infer<typeof Policy>;
 
+/**
+ * A judge model: an OpenAI-compatible endpoint that grades or extracts answers for scorers of
+ * record that need one (CharXiv, MathVista's extraction step). `capacity` is its maximum
+ * concurrency, enforced cluster-wide like an expert's. A sweep picks one with `judge: NAME`.
+ */
+export const Judge = z.object({
+  name,
+  ...endpointFields,
+  temperature: z.number().min(0).max(2).default(0),
+  maxTokens: z.number().int().positive().default(512),
+  /** Attempts per question (failed calls and unreadable replies) before the item is an error. */
+  attempts: z.number().int().min(1).max(20).default(4),
+});
+export type Judge = z.infer<typeof Judge>;
+
 export const RegistryFile = z.object({
   version: z.literal(1).default(1),
   /** Checkout of the Maestro release the `release` skills read their prompt texts from. */
@@ -142,6 +158,7 @@ export const RegistryFile = z.object({
   services: z.array(Service).default([]),
   skills: z.array(Skill).default([]),
   policies: z.array(Policy).default([]),
+  judges: z.array(Judge).default([]),
   defaults: z
     .object({
       maxTurns: z.number().int().positive().optional(),
@@ -161,11 +178,19 @@ export class Registry {
   readonly services: Service[];
   readonly skills: Skill[];
   readonly policies: Policy[];
+  /** Judge models; not part of the fingerprint (a sweep that uses one puts it in its own). */
+  readonly judges: Judge[];
   readonly maxTurns: number;
   readonly observationChars: number;
   readonly files: string[];
   /** Release checkout (absolute; relative values are resolved against their registry file). */
   readonly upstream: string | undefined;
+  /**
+   * Where this process reads the release's texts: the checkout (MAESTRO_UPSTREAM, else the
+   * `upstream:` key) and the policy prompt data (MAESTRO_POLICY_PROMPT).
+   */
+  readonly releasePaths: { checkout?: string | undefined; policyPrompt?: string | undefined };
+  private sources: { checkout?: ReleaseSource; policyPrompt?: ReleaseSource } | undefined;
   private readonly expertIndex = new Map<string, Expert>();
   private readonly skillIndex = new Map<string, Skill>();
 
@@ -174,11 +199,14 @@ export class Registry {
     services: Service[];
     skills: Skill[];
     policies: Policy[];
+    judges?: Judge[];
     maxTurns: number;
     observationChars: number;
     files: string[];
     upstream?: string | undefined;
+    releasePaths?: { checkout?: string | undefined; policyPrompt?: string | undefined };
   }) {
+    this.judges = parts.judges ?? [];
     this.experts = parts.experts;
     this.services = parts.services;
     this.skills = parts.skills;
@@ -187,6 +215,7 @@ export class Registry {
     this.observationChars = parts.observationChars;
     this.files = parts.files;
     this.upstream = parts.upstream;
+    this.releasePaths = parts.releasePaths ?? { checkout: parts.upstream };
     for (const e of this.experts) this.expertIndex.set(normalizeName(e.name), e);
     for (const s of this.skills) this.skillIndex.set(normalizeName(s.name), s);
     for (const s of this.skills) {
@@ -235,6 +264,17 @@ export class Registry {
     return p;
   }
 
+  /** A judge model by name (case and separator tolerant). */
+  judge(nameText: string): Judge {
+    const j = this.judges.find((x) => normalizeName(x.name) === normalizeName(nameText));
+    if (!j) {
+      throw new NotFoundError(`unknown judge "${nameText}"`, {
+        hint: `judges in the registry: ${this.judges.map((x) => x.name).join(', ') || '(none: add a judges: section)'}`,
+      });
+    }
+    return j;
+  }
+
   /** Finds an auxiliary service by name or by role. */
   service(nameOrRole: string): Service | undefined {
     const n = normalizeName(nameOrRole);
@@ -242,6 +282,26 @@ export class Registry {
       this.services.find((s) => normalizeName(s.name) === n) ??
       this.services.find((s) => s.role === nameOrRole)
     );
+  }
+
+  /** True when the registry runs the release's skills or its policy profile. */
+  usesRelease(): boolean {
+    return (
+      this.skills.some((s) => s.implementation.startsWith('release:')) ||
+      this.policies.some((p) => p.profile === 'release')
+    );
+  }
+
+  /** The release checkout and prompt data this process reads (commit and contents), read once. */
+  releaseSources(): { checkout?: ReleaseSource; policyPrompt?: ReleaseSource } {
+    if (!this.sources) {
+      const { checkout, policyPrompt } = this.releasePaths;
+      this.sources = {
+        ...(checkout ? { checkout: checkoutSource(checkout) } : {}),
+        ...(policyPrompt ? { policyPrompt: dataSource(policyPrompt) } : {}),
+      };
+    }
+    return this.sources;
   }
 
   /**
@@ -265,7 +325,17 @@ export class Registry {
       policies: this.policies.map(strip),
       maxTurns: this.maxTurns,
       observationChars: this.observationChars,
+      // The release's texts decide results too: another checkout (or prompt file) is another
+      // registry. Paths are left out: the same contents elsewhere are the same texts.
+      ...(this.usesRelease() ? { release: this.releaseIdentity() } : {}),
     });
+  }
+
+  private releaseIdentity() {
+    const id = (s: ReleaseSource | undefined) =>
+      s ? { commit: s.commit?.commit ?? null, contents: s.contents } : null;
+    const { checkout, policyPrompt } = this.releaseSources();
+    return { checkout: id(checkout), policyPrompt: id(policyPrompt) };
   }
 }
 
@@ -282,6 +352,7 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     services: [] as Service[],
     skills: [] as Skill[],
     policies: [] as Policy[],
+    judges: [] as Judge[],
     maxTurns: 4,
     upstream: undefined as string | undefined,
     observationChars: 1000,
@@ -308,15 +379,21 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     for (const [i, s] of parsed.services.entries()) claim('services', 'service', s.name, i);
     for (const [i, s] of parsed.skills.entries()) claim('skills', 'skill', s.name, i);
     for (const [i, p] of parsed.policies.entries()) claim('policies', 'policy', p.name, i);
+    for (const [i, j] of parsed.judges.entries()) claim('judges', 'judge', j.name, i);
     merged.experts.push(...parsed.experts);
     merged.services.push(...parsed.services);
     merged.skills.push(...parsed.skills);
     merged.policies.push(...parsed.policies);
+    merged.judges.push(...parsed.judges);
     if (parsed.upstream) merged.upstream = resolvePath(dirname(resolvePath(file)), parsed.upstream);
     if (parsed.defaults.maxTurns) merged.maxTurns = parsed.defaults.maxTurns;
     if (parsed.defaults.observationChars) merged.observationChars = parsed.defaults.observationChars;
   }
-  const registry = new Registry({ ...merged, files });
+  const checkout = env.MAESTRO_UPSTREAM?.trim() ? resolvePath(env.MAESTRO_UPSTREAM.trim()) : merged.upstream;
+  const policyPrompt = env.MAESTRO_POLICY_PROMPT?.trim()
+    ? resolvePath(env.MAESTRO_POLICY_PROMPT.trim())
+    : undefined;
+  const registry = new Registry({ ...merged, files, releasePaths: { checkout, policyPrompt } });
   registry.skills.forEach((skill, i) => {
     for (const solver of skill.solvers) {
       if (!registry.findSkill(solver)) {

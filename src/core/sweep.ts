@@ -68,6 +68,8 @@ export const SweepMeta = z.object({
   pauseOnErrors: PauseOnErrors.optional(),
   /** The scoring mode: `official` (the scorers of record; the default) or `lenient`. */
   scoring: z.enum(['official', 'lenient']).optional(),
+  /** The judge model scorers of record may ask (registry name and served model); absent: none. */
+  judge: z.object({ name: z.string(), model: z.string() }).optional(),
   /**
    * The definitions of the sweep's benchmarks (metric, answer type, domain, import mapping),
    * from the sweep's catalog: workers score and route with these, so a custom catalog needs no

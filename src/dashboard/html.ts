@@ -85,6 +85,12 @@ const STYLE = `
   pre.question, #raw-output { white-space: pre-wrap; word-break: break-word; }
   .thumbs { display: flex; flex-wrap: wrap; gap: 8px; }
   img.mini { max-width: 56px; max-height: 42px; border: 1px solid var(--line); vertical-align: middle; }
+  td.images { white-space: nowrap; }
+  td.images a { display: inline-block; margin: 1px; }
+  img.mini { max-width: 96px; max-height: 72px; background: #fff; }
+  img.mini.derived { border: 2px solid #c77700; }
+  td.attempts details { text-align: left; font-size: 12px; }
+  ol.attempt-errors { margin: 2px 0; padding-left: 18px; color: var(--bad); }
   td.output { max-width: 520px; }
   td.output summary { cursor: pointer; color: #2a3a55; }
   pre.call-output { white-space: pre-wrap; word-break: break-word; margin: 4px 0; }

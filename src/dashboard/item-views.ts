@@ -3,22 +3,14 @@
  * policies compared item by item. Every model text is untrusted: it goes through `html`
  * (escaped) and is shown in <pre> blocks, never as markup.
  */
-import type { CallTrace, ImageRef, Item, ItemRecord, Step } from '../core/items.ts';
+import type { Item, ItemRecord, Step } from '../core/items.ts';
+import { callsTable, imageUrl } from './call-views.ts';
 import { Html, html, seg } from './html.ts';
+import { judgeHtml } from './judge-view.ts';
 import type { ComparedItem, ItemFilter } from './records.ts';
 import { failedOutright, turnsOf } from './records.ts';
 
-const EXT: Record<ImageRef['mime'], string> = {
-  'image/png': 'png',
-  'image/jpeg': 'jpg',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-};
-
-/** The dashboard URL of a content-addressed image. */
-export function imageUrl(ref: Pick<ImageRef, 'sha256' | 'mime'>): string {
-  return `/images/${ref.sha256}.${EXT[ref.mime]}`;
-}
+export { imageUrl };
 
 export const itemUrl = (sweepId: string, rolloutId: string) =>
   `/sweeps/${seg(sweepId)}/items/${seg(rolloutId)}`;
@@ -70,33 +62,32 @@ ${select('turns', input.choices.turns, f.turns, 'turns')}
 <button type="submit">Filter</button> <a href="${cellUrl(input.sweepId, input.policy, input.benchmark)}">clear</a></form>`;
 }
 
+/** "accuracy 50.0 %" (failures counted as wrong), then the accuracy over the items that ran when any failed. */
+export function cellAccuracyText(correct: number, total: number, failed: number): string {
+  if (total === 0) return 'accuracy —';
+  const p = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)} %` : '—');
+  const main = `accuracy ${p(correct, total)}`;
+  return failed > 0
+    ? `${main} (failed items wrong; ${p(correct, total - failed)} over the items that ran)`
+    : main;
+}
+
 export function cellPage(input: CellPageInput): Html {
   const { sweepId, policy, benchmark, all, shown } = input;
-  const correct = all.filter((r) => r.correct).length;
-  const failed = all.filter(failedOutright).length;
+  const correct = all.filter((r) => r.status !== 'error' && r.correct).length;
+  const failed = all.filter((r) => r.status === 'error').length;
+  const outright = all.filter(failedOutright).length;
   const rows = shown.map(
     (r) =>
       html`<tr data-item="${r.itemId}"><td><a href="${itemUrl(sweepId, r.rolloutId)}">${r.itemId}</a>${r.seed || r.sample ? html` <small class="muted">seed ${r.seed} · sample ${r.sample}</small>` : ''}</td><td>${verdict(r)}${r.error ? html`<br><small class="cause">${r.error}</small>` : ''}</td><td><code>${r.extracted ?? '∅'}</code></td><td>${(input.gold(r.itemId) ?? []).join(' | ')}</td><td class="num">${turnsOf(r)}</td><td>${expertsOf(r)}</td><td class="num">${ms(r.latencyMs)}</td></tr>`,
   );
   return html`<p><a href="/sweeps/${seg(sweepId)}">← sweep ${sweepId}</a> · <a href="/sweeps/${seg(sweepId)}/compare?a=${seg(policy)}&amp;benchmark=${seg(benchmark)}">compare with another policy</a></p>
 <h1>${policy} on ${benchmark}</h1>
-<p>${all.length} items · ${correct} correct · ${all.filter((r) => r.status === 'error').length} errors${failed ? ` (${failed} failed outright)` : ''} · showing ${shown.length}</p>
+<p>${all.length} items · ${correct} correct · ${failed} errors${outright ? ` (${outright} failed outright)` : ''} · ${cellAccuracyText(correct, all.length, failed)} · showing ${shown.length}</p>
 ${filterForm(input)}
 <div class="scroll"><table id="items"><thead><tr><th>item</th><th>verdict</th><th>extracted</th><th>gold</th><th class="num">turns</th><th>experts @ skills</th><th class="num">latency</th></tr></thead>
 <tbody>${rows}</tbody></table></div>
 ${shown.length === 0 ? html`<p class="muted">No item matches.</p>` : ''}`;
-}
-
-function callRow(c: CallTrace): Html {
-  const thumbs = (c.images ?? []).map(
-    (ref) =>
-      html`<a href="${imageUrl(ref)}"><img class="mini" src="${imageUrl(ref)}" alt="image the call saw"></a>`,
-  );
-  const output =
-    c.output !== undefined
-      ? html`<details><summary>${c.output.length > 60 ? `${c.output.slice(0, 60)}…` : c.output}</summary><pre class="call-output">${c.output}</pre></details>`
-      : html`<span class="muted">—</span>`;
-  return html`<tr><td>${c.service}</td><td>${c.model}</td><td>${c.note ?? ''}</td><td>${thumbs}</td><td class="output">${output}</td><td class="num">${ms(c.latencyMs)}</td><td class="num">${c.promptTokens} / ${c.completionTokens}</td><td>${c.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">failed</span> ${c.error ?? ''}`}</td></tr>`;
 }
 
 function actionHtml(s: Step): Html {
@@ -107,10 +98,8 @@ function actionHtml(s: Step): Html {
   return html`<span class="tag bad">invalid</span> ${a.reason}`;
 }
 
-function stepHtml(s: Step): Html {
-  const calls = s.calls.length
-    ? html`<table class="calls"><thead><tr><th>service</th><th>model</th><th>request</th><th>images</th><th>output</th><th class="num">latency</th><th class="num">tokens in / out</th><th>status</th></tr></thead><tbody>${s.calls.map(callRow)}</tbody></table>`
-    : '';
+function stepHtml(s: Step, itemImages: ReadonlySet<string>): Html {
+  const calls = s.calls.length ? callsTable(s.calls, itemImages) : '';
   return html`<section class="step${s.resampled ? ' resampled' : ''}" data-turn="${s.turn}">
 <h3>Turn ${s.turn}${s.resampled ? html` <span class="tag warn">resampled: thrown away and sampled again</span>` : ''} <small class="muted">policy ${ms(s.policyLatencyMs)} · ${s.policyPromptTokens} / ${s.policyCompletionTokens} tokens</small></h3>
 <div class="label">Policy output</div><pre class="policy-text">${s.policyText}</pre>
@@ -160,11 +149,12 @@ export function itemPage(input: ItemPageInput): Html {
 ${r.error ? html`<tr><th>error</th><td class="bad">${r.error}</td></tr>` : ''}
 <tr><th>status</th><td>${r.status} · ${turnsOf(r)} turns · ${r.expertCalls} expert calls · ${r.promptTokens} / ${r.completionTokens} tokens · ${ms(r.latencyMs)} (policy ${ms(r.policyLatencyMs)}, experts ${ms(r.expertLatencyMs)})</td></tr>
 </tbody></table>
+${judgeHtml(r.judge)}
 ${siblings.length ? html`<p>Other policies on this item: ${siblings.map((s, i) => html`${i ? ' · ' : ''}<a href="${itemUrl(sweepId, s.rolloutId)}">${s.policy}</a> ${verdict(s)}`)}</p>` : ''}
 <h2>Item</h2>
 ${itemHtml(item, itemError)}
 <h2>Trace</h2>
-${r.steps.length ? r.steps.map(stepHtml) : html`<p class="muted">No policy turns (a baseline calls its expert directly).</p>`}
+${r.steps.length ? r.steps.map((s) => stepHtml(s, new Set(item?.images.map((i) => i.sha256)))) : html`<p class="muted">No policy turns (a baseline calls its expert directly).</p>`}
 ${r.candidates?.length ? html`<h2>Fan-out candidates</h2><table id="candidates"><thead><tr><th>expert</th><th>skill</th><th>extracted</th><th>verdict</th></tr></thead><tbody>${r.candidates.map((c) => html`<tr><td>${c.expert}</td><td>${c.skill}</td><td><code>${c.extracted ?? '∅'}</code></td><td>${c.error ? html`<span class="bad">error: ${c.error}</span>` : verdict({ status: 'answered', correct: c.correct })}</td></tr>`)}</tbody></table>` : ''}
 <h2>Final output</h2><pre id="raw-output">${r.rawOutput}</pre>`;
 }

@@ -45,10 +45,9 @@ export function snapshotCells(p: SweepProgress): CellSnapshot[] {
   return [...sums.values()];
 }
 
-/** Accuracy so far over the items that ran ("—" before any). */
-export function cellAccuracy(c: { done: number; correct: number; errors: number }): string {
-  const ran = c.done - c.errors;
-  return ran > 0 ? `${((100 * c.correct) / ran).toFixed(1)}%` : '—';
+/** Accuracy so far over the items done, failed ones counted as wrong as in the report ("—" before any). */
+export function cellAccuracy(c: { done: number; correct: number }): string {
+  return c.done > 0 ? `${((100 * c.correct) / c.done).toFixed(1)}%` : '—';
 }
 
 /**
@@ -96,7 +95,7 @@ export const LIVE_SCRIPT = `'use strict';
   if (!main || !window.EventSource) return;
   var status = document.getElementById('live-status');
   var say = function (t) { if (status) status.textContent = t; };
-  var acc = function (c) { var ran = c.done - c.errors; return ran > 0 ? (100 * c.correct / ran).toFixed(1) + '%' : '\\u2014'; };
+  var acc = function (c) { return c.done > 0 ? (100 * c.correct / c.done).toFixed(1) + '%' : '\\u2014'; };
   var setCell = function (el, c) {
     var count = el.querySelector('.count'); var small = el.querySelector('.acc');
     if (count) count.textContent = c.done + '/' + c.total;

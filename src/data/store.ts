@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, existsSync, fsync, linkSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
@@ -47,13 +47,18 @@ function parseJson(text: string, file: string, where = ''): unknown {
   }
 }
 
+/** How long a loaded dataset is used without looking at its manifest again (ms). */
+const DATASET_RECHECK_MS = 1_000;
+
 /**
  * The data directory every host reads: content-addressed images, canonical datasets and
  * per-item sweep records. Job payloads carry references into it, never bytes.
  */
 export class DataStore {
   readonly root: string;
-  private readonly datasetCache = new Map<string, { mtimeMs: number; dataset: Dataset }>();
+  /** Record directories known to exist (created once per process). */
+  private readonly recordDirs = new Set<string>();
+  private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -137,8 +142,13 @@ export class DataStore {
     return existsSync(join(this.datasetDir(benchmark), 'manifest.json'));
   }
 
-  /** Loads a dataset (cached while its manifest is unchanged). */
+  /**
+   * Loads a dataset (cached while its manifest is unchanged; the manifest is looked at at
+   * most once a second, not on every item read).
+   */
   async loadDataset(benchmark: string): Promise<Dataset> {
+    const recent = this.datasetCache.get(benchmark);
+    if (recent && performance.now() - recent.checkedAt < DATASET_RECHECK_MS) return recent.dataset;
     const dir = this.datasetDir(benchmark);
     const manifestPath = join(dir, 'manifest.json');
     let mtimeMs: number;
@@ -151,7 +161,10 @@ export class DataStore {
       });
     }
     const cached = this.datasetCache.get(benchmark);
-    if (cached && cached.mtimeMs === mtimeMs) return cached.dataset;
+    if (cached && cached.mtimeMs === mtimeMs) {
+      cached.checkedAt = performance.now();
+      return cached.dataset;
+    }
     const manifestParsed = DatasetManifest.safeParse(
       parseJson(await readFile(manifestPath, 'utf8'), manifestPath),
     );
@@ -178,7 +191,7 @@ export class DataStore {
       items.push(parsed.data);
     });
     const dataset: Dataset = { manifest, items, byId: new Map(items.map((it) => [it.id, it])) };
-    this.datasetCache.set(benchmark, { mtimeMs, dataset });
+    this.datasetCache.set(benchmark, { mtimeMs, checkedAt: performance.now(), dataset });
     return dataset;
   }
 
@@ -210,24 +223,48 @@ export class DataStore {
    */
   async createRecord(record: ItemRecord): Promise<boolean> {
     const path = this.recordPath(record.sweepId, record.rolloutId);
-    await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    // The file operations that return at once (open, write, close, link, unlink) run
+    // synchronously; only the fsync, which waits for the disk, goes to the thread pool.
+    // Errors before the link (a records folder that cannot be made or written) are storage
+    // errors; only the link's EEXIST means the record exists.
+    const fd = await this.openInRecordDir(tmp);
     try {
-      const fh = await open(tmp, 'w');
       try {
-        await fh.writeFile(JSON.stringify(record));
-        await fh.sync();
+        writeFileSync(fd, JSON.stringify(record));
+        await new Promise<void>((done, fail) => fsync(fd, (err) => (err ? fail(err) : done())));
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
-      await link(tmp, path);
+      linkSync(tmp, path);
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if (
+        (err as NodeJS.ErrnoException).syscall === 'link' &&
+        (err as NodeJS.ErrnoException).code === 'EEXIST'
+      )
+        return false;
       throw err;
     } finally {
-      await rm(tmp, { force: true });
+      try {
+        unlinkSync(tmp);
+      } catch {}
     }
+  }
+
+  /** Opens a new file in a records directory, made once per process (again if it was removed). */
+  private async openInRecordDir(file: string): Promise<number> {
+    const dir = dirname(file);
+    if (this.recordDirs.has(dir)) {
+      try {
+        return openSync(file, 'w');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    await mkdir(dir, { recursive: true });
+    this.recordDirs.add(dir);
+    return openSync(file, 'w');
   }
 
   async readRecord(sweepId: string, rolloutId: string): Promise<ItemRecord | null> {

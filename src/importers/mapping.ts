@@ -3,6 +3,7 @@ import type { Benchmark, ColumnMapping, ExtraField, ExtraType } from '../core/be
 import { ConfigError } from '../core/errors.ts';
 import { type AnswerType, type ImageRef, Item } from '../core/items.ts';
 import { cellImages, type ImageContext, type ImageEncoding } from './images.ts';
+import { splitInlineOptions } from './inline-options.ts';
 import { parseListLiteral } from './literal.ts';
 import { RowError } from './types.ts';
 
@@ -30,6 +31,9 @@ export interface ResolvedMapping {
   answerFormat: AnswerFormat;
   answerType: AnswerType | null;
   extra: Array<{ key: string; column: string; type: ExtraType }>;
+  optionsInQuestion: boolean;
+  extraValues: Record<string, string | number | boolean>;
+  fileExtra: Record<string, Record<string, string>>;
   otherColumns: 'extra' | 'ignore';
 }
 
@@ -46,7 +50,8 @@ export function mergeMapping(
   benchmark: Benchmark | null,
   override: ColumnMapping | null,
 ): ColumnMapping {
-  const base = benchmark?.import?.format === importerId ? benchmark.import.mapping : {};
+  const spec = benchmark?.import;
+  const base = spec?.format === importerId ? spec.mapping : (spec?.alternates?.[importerId] ?? {});
   return { ...base, ...(override ?? {}) };
 }
 
@@ -102,6 +107,9 @@ export function resolveMapping(
     answerFormat: m.answerFormat ?? 'auto',
     answerType: m.answerType ?? null,
     extra,
+    optionsInQuestion: m.optionsInQuestion ?? false,
+    extraValues: m.extraValues ?? {},
+    fileExtra: m.fileExtra ?? {},
     otherColumns: m.otherColumns ?? defaults.otherColumns,
   };
 }
@@ -363,6 +371,24 @@ function readAnswers(
   }
 }
 
+/** The `fileExtra` values of a file, from its name. */
+export function fileExtra(m: ResolvedMapping, file: string): Record<string, string> {
+  const name = basename(file).toLowerCase();
+  const out: Record<string, string> = {};
+  for (const [key, table] of Object.entries(m.fileExtra)) {
+    const hit = Object.entries(table).find(([text]) => name.includes(text.toLowerCase()));
+    if (!hit) {
+      throw new ConfigError(
+        file,
+        'fileExtra',
+        `the file name tells no ${key} (expected one of: ${Object.keys(table).join(', ')})`,
+      );
+    }
+    out[key] = hit[1];
+  }
+  return out;
+}
+
 function defaultAnswerType(benchmark: Benchmark, hasOptions: boolean): AnswerType {
   if (hasOptions) return 'choice';
   return benchmark.answerType === 'choice' ? 'text' : benchmark.answerType;
@@ -386,7 +412,16 @@ export async function convertRow(
   const q = getPath(row, m.question);
   if (isEmpty(q)) throw new RowError(m.question, 'question is missing');
   const rawQuestion = scalarText(q, m.question);
-  const question = m.stripImageTokens ? stripImageTokens(rawQuestion) : rawQuestion.trim();
+  let question = m.stripImageTokens ? stripImageTokens(rawQuestion) : rawQuestion.trim();
+  let options = readOptions(row, m);
+  if (m.optionsInQuestion && options.length === 0) {
+    const inline = splitInlineOptions(question);
+    if (!inline) {
+      throw new RowError(m.question, 'no options "(A) …" or "A. …" (A, B, … in order) in the question text');
+    }
+    question = inline.stem;
+    options = inline.options;
+  }
   if (!question) throw new RowError(m.question, 'question is empty');
 
   const images: ImageRef[] = [];
@@ -395,10 +430,9 @@ export async function convertRow(
     throw new RowError(m.images[0] as string, 'the row has no image');
   }
 
-  const options = readOptions(row, m);
   const answers = readAnswers(row, m, options);
 
-  const extra: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = { ...m.extraValues, ...fileExtra(m, ctx.file) };
   for (const e of m.extra) {
     const v = getPath(row, e.column);
     if (isEmpty(v)) continue;

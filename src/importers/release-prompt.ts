@@ -1,6 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
+import { firstParquetSync, releaseCommit } from '../core/release-source.ts';
 import { readParquet } from './parquet.ts';
 
 /**
@@ -14,35 +15,22 @@ export interface ReleasePrompt {
   userSuffix: string;
   /** Where the texts came from (file), for tables and traces. */
   source: string;
+  /** The release commit of that data (its checkout's git HEAD, or the commit recorded beside it). */
+  commit?: string;
 }
 
 const asText = (v: unknown) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : v);
 
-/** Finds the first `.parquet` file under `dir` (sorted, a few levels deep). */
-async function firstParquet(dir: string, depth = 3): Promise<string | undefined> {
-  const names = (await readdir(dir)).sort();
-  for (const name of names.filter((n) => n.endsWith('.parquet'))) return join(dir, name);
-  if (depth === 0) return undefined;
-  for (const name of names) {
-    if (name.startsWith('.') || name === 'node_modules') continue;
-    const p = join(dir, name);
-    if ((await stat(p)).isDirectory()) {
-      const found = await firstParquet(p, depth - 1);
-      if (found) return found;
-    }
-  }
-  return undefined;
-}
-
 /** Reads the prompt from a verl parquet file, or the first one found under a directory. */
 export async function loadReleasePrompt(path: string): Promise<ReleasePrompt> {
-  const file = (await stat(path)).isDirectory() ? await firstParquet(path) : path;
+  const file = (await stat(path)).isDirectory() ? firstParquetSync(path) : path;
   if (!file) {
     throw new ConfigError(path, '', 'no .parquet file with the release prompt rows found', {
       hint: "point it at the release's verl parquet data (rows with prompt, extra_info.question)",
     });
   }
   const display = relative(process.cwd(), file) || file;
+  const commit = releaseCommit(file)?.commit;
   const { rows } = await readParquet(file, display);
   const row = rows[0];
   if (!row) throw new ConfigError(display, '', 'the file has no rows');
@@ -67,5 +55,6 @@ export async function loadReleasePrompt(path: string): Promise<ReleasePrompt> {
     system: asText(system?.content) as string,
     userSuffix: userText.slice(question.length),
     source: display,
+    ...(commit ? { commit } : {}),
   };
 }

@@ -3,6 +3,8 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { redactError, registerSecrets } from '../core/redact.ts';
+import { countedRequest, countingFetch } from './attempts.ts';
+import { JsonPoster, statusError } from './http.ts';
 
 /** What a model client needs to know about an endpoint (experts, services and policies all fit). */
 export interface EndpointConfig {
@@ -48,6 +50,58 @@ export function serverRoot(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
+/** Options of {@link ModelClient.send}: one request body sent as it is. */
+export interface SendOptions {
+  /** Per-attempt timeout (ms); default the endpoint's. */
+  timeoutMs?: number;
+  /** Retries inside the call, the OpenAI client's policy (408/409/429/5xx, connection errors, timeouts). Default 0. */
+  maxRetries?: number;
+  headers?: Record<string, string>;
+  /** Aborts the request (the caller's deadline or cancellation). */
+  signal?: AbortSignal;
+}
+
+/** How a {@link ModelClient.send} request failed, as data (callers word it their own way). */
+export type SendFailure =
+  /** The server answered with an error status; `body` is its raw text. */
+  | { kind: 'status'; status: number; body: string }
+  | { kind: 'timeout' }
+  | { kind: 'connection'; detail: string }
+  /** The caller's signal aborted the request. */
+  | { kind: 'aborted' };
+
+/** A failed {@link ModelClient.send}: retryable for the queue, with the failure as data. */
+export class SendError extends RetryableError {
+  constructor(
+    name: string,
+    readonly failure: SendFailure,
+    cause: unknown,
+  ) {
+    super(`${name}: ${describeFailure(failure)}`, { cause });
+  }
+}
+
+function describeFailure(f: SendFailure): string {
+  if (f.kind === 'status') return `server answered ${f.status}${f.body ? `: ${f.body.slice(0, 300)}` : ''}`;
+  if (f.kind === 'timeout') return 'request timed out';
+  if (f.kind === 'connection') return `connection failed (${f.detail})`;
+  return 'request aborted';
+}
+
+/** Raw bodies of error responses, by the Headers object the OpenAI client's error carries. */
+const errorBodies = new WeakMap<Headers, string>();
+
+/** fetch that keeps each error response's body text (the OpenAI client keeps only its `error` field). */
+const keepingErrorBodies: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  // Statuses that cannot carry a body pass as they are.
+  if (res.ok || [101, 204, 205, 304].includes(res.status)) return res;
+  const text = await res.text().catch(() => '');
+  const copy = new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+  errorBodies.set(copy.headers, text);
+  return copy;
+};
+
 export interface ChatResult {
   text: string;
   finishReason: string;
@@ -67,6 +121,9 @@ export class ModelClient {
   private readonly client: OpenAI;
   /** The same server at its root (vLLM serves /tokenize and /detokenize there, not under /v1). */
   private readonly root: OpenAI;
+  /** Chat calls go through a lean keep-alive poster (the SDK serves the rest). */
+  private readonly poster: JsonPoster;
+  private readonly auth: Record<string, string>;
 
   constructor(endpoint: EndpointConfig, env: NodeJS.ProcessEnv = process.env) {
     this.endpoint = endpoint;
@@ -83,27 +140,35 @@ export class ModelClient {
       apiKey: apiKey ?? 'EMPTY',
       timeout: endpoint.timeoutMs,
       maxRetries: 0,
+      // Counts each request for the trace of the call that sends it (see attempts.ts), and
+      // keeps error bodies for callers that word failures themselves.
+      fetch: countingFetch(() => keepingErrorBodies),
     });
     this.root = this.client.withOptions({ baseURL: serverRoot(endpoint.baseUrl) });
+    this.poster = new JsonPoster(endpoint.name, endpoint.baseUrl, endpoint.timeoutMs);
+    this.auth = { authorization: `Bearer ${apiKey ?? 'EMPTY'}` };
   }
 
   async chat(req: ChatRequest): Promise<ChatResult> {
     const started = performance.now();
+    const body = {
+      model: this.endpoint.model,
+      messages: req.messages,
+      temperature: req.temperature,
+      ...(req.topP !== undefined ? { top_p: req.topP } : {}),
+      max_tokens: req.maxTokens,
+      ...(req.stop ? { stop: req.stop } : {}),
+      ...(req.seed !== undefined ? { seed: req.seed } : {}),
+      ...vllmExtras(req),
+    };
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(
-        {
-          model: this.endpoint.model,
-          messages: req.messages,
-          temperature: req.temperature,
-          ...(req.topP !== undefined ? { top_p: req.topP } : {}),
-          max_tokens: req.maxTokens,
-          ...(req.stop ? { stop: req.stop } : {}),
-          ...(req.seed !== undefined ? { seed: req.seed } : {}),
-          ...vllmExtras(req),
-        },
-        req.headers ? { headers: req.headers } : undefined,
+      const reply = await countedRequest(() =>
+        this.poster.post('/chat/completions', body, { ...req.headers, ...this.auth }),
       );
+      if (reply.status < 200 || reply.status >= 300)
+        throw statusError(this.endpoint.name, reply, (h) => parseRetryAfter(h));
+      completion = reply.body as OpenAI.Chat.Completions.ChatCompletion;
     } catch (err) {
       throw classifyError(this.endpoint.name, err);
     }
@@ -118,6 +183,32 @@ export class ModelClient {
       completionTokens: completion.usage?.completion_tokens ?? 0,
       latencyMs: performance.now() - started,
     };
+  }
+
+  /**
+   * Sends one chat-completions body exactly as given (nothing added: no sampling defaults,
+   * no max_tokens) and returns the reply's raw text, unparsed. For callers that must send
+   * byte-for-byte what another client sends (the `release` skills). Fails with a
+   * {@link SendError} whose `failure` says what happened; secrets are redacted.
+   */
+  async send(
+    body: Record<string, unknown>,
+    opts: SendOptions = {},
+  ): Promise<{ text: string; latencyMs: number }> {
+    const started = performance.now();
+    try {
+      const res = await this.client.chat.completions
+        .create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, {
+          maxRetries: opts.maxRetries ?? 0,
+          ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+          ...(opts.headers ? { headers: opts.headers } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        })
+        .asResponse();
+      return { text: await res.text(), latencyMs: performance.now() - started };
+    } catch (err) {
+      throw redactError(new SendError(this.endpoint.name, sendFailure(err), err));
+    }
   }
 
   /**
@@ -162,6 +253,19 @@ export class ModelClient {
       throw classifyError(this.endpoint.name, err);
     }
   }
+}
+
+function sendFailure(err: unknown): SendFailure {
+  if (err instanceof OpenAI.APIUserAbortError) return { kind: 'aborted' };
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (err instanceof OpenAI.APIConnectionError) {
+    return { kind: 'connection', detail: err.cause instanceof Error ? err.cause.message : err.message };
+  }
+  if (err instanceof OpenAI.APIError && err.status) {
+    const body = err.headers ? errorBodies.get(err.headers as Headers) : undefined;
+    return { kind: 'status', status: err.status, body: body ?? '' };
+  }
+  return { kind: 'connection', detail: err instanceof Error ? err.message : String(err) };
 }
 
 /** vLLM's extra chat parameters, present only when the request sets them. */

@@ -42,11 +42,17 @@ export function releasePolicy(
 ): Policy {
   const names = loadReleaseNames();
   const texts = (item: Item) => releaseTexts(item, registry, deps);
+  // The release skills' prompt texts: the checkout this process reads (its commit when known).
+  const releaseSkills = registry.skills.some((s) => s.implementation.startsWith('release:'));
+  const checkout = releaseSkills ? registry.releaseSources().checkout : undefined;
+  const skillTexts: Record<string, string> = checkout
+    ? { skillTexts: checkout.commit ? `${checkout.path} @ ${checkout.commit.commit}` : checkout.path }
+    : {};
   return {
     profile: 'release',
     async decide(ctx) {
       const client = ctx.clients.get(endpoint);
-      const { system, user, source } = await texts(ctx.item);
+      const { system, user, source, commit } = await texts(ctx.item);
       const cont = await continuation(ctx.steps, client);
       const res = await client.chat({
         messages: releaseMessages(system, userContent(user, await ctx.images()), cont),
@@ -65,7 +71,7 @@ export function releasePolicy(
         latencyMs: res.latencyMs,
         promptTokens: res.promptTokens,
         completionTokens: res.completionTokens,
-        meta: { prompt: source },
+        meta: { prompt: source, ...(commit ? { promptCommit: commit } : {}), ...skillTexts },
       };
       return turn(ctx, client, res.text, res.finishReason === 'stop', base, names);
     },
@@ -112,12 +118,14 @@ export async function releaseTexts(
   item: Item,
   registry: Registry,
   deps: PolicyDeps,
-): Promise<{ system: string; user: string; source: string }> {
+): Promise<{ system: string; user: string; source: string; commit?: string }> {
   const own = item.prompt?.length ? undefined : await deps.releasePrompt?.();
   const system =
     item.prompt?.find((m) => m.role === 'system')?.content ?? own?.system ?? buildSystemPrompt(registry);
   const user =
     item.prompt?.find((m) => m.role === 'user')?.content ??
     releaseUserText(item, own?.userSuffix ?? OWN_SUFFIX);
-  return { system, user, source: item.prompt?.length ? 'item' : (own?.source ?? 'project') };
+  if (item.prompt?.length) return { system, user, source: 'item' };
+  if (!own) return { system, user, source: 'project' };
+  return { system, user, source: own.source, ...(own.commit ? { commit: own.commit } : {}) };
 }

@@ -58,6 +58,8 @@ export interface ReleasePromptTexts {
   userSuffix: string;
   /** Where the texts came from. */
   source: string;
+  /** The release commit they came from, when known. */
+  commit?: string;
 }
 
 /** Shared services a policy may declare it needs. */

@@ -34,6 +34,12 @@ export const SweepFile = z.object({
   itemBudgetMs: z.number().int().positive().optional(),
   /** How items are scored: `official` (the scorers of record, default) or `lenient`. */
   scoring: z.enum(['official', 'lenient']).optional(),
+  /**
+   * The judge model (a `judges:` entry of the registry) for scorers of record that need one
+   * (CharXiv, MathVista's extraction step); `none` or absent: no judge (CharXiv then scores
+   * with its exact-match proxy). Part of the sweep's identity.
+   */
+  judge: z.string().min(1).optional(),
   /** Pause when more than `rate` of the last `window` finished items are errors. Default off. */
   pauseOnErrors: PauseOnErrors.optional(),
 });
@@ -52,6 +58,8 @@ export interface SweepConfig {
   maxTurns?: number;
   itemBudgetMs?: number;
   scoring?: 'official' | 'lenient';
+  /** The judge's registry name; absent: none. */
+  judge?: string;
   pauseOnErrors?: PauseOnErrors;
   file: string;
 }
@@ -93,6 +101,7 @@ export function loadSweepFile(file: string): SweepConfig {
     ...(parsed.maxTurns ? { maxTurns: parsed.maxTurns } : {}),
     ...(parsed.itemBudgetMs ? { itemBudgetMs: parsed.itemBudgetMs } : {}),
     ...(parsed.scoring ? { scoring: parsed.scoring } : {}),
+    ...(parsed.judge && parsed.judge !== 'none' ? { judge: parsed.judge } : {}),
     ...(parsed.pauseOnErrors ? { pauseOnErrors: parsed.pauseOnErrors } : {}),
     file,
   };

@@ -56,6 +56,9 @@ export async function planSweep(
 
   const { datasets, notes } = await loadDatasets(store, benchmarkIds, config.limit, filters.benchmarks);
   const maxTurns = config.maxTurns ?? registry.maxTurns;
+  // Fail now, not on a worker: the judge must be in the registry.
+  const judge = config.judge ? judgeOf(registry, config.judge, config.file) : undefined;
+  const judgeRef = judge ? { name: judge.name, model: judge.model } : undefined;
   const fp = fingerprint({
     registry: registry.fingerprint(),
     policies: config.policies,
@@ -65,6 +68,8 @@ export async function planSweep(
     limit: config.limit ?? null,
     // Only a non-default mode enters the fingerprint (official sweeps keep their ids).
     ...(config.scoring === 'lenient' ? { scoring: 'lenient' } : {}),
+    // The judge's model and settings decide verdicts (no judge: ids as before).
+    ...(judge ? { judge: [judge.model, judge.temperature, judge.maxTokens] } : {}),
     // How each benchmark is scored and routed decides results too.
     metrics: datasets.map((d) => {
       const b = catalog.get(d.id);
@@ -85,6 +90,7 @@ export async function planSweep(
     maxTurns,
     ...(config.limit ? { limit: config.limit } : {}),
     ...(config.scoring ? { scoring: config.scoring } : {}),
+    ...(judgeRef ? { judge: judgeRef } : {}),
     // Guards are operational: changing them does not change the sweep's identity.
     ...(config.itemBudgetMs ? { itemBudgetMs: config.itemBudgetMs } : {}),
     ...(config.pauseOnErrors ? { pauseOnErrors: config.pauseOnErrors } : {}),
@@ -151,4 +157,15 @@ async function loadDatasets(
       ]
     : [];
   return { datasets, notes };
+}
+
+/** The sweep's judge from the registry, or a ConfigError naming the sweep file's `judge` field. */
+function judgeOf(registry: Registry, name: string, file: string) {
+  try {
+    return registry.judge(name);
+  } catch (err) {
+    throw new ConfigError(file, 'judge', err instanceof Error ? err.message : String(err), {
+      hint: `judges in the registry: ${registry.judges.map((j) => j.name).join(', ') || '(none)'}; or judge: none`,
+    });
+  }
 }

@@ -22,6 +22,17 @@ export interface SubmitResult {
 /** Attempts of a rollout job for retryable failures (policy endpoint down, Redis blips). */
 export const ROLLOUT_ATTEMPTS = 5;
 
+/** Options of a rollout job (its id aside). */
+export function rolloutJobOptions() {
+  return {
+    attempts: ROLLOUT_ATTEMPTS,
+    backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: false as boolean | { count: number },
+    removeOnFail: false,
+    sizeLimit: JOB_SIZE_LIMITS.rollout,
+  };
+}
+
 /**
  * Enqueues the rollouts of a plan that are neither scored nor already queued. Adding a
  * job whose id exists is a no-op in BullMQ, so two producers racing on the same sweep
@@ -69,14 +80,7 @@ export async function submitSweep(
         chunk.map((r) => ({
           name: 'rollout',
           data: r,
-          opts: {
-            jobId: r.rolloutId,
-            attempts: ROLLOUT_ATTEMPTS,
-            backoff: { type: 'exponential', delay: 1_000 },
-            removeOnComplete: false,
-            removeOnFail: false,
-            sizeLimit: JOB_SIZE_LIMITS.rollout,
-          },
+          opts: { ...rolloutJobOptions(), jobId: r.rolloutId },
         })),
       );
       result.added += chunk.length;

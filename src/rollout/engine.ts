@@ -166,7 +166,9 @@ function onExpertResults(s: RolloutState, results: ChildResult[], cfg: EngineCon
     return toScoring(s, { status: 'error', error });
   }
   s.turn += 1;
-  return nextTurn(s, cfg, true);
+  // Not saved: this state follows from the saved one (the call pending) and the children's
+  // results, which the queue keeps; the next call or the scoring saves it.
+  return nextTurn(s, cfg, false);
 }
 
 function onScored(s: RolloutState, results: ChildResult[]): Transition {

@@ -1,17 +1,26 @@
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
+import { FAILED_OUTRIGHT } from '../core/failed.ts';
 import type { ItemRecord } from '../core/items.ts';
+import { type ItemFields, type SubscoreCell, subscoresOf } from './subscores.ts';
 
 /**
  * Aggregation of per-item records into the numbers the tables show.
  *
  * Per (policy, benchmark) cell:
- * - `n`: records that ran (status `answered` or `no_answer`); `correct` among them;
- *   `accuracy = correct / n`. Records with status `error` failed to run: they are counted
- *   in `errors` and never in `n` nor as wrong.
- * - `stderr = sqrt(p(1 − p) / n)` (binomial standard error).
- * - `ci95`: the Wilson score interval at z = 1.96. Chosen over the normal (Wald) interval
- *   because it stays inside [0, 1] and keeps sensible coverage at small n and at accuracies
- *   near 0 or 1 — common with small fixture sets and easy/hard benchmarks.
+ * - `total`: every record; `n`: records that ran (status `answered` or `no_answer`);
+ *   `correct` among them. Records with status `error` failed (a run that ended in an error,
+ *   or a rollout that failed outright, counted apart in `failedOutright`): `errors`.
+ * - `accuracy = correct / total`: failures count as wrong, the convention papers publish
+ *   (an item a model could not answer is not left out). `accuracyAnswered = correct / n`,
+ *   over the items that ran, is shown beside it with the failure count.
+ * - `stderr = sqrt(p(1 − p) / total)` (binomial standard error of `accuracy`).
+ * - `ci95`: the Wilson score interval of `accuracy` (correct of total) at z = 1.96. Chosen
+ *   over the normal (Wald) interval because it stays inside [0, 1] and keeps sensible
+ *   coverage at small n and at accuracies near 0 or 1 — common with small fixture sets and
+ *   easy/hard benchmarks.
+ * - `headline`: the figure the benchmark publishes: `accuracy`, or, when the catalog gives
+ *   the benchmark `subscores`, their headline (task mean, mean over cycles, points out of
+ *   N as a fraction), with the sub-scores in `subscores` (see `subscores.ts`).
  * - `latencyMs` (mean, p50, p95 with linear interpolation between order statistics),
  *   `expertCalls` and `tokens` (prompt + completion) are means over the records that ran.
  * - `extractionFailures`: answered records whose extracted answer is null.
@@ -21,8 +30,8 @@ import type { ItemRecord } from '../core/items.ts';
  * `rolloutId`. Results therefore never depend on the order records arrive in.
  *
  * Per policy: `inDomainAvg` / `outOfDomainAvg` are unweighted means of the per-benchmark
- * accuracies over the suite's groups (as papers report), null when any benchmark of the
- * group has no cell or no item that ran for the policy (listed in `missing…`).
+ * headlines over the suite's groups (as papers report), null when any benchmark of the
+ * group has no cell for the policy (listed in `missing…`).
  */
 
 export const Z95 = 1.959963984540054;
@@ -38,14 +47,27 @@ export interface Cell {
   benchmark: string;
   /** Records in the cell after de-duplication (n + errors). */
   total: number;
+  /** Records that ran (answered or no answer). */
   n: number;
   correct: number;
-  /** correct / n; null when n = 0. */
+  /** correct / total: failures count as wrong (the published convention); null when total = 0. */
   accuracy: number | null;
+  /** correct / n, over the items that ran; null when n = 0. */
+  accuracyAnswered: number | null;
+  /** Standard error of `accuracy`. */
   stderr: number | null;
-  /** Wilson 95 % interval [lo, hi]. */
+  /** Wilson 95 % interval [lo, hi] of `accuracy`. */
   ci95: [number, number] | null;
+  /** Failed records: errors, failed-outright rollouts included. */
   errors: number;
+  /** Of `errors`, rollouts that failed outright (attempts exhausted). */
+  failedOutright: number;
+  /** The benchmark's published figure (fraction): `accuracy`, or the sub-scores' headline. */
+  headline: number | null;
+  /** The headline over the items that ran. */
+  headlineAnswered: number | null;
+  /** The benchmark's sub-scores, when the catalog defines them. */
+  subscores?: SubscoreCell;
   noAnswer: number;
   extractionFailures: number;
   latencyMs: LatencyStats | null;
@@ -59,6 +81,12 @@ export interface PolicySummary {
   policy: string;
   inDomainAvg: number | null;
   outOfDomainAvg: number | null;
+  /** The same means over the items that ran (null when a benchmark of the group has none). */
+  inDomainAvgAnswered: number | null;
+  outOfDomainAvgAnswered: number | null;
+  /** Failed items over the group's benchmarks. */
+  failedInDomain: number;
+  failedOutOfDomain: number;
   /** In-domain benchmarks without an accuracy for this policy (why `inDomainAvg` is null). */
   missingInDomain: string[];
   missingOutOfDomain: string[];
@@ -148,23 +176,38 @@ function mean(xs: readonly number[]): number | null {
   return s / xs.length;
 }
 
-function cellOf(policy: string, benchmark: string, records: readonly ItemRecord[]): Cell {
+function cellOf(
+  policy: string,
+  benchmark: string,
+  records: readonly ItemRecord[],
+  catalog: BenchmarkCatalog,
+  fields: ItemFields | undefined,
+): Cell {
   const ran = records.filter((r) => r.status !== 'error');
   const n = ran.length;
+  const total = records.length;
   const correct = ran.filter((r) => r.correct).length;
-  const accuracy = n > 0 ? correct / n : null;
+  const accuracy = total > 0 ? correct / total : null;
+  const accuracyAnswered = n > 0 ? correct / n : null;
   const latencies = ran.map((r) => r.latencyMs).sort((a, b) => a - b);
   const latMean = mean(latencies);
+  const spec = catalog.find(benchmark)?.subscores;
+  const subscores = spec ? subscoresOf(records, spec, fields) : undefined;
   return {
     policy,
     benchmark,
-    total: records.length,
+    total,
     n,
     correct,
     accuracy,
-    stderr: accuracy === null ? null : Math.sqrt((accuracy * (1 - accuracy)) / n),
-    ci95: wilson(correct, n),
-    errors: records.length - n,
+    accuracyAnswered,
+    stderr: accuracy === null ? null : Math.sqrt((accuracy * (1 - accuracy)) / total),
+    ci95: wilson(correct, total),
+    errors: total - n,
+    failedOutright: records.filter((r) => r.status === 'error' && r.scoreReason === FAILED_OUTRIGHT).length,
+    headline: subscores ? subscores.score : accuracy,
+    headlineAnswered: subscores ? subscores.scoreAnswered : accuracyAnswered,
+    ...(subscores ? { subscores } : {}),
     noAnswer: ran.filter((r) => r.status === 'no_answer').length,
     extractionFailures: ran.filter((r) => r.status === 'answered' && r.extracted === null).length,
     latencyMs:
@@ -174,6 +217,22 @@ function cellOf(policy: string, benchmark: string, records: readonly ItemRecord[
     expertCalls: mean(ran.map((r) => r.expertCalls)),
     tokens: mean(ran.map((r) => r.promptTokens + r.completionTokens)),
   };
+}
+
+/** The unweighted mean of a group's headlines (and of its headlines over answered items). */
+function groupAverage(ids: string[], cells: ReadonlyMap<string, Cell>) {
+  const missing = ids.filter((id) => (cells.get(id)?.headline ?? null) === null);
+  const of = (pick: (c: Cell) => number | null) => {
+    const values = ids.map((id) => {
+      const c = cells.get(id);
+      return c ? pick(c) : null;
+    });
+    return ids.length === 0 || values.some((v) => v === null) ? null : mean(values as number[]);
+  };
+  const avg = missing.length > 0 ? null : of((c) => c.headline);
+  const answered = missing.length > 0 ? null : of((c) => c.headlineAnswered);
+  const failed = ids.reduce((a, id) => a + (cells.get(id)?.errors ?? 0), 0);
+  return { avg, answered, failed, missing };
 }
 
 /** The benchmark order of the tables: suite order, then catalog order, then unknown ids sorted. */
@@ -189,7 +248,16 @@ export function benchmarkOrder(present: Iterable<string>, catalog: BenchmarkCata
   return order;
 }
 
-export function aggregate(records: ItemRecord[], catalog: BenchmarkCatalog, suite: Suite): Summary {
+/**
+ * The tables' numbers. `fields` gives each item's `extra` fields, for the sub-scores of the
+ * benchmarks whose catalog entry has `subscores` (without it, every record is "unknown").
+ */
+export function aggregate(
+  records: ItemRecord[],
+  catalog: BenchmarkCatalog,
+  suite: Suite,
+  fields?: ItemFields,
+): Summary {
   const { records: unique, dropped } = dedupeRecords(records);
   const groups = new Map<string, Map<string, ItemRecord[]>>();
   for (const r of unique) {
@@ -213,28 +281,24 @@ export function aggregate(records: ItemRecord[], catalog: BenchmarkCatalog, suit
   const byPolicy: PolicySummary[] = [];
   for (const policy of policies) {
     const byBench = groups.get(policy) as Map<string, ItemRecord[]>;
-    const acc = new Map<string, number>();
+    const mine = new Map<string, Cell>();
     for (const benchmark of benchmarks) {
       const list = byBench.get(benchmark);
       if (!list) continue;
-      const cell = cellOf(policy, benchmark, list);
+      const cell = cellOf(policy, benchmark, list, catalog, fields);
       cells.push(cell);
-      if (cell.accuracy !== null) acc.set(benchmark, cell.accuracy);
+      mine.set(benchmark, cell);
     }
-    const group = (ids: string[]) => {
-      const missing = ids.filter((id) => !acc.has(id));
-      const avg =
-        ids.length === 0 || missing.length > 0
-          ? null
-          : (mean(ids.map((id) => acc.get(id) as number)) as number);
-      return { avg, missing };
-    };
-    const inD = group(suite.inDomain);
-    const outD = group(suite.outOfDomain);
+    const inD = groupAverage(suite.inDomain, mine);
+    const outD = groupAverage(suite.outOfDomain, mine);
     byPolicy.push({
       policy,
       inDomainAvg: inD.avg,
       outOfDomainAvg: outD.avg,
+      inDomainAvgAnswered: inD.answered,
+      outOfDomainAvgAnswered: outD.answered,
+      failedInDomain: inD.failed,
+      failedOutOfDomain: outD.failed,
       missingInDomain: inD.missing,
       missingOutOfDomain: outD.missing,
     });
@@ -249,6 +313,15 @@ export function aggregate(records: ItemRecord[], catalog: BenchmarkCatalog, suit
     byPolicy,
     duplicatesDropped: dropped,
   };
+}
+
+/**
+ * The 95 % interval to draw around a cell's headline: the Wilson interval when the headline
+ * is the accuracy over items, none when it is a mean of groups or of cycles.
+ */
+export function headlineInterval(c: Cell): [number, number] | null {
+  const s = c.subscores;
+  return s && (s.headline === 'mean' || s.meanOver) ? null : c.ci95;
 }
 
 /** The cell of a policy and benchmark, if any record exists for it. */

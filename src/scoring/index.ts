@@ -1,5 +1,6 @@
 import type { Benchmark } from '../core/benchmarks.ts';
 import type { Item, ScoreResult } from '../core/items.ts';
+import type { JudgeContext } from '../core/judge.ts';
 import { extractAnswer } from './extract.ts';
 import { getMetric } from './metrics/index.ts';
 import { DEFAULT_SCORING_MODE, type ScoringMode } from './modes.ts';
@@ -53,6 +54,11 @@ export function scorerFor(benchmark: Benchmark, mode: ScoringMode): OfficialScor
   return findOfficialScorer(benchmark.scorer.name);
 }
 
+/** True when scoring this benchmark in this mode may ask a judge model (if the sweep has one). */
+export function usesJudge(benchmark: Benchmark, mode: ScoringMode): boolean {
+  return scorerFor(benchmark, mode)?.usesJudge === true;
+}
+
 /**
  * Scores one model output in a scoring mode (default `official`).
  * Official: the benchmark's scorer of record judges the reply (`officialPrediction`), and the
@@ -60,18 +66,20 @@ export function scorerFor(benchmark: Benchmark, mode: ScoringMode): OfficialScor
  * record is not implemented): extract the answer (the metric's own extraction for code), then
  * apply the benchmark's metric; nothing extracted is a wrong answer with the reason "no answer
  * could be extracted"; the verdict carries no mode. Throws for an unknown metric or an item
- * the scorer cannot judge (bad item data, no python3): the caller records an item error,
- * never a wrong answer.
+ * the scorer cannot judge (bad item data, no python3, a judge model that failed for good):
+ * the caller records an item error, never a wrong answer. `judge`: the sweep's judge model,
+ * given to official scorers that use one (CharXiv, MathVista's extraction step).
  */
 export async function scoreItem(
   item: Item,
   benchmark: Benchmark,
   rawOutput: string,
   mode: ScoringMode = DEFAULT_SCORING_MODE,
+  judge?: JudgeContext,
 ): Promise<ScoreResult> {
   const official = scorerFor(benchmark, mode);
   if (official) {
-    const result = await official.score(item, officialPrediction(rawOutput));
+    const result = await official.score(item, officialPrediction(rawOutput), judge);
     return { ...result, score: Math.min(1, Math.max(0, result.score)), mode: 'official' };
   }
   const metric = getMetric(benchmark.metric);

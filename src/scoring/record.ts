@@ -70,8 +70,20 @@ export async function scoreOutcome(
         });
         continue;
       }
-      const v = await scoreItem(item, benchmark, answerOf(c.rawOutput));
-      candidates.push({ expert: c.expert, skill: c.skill, extracted: v.extracted, correct: v.correct });
+      let v: ScoreResult;
+      try {
+        v = await scoreItem(item, benchmark, answerOf(c.rawOutput));
+      } catch (err) {
+        const error = `scoring ${c.expert} @ ${c.skill} failed: ${describeError(err)}`;
+        return { status: 'error', error, score: unscored(error), candidates };
+      }
+      candidates.push({
+        expert: c.expert,
+        skill: c.skill,
+        extracted: v.extracted,
+        correct: v.correct,
+        ...(v.judge ? { judge: v.judge } : {}),
+      });
     }
     return { status: o.status, error: o.error, score: combine(candidates), candidates };
   }
@@ -101,6 +113,7 @@ export function buildRecord(
     correct: v.score.correct,
     score: v.score.score,
     scoreReason: v.score.reason,
+    ...(v.score.judge ? { judge: v.score.judge } : {}),
     ...(v.error ? { error: v.error } : {}),
     steps,
     ...(v.candidates ? { candidates: v.candidates } : {}),

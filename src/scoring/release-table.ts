@@ -30,21 +30,38 @@ export function meanAtK(values: Map<string, number[]>): MeanAtK | undefined {
   return { mean: mean * 100, se: Math.sqrt(variance / perItem.length) * 100, items: perItem.length, k };
 }
 
-type Cell = { official: Map<string, number[]>; reward: Map<string, number[]>; unsupported?: string };
+type Cell = {
+  official: Map<string, number[]>;
+  reward: Map<string, number[]>;
+  /** Item keys of the failed samples (one entry per failed sample). */
+  failed: string[];
+  unsupported?: string;
+};
 
+const push = (m: Map<string, number[]>, key: string, v: number) => m.set(key, [...(m.get(key) ?? []), v]);
+
+/**
+ * Per policy and benchmark, each item's per-sample values. A failed sample (an error or a
+ * rollout that failed outright) is a wrong one: 0 for the official verdict, and 0 for the
+ * release reward where the benchmark has one, as the results tables count it.
+ */
 function cells(records: ItemRecord[]): Map<string, Map<string, Cell>> {
   const out = new Map<string, Map<string, Cell>>();
   for (const r of records) {
-    if (r.status === 'error') continue;
     const row = out.get(r.policy) ?? new Map<string, Cell>();
     out.set(r.policy, row);
-    const cell: Cell = row.get(r.benchmark) ?? { official: new Map(), reward: new Map() };
+    const cell: Cell = row.get(r.benchmark) ?? { official: new Map(), reward: new Map(), failed: [] };
     row.set(r.benchmark, cell);
     const key = `${r.itemId}|${r.seed}`;
-    cell.official.set(key, [...(cell.official.get(key) ?? []), r.correct ? 1 : 0]);
-    if (r.releaseReward?.kind === 'scored') {
-      cell.reward.set(key, [...(cell.reward.get(key) ?? []), r.releaseReward.score > 0 ? 1 : 0]);
-    } else if (r.releaseReward?.kind === 'unsupported') cell.unsupported ??= r.releaseReward.reason;
+    push(cell.official, key, r.status !== 'error' && r.correct ? 1 : 0);
+    if (r.status === 'error') cell.failed.push(key);
+    else if (r.releaseReward?.kind === 'scored') push(cell.reward, key, r.releaseReward.score > 0 ? 1 : 0);
+    else if (r.releaseReward?.kind === 'unsupported') cell.unsupported ??= r.releaseReward.reason;
+  }
+  for (const row of out.values()) {
+    for (const cell of row.values()) {
+      if (cell.reward.size > 0) for (const key of cell.failed) push(cell.reward, key, 0);
+    }
   }
   return out;
 }
@@ -78,7 +95,7 @@ export function samplesMarkdown(
   );
   return [
     `# Accuracy over samples (mean@k ± standard error over items; k up to ${k})\n`,
-    'Failed items are left out here; results.md counts them.\n',
+    `Failed samples count as wrong (0), as in results.md${failedNote(table)}.\n`,
     '## Official metric\n',
     head + rows((c) => fmt(c && meanAtK(c.official))),
     "\n## Release reward (the release's own reward functions on the whole trajectory)\n",
@@ -89,25 +106,48 @@ export function samplesMarkdown(
   ].join('\n');
 }
 
+function failedNote(table: Map<string, Map<string, Cell>>): string {
+  const n = [...table.values()].flatMap((row) => [...row.values()]).reduce((a, c) => a + c.failed.length, 0);
+  return n === 0 ? '' : ` (${n} failed sample${n === 1 ? '' : 's'} here)`;
+}
+
 /**
  * Where each `release`-profile policy's prompt texts came from, said under the results:
- * the user's release data (the file), the items' own prompts, or the project's own texts.
+ * the user's release data (the file and the release commit it is at), the items' own
+ * prompts, or the project's own texts; and the release checkout (and commit) the skills'
+ * prompt texts were read from.
  */
 export function promptSources(records: ItemRecord[]): string {
   const by = new Map<string, Set<string>>();
+  const skills = new Map<string, Set<string>>();
+  const add = (m: Map<string, Set<string>>, k: string, v: string) => m.set(k, (m.get(k) ?? new Set()).add(v));
   for (const r of records) {
     const source = r.policyMeta?.prompt;
     if (typeof source !== 'string') continue;
-    by.set(r.policy, (by.get(r.policy) ?? new Set()).add(source));
+    const commit = r.policyMeta?.promptCommit;
+    add(by, r.policy, typeof commit === 'string' ? `${source}\u0000${commit}` : source);
+    const checkout = r.policyMeta?.skillTexts;
+    if (typeof checkout === 'string') add(skills, r.policy, checkout);
   }
-  const say = (s: string) =>
-    s === 'project'
-      ? "the project's own texts (no release data given: not the training prompt)"
-      : s === 'item'
-        ? "the items' own prompts (release-format rows)"
-        : `the release data in ${s}`;
-  return [...by]
+  const say = (s: string) => {
+    if (s === 'project') return "the project's own texts (no release data given: not the training prompt)";
+    if (s === 'item') return "the items' own prompts (release-format rows)";
+    const [file, commit] = s.split('\u0000');
+    return commit
+      ? `the release data in ${file} (release commit ${commit.slice(0, 7)})`
+      : `the release data in ${file} (release commit unknown)`;
+  };
+  const sayCheckout = (s: string) => {
+    const [dir, commit] = s.split(' @ ');
+    return commit
+      ? `the release checkout ${dir} (commit ${commit.slice(0, 7)})`
+      : `the release checkout ${dir} (commit unknown)`;
+  };
+  const lines = [...by]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([policy, sources]) => `Policy prompt of ${policy}: ${[...sources].sort().map(say).join('; ')}.`)
-    .join('\n');
+    .map(([policy, sources]) => `Policy prompt of ${policy}: ${[...sources].sort().map(say).join('; ')}.`);
+  for (const [policy, dirs] of [...skills].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`Skill prompt texts of ${policy}: ${[...dirs].sort().map(sayCheckout).join('; ')}.`);
+  }
+  return lines.join('\n');
 }

@@ -18,7 +18,7 @@ import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { ConfigError } from '../core/errors.ts';
 import { hashLognormal, hashUnit, sha256, stableStringify } from '../core/hash.ts';
 import type { Item } from '../core/items.ts';
-import type { Expert, Policy, Registry, Service } from '../core/registry.ts';
+import type { Expert, Judge, Policy, Registry, Service } from '../core/registry.ts';
 import { DataStore } from '../data/store.ts';
 import type { SimContext } from './context.ts';
 import { expertReply } from './expert.ts';
@@ -29,6 +29,7 @@ import {
   hostileCompletion,
   hostileReply,
 } from './hostile.ts';
+import { judgeReply } from './judge.ts';
 import { policyReply } from './policy.ts';
 import { releaseReply } from './release.ts';
 import {
@@ -154,6 +155,7 @@ type Endpoint = {
   | { kind: 'expert'; entry: Expert }
   | { kind: 'service'; entry: Service }
   | { kind: 'policy'; entry: Policy }
+  | { kind: 'judge'; entry: Judge }
 );
 
 class HttpError extends Error {
@@ -209,7 +211,7 @@ function buildEndpoints(registry: Registry): Map<string, Endpoint> {
     }
     endpoints.set(ep.name, ep);
   };
-  const common = (entry: Expert | Service | Policy) => ({
+  const common = (entry: Expert | Service | Policy | Judge) => ({
     name: entry.name,
     model: entry.model,
     latency: entry.sim?.latencyMs ?? DEFAULT_LATENCY,
@@ -228,6 +230,7 @@ function buildEndpoints(registry: Registry): Map<string, Endpoint> {
   for (const entry of registry.policies) add({ ...common(entry), kind: 'policy', entry });
   for (const entry of registry.experts) add({ ...common(entry), kind: 'expert', entry });
   for (const entry of registry.services) add({ ...common(entry), kind: 'service', entry });
+  for (const entry of registry.judges) add({ ...common(entry), kind: 'judge', entry });
   return endpoints;
 }
 
@@ -392,6 +395,8 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
         return expertReply(registry, ep.entry, ctx);
       case 'service':
         return serviceReply(ep.entry, ctx);
+      case 'judge':
+        return judgeReply(ctx);
       case 'policy':
         return ctx.release
           ? releaseReply(registry, ep.entry, ctx, ctx.release)
@@ -531,7 +536,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
         sampleSeed: body.seed ?? null,
       };
     }
-    opts.observe?.(ep.kind, ctx);
+    if (ep.kind !== 'judge') opts.observe?.(ep.kind, ctx);
 
     const fault = drawFault(ep, requestKey);
     if (fault) st.errorsInjected += 1;
@@ -619,7 +624,11 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
         sendJson(
           res,
           200,
-          hostileCompletion(body.model, hostileReply(ep.kind, ctx, faultsFor(ep.name).hostileKinds).text),
+          hostileCompletion(
+            body.model,
+            hostileReply(ep.kind === 'judge' ? 'service' : ep.kind, ctx, faultsFor(ep.name).hostileKinds)
+              .text,
+          ),
         );
         return;
       default:

@@ -13,6 +13,7 @@ import type {
   AskRequest,
   AuxRequest,
   AuxResult,
+  SendRequest,
   SkillBudget,
   SkillContext,
   SkillImplementation,
@@ -25,8 +26,10 @@ import { CALL_OUTPUT_CHARS, type CallTrace, type ImageRef, type Item } from '../
 import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
 import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
 import type { DataStore } from '../data/store.ts';
-import { type ChatResult, ClientCache, type ModelClient } from '../models/client.ts';
+import { type AttemptLog, attemptFields, withAttemptLog } from '../models/attempts.ts';
+import { type ChatResult, ClientCache, type ModelClient, SendError } from '../models/client.ts';
 import { LocalLimiter, type ServiceLimiter } from '../models/limiter.ts';
+import { SentImages, sentImageUrls } from './sent-images.ts';
 
 export interface SkillRuntimeOptions {
   registry: Registry;
@@ -62,6 +65,14 @@ export interface SkillRunResult {
   latencyMs: number;
 }
 
+/** The calls a failed skill run had sent, by the error it failed with. */
+const failedRuns = new WeakMap<object, CallTrace[]>();
+
+/** The calls a skill run sent before it failed with `err` (empty when `err` is not from a run). */
+export function callsBeforeFailure(err: unknown): CallTrace[] {
+  return (err !== null && typeof err === 'object' && failedRuns.get(err)) || [];
+}
+
 /** How deep routers may nest (a router dispatching to a router …). */
 const MAX_DEPTH = 3;
 
@@ -76,6 +87,17 @@ interface AuxCacheEntry {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The messages of a chat-completions body, for the images they carry. */
+function messagesOf(body: Record<string, unknown>): ReadonlyArray<{ content?: unknown }> {
+  return Array.isArray(body.messages) ? (body.messages as Array<{ content?: unknown }>) : [];
+}
+
+/** Adds the stored images of a call to its trace entry (none when storing failed). */
+async function keepImages(entry: CallTrace, kept: Promise<ImageRef[]> | undefined): Promise<void> {
+  const refs = kept ? await kept.catch(() => []) : [];
+  if (refs.length) entry.images = refs;
 }
 
 /** Resolves with the promise, or rejects when the deadline passes first. */
@@ -101,17 +123,39 @@ async function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string):
   }
 }
 
+/** Tokens and output of a raw reply, for the trace (a reply that is not JSON leaves them 0). */
+function traceReply(entry: CallTrace, res: { text: string; latencyMs: number }): void {
+  entry.latencyMs = res.latencyMs;
+  try {
+    const body = JSON.parse(res.text) as {
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+      choices?: Array<{ message?: { content?: unknown } }>;
+    };
+    entry.promptTokens = body.usage?.prompt_tokens ?? 0;
+    entry.completionTokens = body.usage?.completion_tokens ?? 0;
+    const content = body.choices?.[0]?.message?.content;
+    if (typeof content === 'string') entry.output = content.slice(0, CALL_OUTPUT_CHARS);
+  } catch {
+    // The skill reads the reply itself and words the failure.
+  }
+}
+
 /** The state one skill run shares with the solvers it dispatches to. */
 class Run {
   readonly trace: CallTrace[] = [];
   /** Data URLs of the item's stored images, back to their references (for the trace). */
   readonly urlRefs = new Map<string, ImageRef>();
+  /** The images the run's calls sent, stored for the trace (derived ones once each). */
+  readonly sentImages: SentImages;
   sent = 0;
   private pendingNotes: string[] = [];
   constructor(
     readonly budget: SkillBudget,
     readonly seed: string,
-  ) {}
+    store: DataStore,
+  ) {
+    this.sentImages = new SentImages(store, this.urlRefs);
+  }
 
   note(text: string): void {
     this.pendingNotes.push(text);
@@ -148,8 +192,9 @@ export class SkillRuntime {
   readonly tools: ImageTools;
   readonly clients: ClientCache;
   readonly limiter: ServiceLimiter;
-  private readonly maxCalls: number;
-  private readonly timeoutMs: number;
+  /** Set when the options gave them; otherwise each skill's default budget, or 8 calls / 300 s. */
+  private readonly maxCalls: number | undefined;
+  private readonly timeoutMs: number | undefined;
   private readonly implementation: (id: string) => SkillImplementation | undefined;
 
   constructor(opts: SkillRuntimeOptions) {
@@ -157,8 +202,8 @@ export class SkillRuntime {
     this.tools = opts.tools ?? new ImageTools(opts.store);
     this.clients = opts.clients ?? new ClientCache();
     this.limiter = opts.limiter ?? new LocalLimiter();
-    this.maxCalls = opts.maxCalls ?? 8;
-    this.timeoutMs = opts.timeoutMs ?? 300_000;
+    this.maxCalls = opts.maxCalls;
+    this.timeoutMs = opts.timeoutMs;
     this.implementation = opts.implementations ?? getSkillImplementation;
   }
 
@@ -191,16 +236,19 @@ export class SkillRuntime {
   async run(req: SkillRunRequest): Promise<SkillRunResult> {
     const started = performance.now();
     const { skill, impl } = this.resolve(req.skill);
-    const budget: SkillBudget = {
-      maxCalls: this.maxCalls,
-      timeoutMs: this.timeoutMs,
-      deadline: Date.now() + this.timeoutMs,
-    };
-    const run = new Run(budget, req.headers['x-maestro-seed'] ?? '');
+    const maxCalls = this.maxCalls ?? impl.defaultBudget?.maxCalls ?? 8;
+    const timeoutMs = this.timeoutMs ?? impl.defaultBudget?.timeoutMs ?? 300_000;
+    const budget: SkillBudget = { maxCalls, timeoutMs, deadline: Date.now() + timeoutMs };
+    const run = new Run(budget, req.headers['x-maestro-seed'] ?? '', this.tools.store);
     const client = this.expertClient(req.expert, req.model);
     const ctx = this.context(run, req, client, skill, req.input, req.headers, 0);
-    const out = await impl.run(ctx);
-    return { text: out.text, calls: run.trace, latencyMs: performance.now() - started };
+    try {
+      const out = await impl.run(ctx);
+      return { text: out.text, calls: run.trace, latencyMs: performance.now() - started };
+    } catch (err) {
+      if (err !== null && typeof err === 'object') failedRuns.set(err, run.trace);
+      throw err;
+    }
   }
 
   private expertClient(expert: Expert, model: string | undefined): ModelClient {
@@ -243,7 +291,9 @@ export class SkillRuntime {
       },
       expertImage: (bytes) => tools.encode(bytes, expertPixels),
       note: (text) => run.note(text),
+      keepImages: (messages) => run.sentImages.refs(sentImageUrls(messages)),
       record: (entry) => run.trace.push(entry),
+      send: (send) => this.send(run, ctx, send),
       ask: (ask) => this.ask(run, ctx, ask),
       aux: (nameOrRole, aux) => this.aux(run, ctx, nameOrRole, aux),
       solve: async (solverName, solverInput) => {
@@ -266,9 +316,11 @@ export class SkillRuntime {
     run.sent += 1;
     const entry = run.begin('expert', ctx.client.endpoint.model, req.note);
     const started = performance.now();
-    try {
+    let kept: Promise<ImageRef[]> | undefined;
+    const { log, result } = withAttemptLog(async () => {
       const images = req.images ?? (await ctx.expertImages());
-      const res = await beforeDeadline(
+      kept = run.sentImages.refs(images);
+      return beforeDeadline(
         ctx.client.chat({
           messages: [{ role: 'system', content: req.system }, imageMessage(images, req.text)],
           temperature: req.temperature ?? ctx.expert.temperature,
@@ -278,18 +330,84 @@ export class SkillRuntime {
         run.budget.deadline,
         ctx.expert.name,
       );
+    });
+    try {
+      const res = await result;
       entry.latencyMs = res.latencyMs;
       entry.promptTokens = res.promptTokens;
       entry.completionTokens = res.completionTokens;
       entry.output = res.text.slice(0, CALL_OUTPUT_CHARS);
-      const seen = images.flatMap((url) => run.urlRefs.get(url) ?? []);
-      if (seen.length) entry.images = seen;
       return res;
     } catch (err) {
       entry.ok = false;
       entry.latencyMs = performance.now() - started;
       entry.error = errorText(err);
       throw err;
+    } finally {
+      Object.assign(entry, attemptFields(log));
+      await keepImages(entry, kept);
+    }
+  }
+
+  private async send(
+    run: Run,
+    ctx: SkillContext,
+    req: SendRequest,
+  ): Promise<{ text: string; latencyMs: number }> {
+    const skillName = ctx.skill?.name ?? DIRECT_SKILL;
+    if (run.callsLeft() <= 0) {
+      throw new PermanentError(
+        `skill ${skillName} exceeded its budget of ${run.budget.maxCalls} model calls`,
+        {
+          hint: 'raise the expert pool maxCallsPerSkill',
+        },
+      );
+    }
+    run.sent += 1;
+    const service = req.to === 'expert' ? undefined : req.to;
+    const client = service ? this.clients.get(service) : ctx.client;
+    const entry = run.begin(service?.name ?? ctx.expert.name, String(req.body.model ?? ''), req.note ?? '');
+    const started = performance.now();
+    const late = () =>
+      new RetryableError(`${skillName}: the skill's time budget (${run.budget.timeoutMs} ms) ran out`, {
+        hint: 'raise the skill timeout (expert pool skillTimeoutMs) or the endpoint capacity',
+      });
+    // The run's deadline aborts the request; the call's own timeout stays the skill's.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, run.budget.deadline - Date.now()));
+    let lease: Awaited<ReturnType<ServiceLimiter['acquire']>> | undefined;
+    let log: AttemptLog | undefined;
+    let kept: Promise<ImageRef[]> | undefined;
+    try {
+      if (service) {
+        lease = await this.limiter.acquire(service.name, service.capacity, { deadline: run.budget.deadline });
+      }
+      if (abort.signal.aborted) throw late();
+      // Stored beside the request, from the same strings: what is sent stays as it is.
+      kept = run.sentImages.refs(sentImageUrls(messagesOf(req.body)));
+      const sending = withAttemptLog(() =>
+        client.send(req.body, {
+          timeoutMs: req.timeoutMs,
+          maxRetries: req.maxRetries,
+          headers: ctx.headers,
+          signal: abort.signal,
+        }),
+      );
+      log = sending.log;
+      const res = await sending.result;
+      traceReply(entry, res);
+      return res;
+    } catch (err) {
+      entry.ok = false;
+      entry.latencyMs = performance.now() - started;
+      const over = err instanceof SendError && err.failure.kind === 'aborted';
+      entry.error = over ? late().message : errorText(err);
+      throw over ? late() : err;
+    } finally {
+      clearTimeout(timer);
+      await lease?.release().catch(() => {});
+      if (log) Object.assign(entry, attemptFields(log));
+      await keepImages(entry, kept);
     }
   }
 
@@ -355,31 +473,41 @@ export class SkillRuntime {
       // ran the item first; latency 0 and the note tell it apart.
       run.sent -= 1;
       entry.note = `${entry.note ?? req.note} (cache hit)`;
+      entry.cached = true;
       entry.promptTokens = hit.promptTokens;
       entry.completionTokens = hit.completionTokens;
       entry.output = hit.text.slice(0, CALL_OUTPUT_CHARS);
       return { ok: true, text: hit.text, service, cached: true, sent: hit.sent, original: hit.original };
     }
     const started = performance.now();
+    let kept: Promise<ImageRef[]> | undefined;
+    let attempts: AttemptLog | undefined;
     try {
       const original = await picture(bytes);
       const fitted = await fitPixels(bytes, maxPixels);
       const url = ref ? await this.tools.dataUrl(ref, maxPixels) : await this.tools.encode(bytes, maxPixels);
+      // A derived image (crop, drawn boxes) is stored as sent; a stored one is already known.
+      if (!ref) kept = run.sentImages.refs([url]);
       const client = this.clients.get(service);
       // An auxiliary call may use at most half of the time left, so the skill keeps time
       // to answer without it.
       const auxDeadline = Date.now() + Math.max(0, run.budget.deadline - Date.now()) / 2;
       const lease = await this.limiter.acquire(service.name, service.capacity, { deadline: auxDeadline });
-      const call = client.chat({
-        messages: [imageMessage([url], req.prompt)],
-        temperature: service.temperature,
-        maxTokens: service.maxTokens,
-        headers: ctx.headers,
-      });
+      const { log, result: call } = withAttemptLog(() =>
+        client.chat({
+          messages: [imageMessage([url], req.prompt)],
+          temperature: service.temperature,
+          maxTokens: service.maxTokens,
+          headers: ctx.headers,
+        }),
+      );
+      attempts = log;
       // The slot is held until the request is really over, even if the skill stops waiting.
       const release = () => lease.release().catch(() => {});
       call.then(release, release);
       const res = await beforeDeadline(call, auxDeadline, service.name);
+      await keepImages(entry, kept);
+      if (attempts) Object.assign(entry, attemptFields(attempts));
       entry.latencyMs = res.latencyMs;
       entry.promptTokens = res.promptTokens;
       entry.completionTokens = res.completionTokens;
@@ -398,6 +526,8 @@ export class SkillRuntime {
       entry.latencyMs = performance.now() - started;
       entry.error = errorText(err);
       entry.note = `${entry.note ?? req.note}; ${service.role} failed${req.required ? '' : ', continuing without it'}`;
+      if (attempts) Object.assign(entry, attemptFields(attempts));
+      await keepImages(entry, kept);
       return fail(errorText(err), service);
     }
   }

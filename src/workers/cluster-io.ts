@@ -1,12 +1,21 @@
 import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { describeError, MaestroError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
-import { JOB_SIZE_LIMITS, type PendingCall, type RolloutJobData, type RolloutState } from '../core/jobs.ts';
+import {
+  JOB_SIZE_LIMITS,
+  type PendingCall,
+  type RolloutJobData,
+  type RolloutState,
+  type ScoreJobResult,
+} from '../core/jobs.ts';
 import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
 import { childJob, settledChildren } from './children.ts';
+
+/** A stored rollout up to this size is left as it is when the rollout finishes. */
+const SMALL_STATE_CHARS = 4_096;
 
 export interface ClusterIOParams {
   job: Job;
@@ -18,6 +27,13 @@ export interface ClusterIOParams {
   queue: (name: string) => Queue;
   prefix: string;
   expertAttempts: number;
+  /**
+   * Scores the finished rollout in this step (record written, then the result) instead of
+   * a scoring child job. The scoring state is then not saved: after a crash it is derived
+   * again from the last saved state and the children's stored results, and the record,
+   * written once, is reused.
+   */
+  scoreInline?: ((state: RolloutState) => Promise<ScoreJobResult>) | undefined;
 }
 
 /**
@@ -48,6 +64,10 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
   };
   return {
     async save(state) {
+      if (p.scoreInline && state.phase === 'scoring') return;
+      // The final save only shrinks the queue's copy of the trace (the record holds it):
+      // not worth a round trip when the stored state is already small.
+      if (state.phase === 'done' && JSON.stringify(data).length <= SMALL_STATE_CHARS) return;
       // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
       // The trace leaves the worker here (Redis): error texts echoed by endpoints are redacted.
       const next = redactDeep({ ...data, state });
@@ -77,7 +97,10 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       }
     },
     call: park,
-    score: (state) => park(state, [{ kind: 'score' }]),
+    async score(state) {
+      if (!p.scoreInline) return park(state, [{ kind: 'score' }]);
+      return { type: 'children', results: [{ kind: 'scored', result: await p.scoreInline(state) }] };
+    },
     resolve,
     async finish(result) {
       const { sweepId, rolloutId } = data;

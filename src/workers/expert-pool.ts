@@ -16,7 +16,8 @@ import { type AdaptiveController, startAdaptive } from '../models/adaptive.ts';
 import { ClientCache } from '../models/client.ts';
 import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
-import { SkillRuntime } from '../skills-runtime/runtime.ts';
+import { callsBeforeFailure, SkillRuntime } from '../skills-runtime/runtime.ts';
+import { noteFailedAttempt, withEarlierAttempts } from './expert-attempts.ts';
 import { bullOptions, redacting, type WorkerSettings } from './runtime.ts';
 
 export interface ExpertPoolOptions extends WorkerSettings {
@@ -24,9 +25,9 @@ export interface ExpertPoolOptions extends WorkerSettings {
   store: DataStore;
   /** Experts this process serves (policy-facing names). Default: all in the registry. */
   experts?: string[];
-  /** Max model calls one skill run may make. Default 8. */
+  /** Max model calls one skill run may make. Default: the skill's own (8; the release's skills 64). */
   maxCallsPerSkill?: number;
-  /** Wall-clock limit of one skill run (ms). Default 300 000. */
+  /** Wall-clock limit of one skill run (ms). Default: the skill's own (300 000; the release's skills 1 800 000). */
   skillTimeoutMs?: number;
   /** Backoff base and cap for retryable failures (ms). */
   backoffBaseMs?: number;
@@ -44,6 +45,20 @@ export function expertBackoff(attemptsMade: number, err: unknown, baseMs = 500, 
   return Math.round(cap / 2 + (Math.random() * cap) / 2);
 }
 
+/** The pool's skill runtime: auxiliary services through a Redis semaphore per service (cluster-wide cap). */
+function poolSkillRuntime(opts: ExpertPoolOptions): SkillRuntime {
+  return new SkillRuntime({
+    registry: opts.registry,
+    store: opts.store,
+    clients: new ClientCache(),
+    // A dead process's service slots come back on the same timescale as its jobs' locks.
+    limiter: new RedisLimiter(opts.connection, opts.prefix, { leaseMs: opts.lockDuration ?? 15_000 }),
+    // Unset: each skill's own default budget (8 calls; the release's skills more).
+    ...(opts.maxCallsPerSkill ? { maxCalls: opts.maxCallsPerSkill } : {}),
+    ...(opts.skillTimeoutMs ? { timeoutMs: opts.skillTimeoutMs } : {}),
+  });
+}
+
 /**
  * Expert pool: one BullMQ worker per expert queue, with worker concurrency = capacity and
  * the queue's global concurrency = capacity, so the endpoint never has more requests in
@@ -51,20 +66,10 @@ export function expertBackoff(attemptsMade: number, err: unknown, baseMs = 500, 
  */
 export async function startExpertPool(opts: ExpertPoolOptions) {
   const { registry, store } = opts;
-  const clients = new ClientCache();
   const selected: Expert[] = opts.experts?.length
     ? opts.experts.map((n) => registry.expert(n))
     : registry.experts;
-  // Skills reach auxiliary services through a Redis semaphore per service (cluster-wide cap).
-  const skills = new SkillRuntime({
-    registry,
-    store,
-    clients,
-    // A dead process's service slots come back on the same timescale as its jobs' locks.
-    limiter: new RedisLimiter(opts.connection, opts.prefix, { leaseMs: opts.lockDuration ?? 15_000 }),
-    maxCalls: opts.maxCallsPerSkill ?? 8,
-    ...(opts.skillTimeoutMs ? { timeoutMs: opts.skillTimeoutMs } : {}),
-  });
+  const skills = poolSkillRuntime(opts);
 
   async function run(expert: Expert, job: Job): Promise<ExpertJobResult> {
     const parsed = ExpertJobData.safeParse(job.data);
@@ -84,9 +89,14 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
         headers: traceHeaders(item, skillName, data.seed),
         ...(data.model ? { model: data.model } : {}),
       });
-      return { text: clipTail(out.text), calls: out.calls, latencyMs: out.latencyMs };
+      return {
+        text: clipTail(out.text),
+        calls: withEarlierAttempts(out.calls, data.earlier),
+        latencyMs: out.latencyMs,
+      };
     } catch (err) {
       if (err instanceof MaestroError && !err.retryable) throw new UnrecoverableError(describeError(err));
+      await noteFailedAttempt(job, data, err, callsBeforeFailure(err));
       throw err;
     }
   }

@@ -6,7 +6,6 @@ import { PAUSED_RECHECK_MS, readPause } from '../core/guards.ts';
 import { RolloutJobData } from '../core/jobs.ts';
 import { ROLLOUT_QUEUE } from '../core/queues.ts';
 import type { Registry } from '../core/registry.ts';
-import type { SweepMeta } from '../core/sweep.ts';
 import { ImageCache } from '../data/images.ts';
 import type { DataStore } from '../data/store.ts';
 import { watchWorker } from '../metrics/index.ts';
@@ -23,8 +22,10 @@ import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
 import { noteFinalFailure } from './failures.ts';
+import { type InlineScoring, inlineScorer } from './record.ts';
 import {
   bullOptions,
+  checkSweep,
   QueueCache,
   redacting,
   SweepCache,
@@ -43,6 +44,12 @@ export interface OrchestratorOptions extends WorkerSettings {
   expertAttempts?: number;
   /** The release prompt texts (from the user's copy of the release's data), when given. */
   releasePrompt?: PolicyDeps['releasePrompt'];
+  /**
+   * Score in the rollout's last step instead of a scoring child job, for benchmarks whose
+   * metric is local and cheap (`cheap`): the record is written here, before the rollout
+   * completes. Given when the scorer role runs in the same process.
+   */
+  inlineScoring?: InlineScoring;
 }
 
 /**
@@ -63,6 +70,8 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const names = namesFromRegistry(registry, DIRECT_SKILL);
   const queues = new QueueCache(opts.connection, prefix);
   const datasets = new DatasetGuard(store);
+  const scoreHere = inlineScorer(opts, opts.inlineScoring);
+  const fingerprint = registry.fingerprint();
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -70,7 +79,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     if (!parsed.success)
       throw new UnrecoverableError(`invalid rollout payload: ${parsed.error.issues[0]?.message}`);
     const data = parsed.data;
-    const meta = checkSweep(await sweeps.get(data.sweepId), data, registry);
+    const meta = checkSweep(await sweeps.get(data.sweepId), data, registry, fingerprint);
     await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
     // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
     if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
@@ -104,6 +113,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       queue: (name) => queues.get(name),
       prefix,
       expertAttempts: opts.expertAttempts ?? 4,
+      scoreInline: scoreHere(data, item, meta, policy),
     });
     const { result } = await drive(data.state, { type: 'activate', now: Date.now() }, cfg, io);
     return result;
@@ -125,16 +135,4 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       await queues.close();
     },
   };
-}
-
-/** A rollout this worker can run: same registry as its sweep, a policy of the sweep. */
-function checkSweep(meta: SweepMeta, data: RolloutJobData, registry: Registry): SweepMeta {
-  if (meta.registryFingerprint !== registry.fingerprint()) {
-    throw new UnrecoverableError(
-      `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files`,
-    );
-  }
-  if (!meta.policies.some((p) => p.key === data.policy))
-    throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
-  return meta;
 }

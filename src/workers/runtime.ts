@@ -1,9 +1,11 @@
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Benchmark, type BenchmarkCatalog, catalogFromDefs } from '../core/benchmarks.ts';
 import { NotFoundError } from '../core/errors.ts';
+import type { RolloutJobData } from '../core/jobs.ts';
 import { keys } from '../core/queues.ts';
 import { redactDeep, redactError } from '../core/redact.ts';
+import type { Registry } from '../core/registry.ts';
 import { SweepMeta } from '../core/sweep.ts';
 
 /** Settings shared by every worker role. */
@@ -113,4 +115,21 @@ export function redacting<A extends unknown[], T>(process: (...args: A) => Promi
       throw redactError(err);
     }
   };
+}
+
+/** A rollout this worker can run: same registry as its sweep, a policy of the sweep. */
+export function checkSweep(
+  meta: SweepMeta,
+  data: RolloutJobData,
+  registry: Registry,
+  fingerprint: string,
+): SweepMeta {
+  if (meta.registryFingerprint !== fingerprint) {
+    throw new UnrecoverableError(
+      `this worker's registry (${registry.files.join(', ')}) differs from the one sweep ${meta.id} was submitted with; start workers with the same --registry files${registry.usesRelease() ? ' and the same release checkout and prompt data (MAESTRO_UPSTREAM, MAESTRO_POLICY_PROMPT)' : ''}`,
+    );
+  }
+  if (!meta.policies.some((p) => p.key === data.policy))
+    throw new UnrecoverableError(`policy "${data.policy}" is not part of sweep ${meta.id}`);
+  return meta;
 }

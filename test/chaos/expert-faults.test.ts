@@ -127,6 +127,13 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
       }
     }
     expect(retried).toBeGreaterThan(0);
+    // The traces say which calls were retried, and why the failed attempts failed.
+    const calls = records.flatMap((r) => r.steps.flatMap((st) => st.calls));
+    const retriedCalls = calls.filter((c) => (c.attempts ?? 1) > 1);
+    expect(retriedCalls.length).toBeGreaterThan(0);
+    expect(retriedCalls.some((c) => c.attemptErrors?.length)).toBe(true);
+    for (const c of retriedCalls)
+      expect(c.attemptErrors?.length ?? 0).toBeLessThanOrEqual((c.attempts ?? 1) - (c.ok ? 1 : 0));
     const a = await audit(cluster, plan);
     tally(a);
     expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
@@ -158,14 +165,15 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
       [...seen].filter(([k]) => k.startsWith(`${endpoint}|`)).map(([, t]) => t.length);
     expect(requestsOf('Chart-R1').every((n) => n === 1)).toBe(true);
     expect(requestsOf('GLM-4.6V-Flash').every((n) => n === 4)).toBe(true);
-    // Errors are counted apart in the table, never as wrong answers.
+    // Errors are counted in the table as failed, and as wrong in the accuracy (the published
+    // convention), with no accuracy over answered items when none ran.
     const catalog = loadCatalog(CATALOG);
     const summary = aggregate(first, catalog, loadSuite(SUITE, catalog));
     const cell = findCell(summary, 'direct:Chart-R1', 'chartqa')!;
     expect(cell).toMatchObject({
       errors: by('direct:Chart-R1').filter((r) => r.benchmark === 'chartqa').length,
     });
-    expect(cell).toMatchObject({ n: 0, accuracy: null });
+    expect(cell).toMatchObject({ n: 0, accuracy: 0, accuracyAnswered: null });
 
     // GLM is repaired, Chart-R1 still rejects: --retry-errors re-runs the errors, only them.
     cluster.sim.setFaults({ 'Chart-R1': { error400Rate: 1 } });

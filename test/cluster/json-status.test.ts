@@ -56,7 +56,17 @@ const Cell = z.object({
   n: z.number(),
   correct: z.number(),
   accuracy: z.number().nullable(),
+  accuracyAnswered: z.number().nullable(),
+  headline: z.number().nullable(),
   errors: z.number(),
+  failedOutright: z.number(),
+  subscores: z
+    .object({
+      field: z.string(),
+      unknown: z.number(),
+      groups: z.array(z.object({ name: z.string(), total: z.number() })),
+    })
+    .optional(),
 });
 const Summary = z.object({
   policies: z.array(z.string()),
@@ -85,6 +95,7 @@ const SweepJson = z.object({
 const ReportJson = z.object({
   sweepId: z.string(),
   records: z.number(),
+  failed: z.object({ errors: z.number(), outright: z.number() }),
   out: z.string(),
   files: z.record(z.string(), z.string()),
   summary: Summary,
@@ -147,6 +158,16 @@ describe('status counts only submitted rollouts, fits 40 lines; --json on sweep,
     expect(rep.records).toBe(14);
     expect(Object.keys(rep.files)).toContain('results.md');
     expect(rep.summary).toEqual(sweepOut.wait?.summary);
+    expect(rep.failed).toEqual({ errors: 0, outright: 0 });
+    // Sub-scores group the records by their items' fields, read from the data directory.
+    const sub = (id: string) => rep.summary.cells.find((c) => c.benchmark === id)?.subscores;
+    expect(sub('vlmsareblind')).toMatchObject({ field: 'task', unknown: 0 });
+    expect(sub('tallyqa')?.unknown).toBe(0);
+    for (const g of sub('tallyqa')?.groups ?? []) expect(['simple', 'complex']).toContain(g.name);
+    expect(sub('ocrbench')?.groups.reduce((a, g) => a + g.total, 0)).toBe(
+      rep.summary.cells.find((c) => c.benchmark === 'ocrbench')?.n,
+    );
+    expect(sub('chartqa')).toBeUndefined();
   });
 
   it('after the other policies are submitted, the totals grow to the whole sweep', async () => {

@@ -178,7 +178,10 @@ describe('storage outages and failed rollouts', () => {
     const report = await cli(['report', plan.meta.id], c.env());
     expect(report.code, report.stderr).toBe(0);
     const out = join(c.store.sweepDir(plan.meta.id), 'report');
-    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain(`(${n} err)`);
+    // All failed: 0.0 with failures counted as wrong, no accuracy over answered items.
+    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain(
+      `| 0.0 (— answered; ${n} failed, ${n} outright) |`,
+    );
     const lines = readFileSync(join(out, 'items.jsonl'), 'utf8')
       .trim()
       .split('\n')

@@ -36,10 +36,15 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
 
   beforeAll(async () => {
     await cluster.start();
+    // Some expert requests fail (500, deterministic per request): the queue retries those
+    // skill runs and the traces count the attempts.
+    const experts = loadRegistry(cluster.registryFiles, { MAESTRO_SIM_URL: cluster.sim.url }).experts;
+    cluster.sim.setFaults(Object.fromEntries(experts.map((e) => [e.name, { error500Rate: 0.3 }])));
     await cluster.worker(['--role', 'all']);
     const plan = await cluster.plan(cluster.sweepFile('dash', ['maestro', 'random']));
     await cluster.submit(plan);
     await cluster.wait(plan);
+    cluster.sim.setFaults({});
     // The live test below starts its own worker for a sweep submitted while none runs.
     await cluster.stopWorkers();
     sweepId = plan.meta.id;
@@ -365,10 +370,16 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
         model: tr.querySelector('td:nth-child(2)')?.textContent ?? '',
         output: tr.querySelector('pre.call-output')?.textContent ?? null,
         images: tr.querySelectorAll('img.mini').length,
+        attempts: tr.querySelector('td.attempts .count')?.textContent ?? '',
       })),
     );
     expect(shown).toEqual(
-      calls.map((c) => ({ model: c.model, output: c.output ?? null, images: c.images?.length ?? 0 })),
+      calls.map((c) => ({
+        model: c.model,
+        output: c.output ?? null,
+        images: c.images?.length ?? 0,
+        attempts: String(c.attempts ?? (c.cached ? 0 : 1)),
+      })),
     );
     expect(calls.some((c) => c.output)).toBe(true);
     expect(calls.some((c) => c.images?.length)).toBe(true);
@@ -402,6 +413,84 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     const shot = join(OUT, 'item.png');
     await page.screenshot({ path: shot, fullPage: true });
     task.meta.screenshot = shot;
+  });
+
+  it('shows the crops and drawn boxes a skill sent as thumbnails, and each call’s attempts', async ({
+    task,
+  }) => {
+    const calls = (r: ItemRecord) => r.steps.flatMap((st) => st.calls);
+    const itemImages = async (r: ItemRecord) =>
+      new Set((await cluster.store.item(r.benchmark, r.itemId)).images.map((i) => i.sha256));
+    // Records whose skill sent a derived image (a crop or boxes drawn on the item's image).
+    const withCrops: ItemRecord[] = [];
+    for (const r of records) {
+      const own = await itemImages(r);
+      if (calls(r).some((c) => c.images?.some((ref) => !own.has(ref.sha256)))) withCrops.push(r);
+    }
+    const wasRetried = (r: ItemRecord) => calls(r).some((c) => (c.attempts ?? 1) > 1);
+    const cropped = withCrops.find(wasRetried) ?? withCrops[0];
+    expect(cropped, 'a skill of the demo sweep sent a crop').toBeDefined();
+    const target = cropped as ItemRecord;
+    const own = await itemImages(target);
+    await page.goto(`${dashboard.url}/sweeps/${sweepId}/items/${encodeURIComponent(target.rolloutId)}`);
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete));
+    const derived = await page.$$eval('table.calls img.mini[data-derived]', (imgs) =>
+      imgs.map((i) => ({
+        src: i.getAttribute('src') ?? '',
+        href: i.closest('a')?.getAttribute('href') ?? '',
+        width: (i as HTMLImageElement).naturalWidth,
+      })),
+    );
+    const expected = calls(target).flatMap((c) => (c.images ?? []).filter((ref) => !own.has(ref.sha256)));
+    expect(derived.map((d) => d.src.slice('/images/'.length, '/images/'.length + 64))).toEqual(
+      expected.map((ref) => ref.sha256),
+    );
+    for (const d of derived) {
+      expect(d.width, d.src).toBeGreaterThan(0); // the browser decoded the stored crop
+      expect(d.href).toBe(d.src); // a click opens the full image
+    }
+    // The full image is the stored bytes the call sent.
+    const first = expected[0] as NonNullable<(typeof expected)[0]>;
+    const full = await page.evaluate(async (src) => {
+      const r = await fetch(src);
+      return {
+        status: r.status,
+        type: r.headers.get('content-type'),
+        bytes: (await r.arrayBuffer()).byteLength,
+      };
+    }, derived[0]?.src ?? '');
+    expect(full.status).toBe(200);
+    expect(full.type).toBe(first.mime);
+    expect(full.bytes).toBe((await cluster.store.readImage(first)).length);
+
+    // Retries: a call that took more than one attempt shows the count and each failed one's error.
+    const retried = records.find(wasRetried);
+    expect(retried, 'a call of the demo sweep was retried').toBeDefined();
+    const r = retried as ItemRecord;
+    await page.goto(`${dashboard.url}/sweeps/${sweepId}/items/${encodeURIComponent(r.rolloutId)}`);
+    const rows = await page.$$eval('table.calls tbody tr', (trs) =>
+      trs.map((tr) => ({
+        attempts: Number(tr.querySelector('td.attempts')?.getAttribute('data-attempts')),
+        errors: [...tr.querySelectorAll('td.attempts .attempt-errors li')].map((li) => li.textContent ?? ''),
+      })),
+    );
+    expect(rows).toEqual(
+      calls(r).map((c) => ({ attempts: c.attempts ?? (c.cached ? 0 : 1), errors: c.attemptErrors ?? [] })),
+    );
+    expect(rows.some((row) => row.attempts > 1 && row.errors.some((e) => /500/.test(e)))).toBe(true);
+
+    // The page to keep: the crop item's trace (retried too, where one is).
+    await page.goto(`${dashboard.url}/sweeps/${sweepId}/items/${encodeURIComponent(target.rolloutId)}`);
+    await page.waitForFunction(() => [...document.images].every((img) => img.complete));
+    await page.$$eval('td.attempts details', (ds) => {
+      for (const d of ds) d.setAttribute('open', '');
+    });
+    mkdirSync(OUT, { recursive: true });
+    const shot = join(OUT, 'item-crops.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    task.meta.screenshot = shot;
+    if (process.env.MAESTRO_DOCS_ITEM_SCREENSHOT)
+      copyFileSync(shot, process.env.MAESTRO_DOCS_ITEM_SCREENSHOT);
   });
 
   it('compares two policies item by item, discordant items first', async () => {

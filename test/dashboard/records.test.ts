@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FailedItem } from '../../src/core/failed.ts';
 import type { ItemRecord, Step } from '../../src/core/items.ts';
 import type { SweepMeta } from '../../src/core/sweep.ts';
-import { cellPage, comparePage, itemPage } from '../../src/dashboard/item-views.ts';
+import { cellAccuracyText, cellPage, comparePage, itemPage } from '../../src/dashboard/item-views.ts';
 import {
   comparePolicies,
   failedOutright,
@@ -266,5 +266,31 @@ describe('rollouts that failed outright', () => {
     const records = [rec({ policy: 'm', benchmark: 'alpha', itemId: 'a0', correct: true })];
     const p = progressFromRecords(meta, [...records, failedRecord(failure('a1', 'disk full'))]);
     expect(p).toMatchObject({ total: 2, done: 1, failed: 1, errors: 0 });
+  });
+});
+
+describe("a cell's items page", () => {
+  it('gives the accuracy with failed items counted as wrong, and over the items that ran', () => {
+    const all = [
+      rec({ policy: 'p', benchmark: 'alpha', itemId: 'a', correct: true }),
+      rec({ policy: 'p', benchmark: 'alpha', itemId: 'b', correct: false }),
+      rec({ policy: 'p', benchmark: 'alpha', itemId: 'c', status: 'error', correct: true }),
+    ];
+    const page = cellPage({
+      sweepId: 's',
+      policy: 'p',
+      benchmark: 'alpha',
+      all,
+      shown: all,
+      filter: {},
+      choices: filterChoices(all),
+      gold: () => ['x'],
+    }).text;
+    expect(page).toContain(
+      '3 items · 1 correct · 1 errors · accuracy 33.3 % (failed items wrong; 50.0 % over the items that ran)',
+    );
+    expect(cellAccuracyText(2, 2, 0)).toBe('accuracy 100.0 %');
+    expect(cellAccuracyText(0, 0, 0)).toBe('accuracy —');
+    expect(cellAccuracyText(0, 2, 2)).toBe('accuracy 0.0 % (failed items wrong; — over the items that ran)');
   });
 });

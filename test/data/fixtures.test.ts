@@ -156,15 +156,19 @@ describe('fixture datasets', () => {
     const work = await mkdtemp(join(tmpdir(), 'fixtures-py-'));
     try {
       for (const item of itemsOf('humanevalv')) {
-        expect(item.extra.entryPoint).toBe('solve');
-        const tests = String(item.extra.tests);
-        expect(tests).toMatch(/^assert solve\(/);
+        // The release's shape: a signature of `solution` and a test script that calls check(solution).
+        expect(item.extra.entryPoint).toBe('solution');
+        expect(String(item.extra.function_signature)).toMatch(/^def solution\(/);
+        expect(item.question).toBe(String(item.extra.function_signature).trim());
+        const tests = String(item.extra.test_script);
+        expect(tests).toMatch(/^def check\(candidate\):\n {4}assert candidate\(/);
+        expect(tests.trimEnd().endsWith('check(solution)')).toBe(true);
         const good = join(work, `${item.id}.py`);
         await writeFile(good, `${item.answers[0]}\n${tests}`);
         const ok = spawnSync('python3', [good], { encoding: 'utf8', timeout: 20_000 });
         expect(ok.status, `${item.id}: ${ok.stderr}`).toBe(0);
         const bad = join(work, `${item.id}-wrong.py`);
-        await writeFile(bad, `def solve(x):\n    return x\n\n${tests}`);
+        await writeFile(bad, `def solution(x):\n    return x\n\n${tests}`);
         const wrong = spawnSync('python3', [bad], { encoding: 'utf8', timeout: 20_000 });
         expect(wrong.status, item.id).not.toBe(0);
         expect(wrong.stderr).toContain('AssertionError');

@@ -97,9 +97,19 @@ describe('shipped fixture files', () => {
     expect((await item('geometry3k', 0))?.question).toBe('Find x.');
     // MicroVQA: correct_index 1 → option B.
     expect((await item('microvqa', 0))?.answers).toEqual(['B']);
-    // ERQA: several images per row; frames converted to an integer.
+    // ERQA: a JSON list of images per row; the options read from inside the question.
     expect((await item('erqa', 1))?.images).toHaveLength(3);
-    expect((await item('erqa', 1))?.extra.frames).toBe(3);
+    expect((await item('erqa', 1))?.options?.map((o) => o.label)).toEqual(['A', 'B', 'C', 'D']);
+    expect((await item('erqa', 1))?.question).toBe(
+      'In which of the three images is the robot gripper closest to the blue cube?',
+    );
+    // CharXiv: question_type from the file name of each of the two TSVs.
+    expect((await imported.loadDataset('charxiv')).items.map((i) => i.extra.question_type)).toEqual([
+      'descriptive',
+      'reasoning',
+      'reasoning',
+      'reasoning',
+    ]);
     // OCRBench: a Python list literal of accepted answers.
     expect((await item('ocrbench', 1))?.answers).toEqual(['x^2+1', 'x^{2}+1']);
     // SLAKE: images read from imgs/ beside test.json.

@@ -11,8 +11,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 
-/** A scripted reply: content (null = none), no choices, or an HTTP error status. */
-export type Reply = { content: string | null } | { noChoices: true } | { status: number };
+/**
+ * A scripted reply: content (null = none), no choices, an HTTP error status (with the
+ * default error body), or a raw body with any status (bad JSON, a server's own error text).
+ */
+export type Reply =
+  | { content: string | null }
+  | { noChoices: true }
+  | { status: number }
+  | { raw: string; status?: number }
+  /** The connection is closed without a reply. */
+  | { drop: true };
 
 export type Script = (call: { index: number; model: string; body: Record<string, unknown> }) => Reply;
 
@@ -85,10 +94,14 @@ export class Recorder {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
-        ({ status, json }) => {
+        ({ status, json, raw, drop }) => {
+          if (drop) {
+            req.socket.destroy();
+            return;
+          }
           // retry-after-ms: clients retry a failed request after 1 ms instead of backing off.
           res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '1' });
-          res.end(JSON.stringify(json));
+          res.end(raw ?? JSON.stringify(json));
         },
         (err: unknown) => {
           res.writeHead(400, { 'content-type': 'application/json' });
@@ -115,7 +128,9 @@ export class Recorder {
     return Promise.all(this.calls);
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; json: unknown }> {
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; json?: unknown; raw?: string; drop?: boolean }> {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       return { status: 404, json: { error: { message: `no route ${req.method} ${req.url}` } } };
     }
@@ -123,6 +138,8 @@ export class Recorder {
     const index = this.calls.length;
     this.calls.push(record(body));
     const reply = this.script({ index, model: String(body.model), body });
+    if ('drop' in reply) return { status: 0, drop: true };
+    if ('raw' in reply) return { status: reply.status ?? 200, raw: reply.raw };
     if ('status' in reply) return { status: reply.status, json: { error: { message: 'scripted failure' } } };
     const choices =
       'noChoices' in reply

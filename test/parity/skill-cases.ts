@@ -27,6 +27,8 @@ export interface ParityCase {
   script: () => Script;
   /** What the case is meant to exercise, checked on the release's own stream. */
   expectStream?: (calls: Recorded[]) => void;
+  /** What the case is meant to exercise, checked on the release's own observation. */
+  expectText?: (text: string) => void;
 }
 
 type Images = Record<'chart1' | 'chart2' | 'slake' | 'tally' | 'vstar', string>;
@@ -659,8 +661,61 @@ function erqaCases(img: Images): ParityCase[] {
   ];
 }
 
+/**
+ * Failures that reach the release's orchestrator as exceptions: the observation is
+ * "Skill execution error: " and the Python client's message (status with the parsed body,
+ * raw error text, no body, a reply that is not JSON).
+ */
+function failureCases(img: Images): ParityCase[] {
+  const fails = (id: string, skill: string, expert: Reply, sent: number): ParityCase => ({
+    id: `failure observation: ${id}`,
+    skill,
+    model: 'Step3-VL-10B',
+    input: 'What does the sign say? A. stop B. go',
+    images: [img.tally],
+    script: () =>
+      byModel({ detection: { content: '[]' }, deepeyes: { content: 'no zoom' }, expert: () => expert }),
+    expectStream: (c) => expect(c.filter((x) => x.model === 'Step3-VL-10B')).toHaveLength(sent),
+    expectText: (text) => expect(text).toMatch(/^Skill execution error: \S/),
+  });
+  const vllm400 = JSON.stringify({
+    object: 'error',
+    message: "This model's maximum context length is 16384 tokens. However, you requested 17000 tokens.",
+    type: 'BadRequestError',
+    param: null,
+    code: 400,
+    ratio: 0.5,
+  });
+  return [
+    fails('500 with an error body, retried', 'ERQA_Trajectory_Outcome_Solver', { status: 500 }, 3),
+    fails('400 from vLLM (not retried)', 'OCRBench_Text_Recognition_Skill', { raw: vllm400, status: 400 }, 1),
+    fails(
+      '502 with plain text',
+      'VLMsAreBlind_Grid_Structure_Parsing_Skill',
+      { raw: ' Bad gateway\n', status: 502 },
+      3,
+    ),
+    fails('404 without a body', 'ERQA_Multi_View_Task_Solver', { raw: '', status: 404 }, 1),
+    fails(
+      'truncated JSON reply',
+      'ERQA_Spatial_Mechanics_Solver',
+      { raw: '{"id": "x", "choices": [{"ind' },
+      1,
+    ),
+    fails('empty reply', 'OCRBench_Scene_Text_QA_Skill', { raw: '' }, 1),
+    fails('HTML reply', 'Code_Problem_Solver', { raw: '<html>busy</html>' }, 1),
+    fails(
+      'connection closed without a reply, retried',
+      'ERQA_Pointing_Localization_Solver',
+      { drop: true },
+      3,
+    ),
+  ];
+}
+
 export function skillCases(img: Images): ParityCase[] {
   return [
+    ...failureCases(img),
     ...noneCases(img),
     ...geometricCases(img),
     ...chartCases(img),

@@ -16,11 +16,12 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseObservation, releaseSettings } from '../../skills/release/run.ts';
 import { processCaches } from '../../skills/release/services.ts';
-import type { ImageRef, Item } from '../../src/core/items.ts';
+import type { CallTrace, ImageRef, Item } from '../../src/core/items.ts';
 import { loadRegistry, type Registry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
 import { SkillRuntime } from '../../src/skills-runtime/runtime.ts';
-import { Recorder } from './recorder.ts';
+import { MAX_CALL_IMAGES } from '../../src/skills-runtime/sent-images.ts';
+import { type Recorded, Recorder } from './recorder.ts';
 import { EXPERTS, type ParityCase, skillCases } from './skill-cases.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -154,8 +155,8 @@ function runPython(c: ParityCase): Promise<string> {
   });
 }
 
-/** Runs this project's release skill through the SkillRuntime. */
-async function runProject(c: ParityCase): Promise<string> {
+/** Runs this project's release skill through the SkillRuntime: its observation and trace. */
+async function runProject(c: ParityCase): Promise<{ text: string; calls: CallTrace[] }> {
   processCaches.clear();
   const images = await Promise.all(c.images.map(putImage));
   const item: Item = {
@@ -179,7 +180,7 @@ async function runProject(c: ParityCase): Promise<string> {
       images,
       headers: {},
     });
-    return res.text;
+    return { text: res.text, calls: res.calls };
   } finally {
     if (hadKey === undefined) delete process.env.OPENAI_API_KEY;
     else process.env.OPENAI_API_KEY = hadKey;
@@ -192,9 +193,9 @@ async function runBoth(c: ParityCase) {
   const pyText = await runPython(c);
   const py = await recorder.recorded();
   recorder.reset(c.script());
-  const tsText = await runProject(c);
+  const project = await runProject(c);
   const ts = await recorder.recorded();
-  return { py, ts, pyText, tsText: releaseObservation(tsText) };
+  return { py, ts, pyText, tsText: releaseObservation(project.text), calls: project.calls };
 }
 
 const IMG = {
@@ -218,16 +219,33 @@ async function extraImages(): Promise<{ grey: string; rgba: string }> {
 
 const cases: ParityCase[] = skillCases(IMG);
 
+/** Image parts of a recorded request. */
+const imagesIn = (r: Recorded) =>
+  (r.messages as Array<{ content?: unknown }>).reduce(
+    (n, m) =>
+      n +
+      (Array.isArray(m.content)
+        ? m.content.filter((p: { type?: string }) => p.type === 'image_url').length
+        : 0),
+    0,
+  );
+
 describe('release skills: request streams equal the release code', () => {
   it.each(cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
     if (c.images.some((p) => p.startsWith('@'))) {
       const extra = await extraImages();
       c.images = c.images.map((p) => (p === '@grey' ? extra.grey : p === '@rgba' ? extra.rgba : p));
     }
-    const { py, ts, pyText, tsText } = await runBoth(c);
+    const { py, ts, pyText, tsText, calls } = await runBoth(c);
     expect(py.length, 'the release sent requests').toBeGreaterThan(0);
     c.expectStream?.(py);
+    c.expectText?.(pyText);
     expect(ts).toEqual(py);
     expect(tsText).toBe(pyText);
+    // The trace accounts for every request (retries included) and keeps every image sent.
+    const attempts = (call: CallTrace) => call.attempts ?? 1;
+    expect(calls.reduce((n, call) => n + attempts(call), 0)).toBe(ts.length);
+    const sentImages = ts.reduce((n, r) => n + Math.min(MAX_CALL_IMAGES, imagesIn(r)), 0);
+    expect(calls.reduce((n, call) => n + attempts(call) * (call.images?.length ?? 0), 0)).toBe(sentImages);
   });
 });

@@ -316,6 +316,25 @@ describe("release prompt from the user's copy of the release data", () => {
     expect(releaseUserText(asItem, prompt.userSuffix)).toBe(text(row.prompt[1]?.content));
   });
 
+  it('carries the release commit of the data into the texts a policy records', async () => {
+    const prompt = await loadReleasePrompt(shared(parquet));
+    expect(prompt.commit).toBe('5b8257c94a060fb0134acaf5f5853480ff0695ce');
+    const { releaseTexts } = await import('../../src/policies/release.ts');
+    const { Registry } = await import('../../src/core/registry.ts');
+    const registry = new Registry({
+      experts: [],
+      services: [],
+      skills: [],
+      policies: [],
+      maxTurns: 4,
+      observationChars: 1000,
+      files: [],
+    });
+    const texts = await releaseTexts(item, registry, { releasePrompt: async () => prompt });
+    expect(texts).toMatchObject({ source: prompt.source, commit: prompt.commit });
+    expect((await releaseTexts(item, registry, {})).commit).toBeUndefined();
+  });
+
   it('names the file when it has no prompt rows', async () => {
     await expect(
       loadReleasePrompt(resolve(import.meta.dirname, '../../benchmarks/catalog.yaml')),

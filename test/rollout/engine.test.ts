@@ -194,7 +194,8 @@ describe('advance: expert calls', () => {
       { type: 'children', results: [expertOut('It is 42.')] },
     ]);
     expect(last.next).toEqual({ type: 'decide', first: false });
-    expect(last.save).toBe(true);
+    // Derivable from the saved call and the stored child results: not saved again.
+    expect(last.save).toBe(false);
     expect(last.state.turn).toBe(1);
     expect(last.state.pending).toEqual([]);
     expect(last.state.steps[0]).toMatchObject({ observation: 'It is 42.', expertLatencyMs: 42 });
@@ -413,9 +414,10 @@ describe('drive', () => {
     const { io, log } = scripted([search('Chart-R1', 'Chart_Problem_Solver', 'q'), answer('7')]);
     const { result } = await drive(initialState(), { type: 'activate', now: T0 }, cfg(), io);
     expect(result).toEqual({ status: 'answered', correct: true, score: 1 });
+    // The state after the observation is not saved: it follows from the saved call and the
+    // children's results.
     expect(log).toEqual([
       'decide first',
-      'save policy',
       'save policy',
       'decide',
       'save scoring',

@@ -8,23 +8,25 @@ import { catalog, rec, suite } from './helpers.ts';
  *
  * maestro / alpha: 12 records.
  *   7 answered and correct, 1 answered wrong, 1 answered with nothing extracted (wrong),
- *   1 no_answer, 2 errors (latency 5000 ms, must not count anywhere but `errors`).
- *   n = 10, correct = 7, accuracy = 0.7
- *   stderr = sqrt(0.7 · 0.3 / 10) = sqrt(0.021) = 0.1449138
- *   Wilson, z = 1.959964, z² = 3.841459:
- *     denom  = 1 + z²/n            = 1.3841459
- *     center = (0.7 + z²/20)/denom = 0.8920729 / 1.3841459 = 0.6444934
- *     half   = z/denom · sqrt(0.021 + z²/400) = 1.4160097 · 0.1749390 = 0.2477153
- *     ci95   = [0.3967781, 0.8922087]
+ *   1 no_answer, 2 errors (latency 5000 ms: they count as wrong in the accuracy, and nowhere
+ *   in the latency, calls or tokens).
+ *   total = 12, n = 10, correct = 7: accuracy = 7/12 = 0.5833333 (failures wrong),
+ *   accuracyAnswered = 7/10 = 0.7
+ *   stderr = sqrt(7/12 · 5/12 / 12) = 0.1423188
+ *   Wilson of 7 of 12, z = 1.959964, z² = 3.841459:
+ *     denom  = 1 + z²/12                 = 1.3201216
+ *     center = (7/12 + z²/24)/denom      = 0.7433941 / 1.3201216 = 0.5631255
+ *     half   = z/denom · sqrt(0.0202546 + z²/576) = 1.4846845 · 0.1640848 = 0.2436142
+ *     ci95   = [0.3195113, 0.8067397]
  *   latencies of the 10 that ran: 100, 200, …, 1000 ms
  *     mean 550, p50 = 550 (between 500 and 600), p95: rank 9 · 0.95 = 8.55 → 900 + 0.55 · 100 = 955
  *   expert calls: 2 each except the no_answer one (0) → mean 18 / 10 = 1.8
  *   tokens: 10 + 5 = 15 each → 15
  * maestro / beta: 4 answered, 1 correct → 0.25
  * maestro / gamma: 2 answered, both correct → 1.0; maestro / delta: no records.
- *   inDomainAvg = (0.7 + 0.25) / 2 = 0.475; outOfDomainAvg = null (delta missing)
- * direct / alpha: 5 of 5 → 1.0; direct / beta: only 2 errors → n = 0, accuracy null
- *   inDomainAvg = null (beta has no accuracy)
+ *   inDomainAvg = (7/12 + 0.25) / 2 = 0.4166667; outOfDomainAvg = null (delta missing)
+ * direct / alpha: 5 of 5 → 1.0; direct / beta: only 2 errors → n = 0, accuracy 0 (both
+ *   wrong), accuracyAnswered null; inDomainAvg = (1 + 0) / 2 = 0.5
  * A duplicate of maestro/beta/b0 recorded first as an error and then answered counts once.
  */
 function example(): ItemRecord[] {
@@ -101,15 +103,18 @@ describe('aggregate', () => {
     expect(c).toBeDefined();
     expect(c?.n).toBe(10);
     expect(c?.correct).toBe(7);
-    expect(c?.accuracy).toBeCloseTo(0.7, 12);
-    expect(c?.stderr).toBeCloseTo(0.1449138, 6);
-    expect(c?.ci95?.[0]).toBeCloseTo(0.3967781, 6);
-    expect(c?.ci95?.[1]).toBeCloseTo(0.8922087, 6);
+    expect(c?.accuracy).toBeCloseTo(7 / 12, 12);
+    expect(c?.accuracyAnswered).toBeCloseTo(0.7, 12);
+    expect(c?.headline).toBe(c?.accuracy);
+    expect(c?.headlineAnswered).toBe(c?.accuracyAnswered);
+    expect(c?.stderr).toBeCloseTo(0.1423188, 6);
+    expect(c?.ci95?.[0]).toBeCloseTo(0.3195113, 6);
+    expect(c?.ci95?.[1]).toBeCloseTo(0.8067397, 6);
   });
 
   it('keeps errors out of n and counts no-answers and extraction failures', () => {
     const c = findCell(summary, 'maestro', 'alpha');
-    expect(c).toMatchObject({ errors: 2, noAnswer: 1, extractionFailures: 1, total: 12 });
+    expect(c).toMatchObject({ errors: 2, failedOutright: 0, noAnswer: 1, extractionFailures: 1, total: 12 });
   });
 
   it('computes latency, expert calls and tokens over the items that ran', () => {
@@ -123,22 +128,30 @@ describe('aggregate', () => {
 
   it('averages per-benchmark accuracies over each suite group, unweighted', () => {
     const m = summary.byPolicy.find((p) => p.policy === 'maestro');
-    expect(m?.inDomainAvg).toBeCloseTo(0.475, 12);
+    expect(m?.inDomainAvg).toBeCloseTo((7 / 12 + 0.25) / 2, 12);
+    // Over the items that ran: (0.7 + 0.25) / 2; the two alpha errors are the group's failures.
+    expect(m?.inDomainAvgAnswered).toBeCloseTo(0.475, 12);
+    expect(m?.failedInDomain).toBe(2);
     expect(m?.outOfDomainAvg).toBe(null);
     expect(m?.missingOutOfDomain).toEqual(['delta']);
     expect(m?.missingInDomain).toEqual([]);
   });
 
-  it('gives no average when a benchmark of the group has only errors', () => {
+  it('counts a benchmark whose items all failed as 0 in the average, with no answered accuracy', () => {
     const d = summary.byPolicy.find((p) => p.policy === 'direct');
-    expect(findCell(summary, 'direct', 'beta')).toMatchObject({
+    const beta = findCell(summary, 'direct', 'beta');
+    expect(beta).toMatchObject({
       n: 0,
       errors: 2,
-      accuracy: null,
-      ci95: null,
+      accuracy: 0,
+      accuracyAnswered: null,
+      headlineAnswered: null,
     });
-    expect(d?.inDomainAvg).toBe(null);
-    expect(d?.missingInDomain).toEqual(['beta']);
+    expect(beta?.ci95?.[0]).toBe(0);
+    expect(beta?.ci95?.[1]).toBeCloseTo(0.6576198, 6); // Wilson of 0 of 2
+    expect(d?.inDomainAvg).toBeCloseTo(0.5, 12);
+    expect(d?.inDomainAvgAnswered).toBeNull(); // beta has no item that ran
+    expect(d?.missingInDomain).toEqual([]);
     expect(d?.missingOutOfDomain).toEqual(['gamma', 'delta']);
   });
 

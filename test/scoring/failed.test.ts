@@ -37,14 +37,24 @@ describe('rollouts that failed outright', () => {
     ];
     const r = await writeReport(dir, records, { catalog, suite, sweepId: 'sweep-1' });
     const cell = r.summary.cells.find((c) => c.policy === 'maestro' && c.benchmark === 'alpha');
-    // The cell no longer reads 100.0 over 2 with 0 errors: the failure is beside it.
-    expect(cell).toMatchObject({ total: 3, errors: 1, correct: 2 });
-    expect(await readFile(join(dir, 'results.md'), 'utf8')).toMatch(/\(1 err\)/);
-    const csv = await readFile(join(dir, 'results.csv'), 'utf8');
-    expect(csv.split('\n')[0]).toContain('errors_alpha');
-    expect(csv).toMatch(/maestro.*,1(,|$)/m);
+    // The cell no longer reads 100.0 over 2 with 0 errors: the failure counts as wrong (2 of
+    // 3), with the accuracy over the items that ran and the failure count beside it.
+    expect(cell).toMatchObject({ total: 3, errors: 1, failedOutright: 1, correct: 2, accuracyAnswered: 1 });
+    expect(cell?.accuracy).toBeCloseTo(2 / 3, 12);
+    expect(await readFile(join(dir, 'results.md'), 'utf8')).toContain(
+      '| maestro | 66.7 (100.0 answered; 1 failed, 1 outright) |',
+    );
+    const csv = (await readFile(join(dir, 'results.csv'), 'utf8')).split('\n');
+    const col = (name: string) => csv[1]?.split(',')[csv[0]?.split(',').indexOf(name) ?? -1];
+    expect([col('alpha'), col('answered_alpha'), col('errors_alpha'), col('failed_outright_alpha')]).toEqual([
+      '66.7',
+      '100.0',
+      '1',
+      '1',
+    ]);
     const json = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
-    expect(JSON.stringify(json)).toContain('"errors"');
+    expect(json.rows[0]).toMatchObject({ errors: { alpha: 1 }, failedOutright: { alpha: 1 } });
+    expect(await readFile(join(dir, 'details.md'), 'utf8')).toContain('| 1 (1) | 100.0 |');
     const lines = (await readFile(join(dir, 'items.jsonl'), 'utf8'))
       .trim()
       .split('\n')

@@ -169,7 +169,7 @@ describe('LaTeX tables', () => {
     expect(lines).toContain('q & \\textbf{100.0} & -- & -- & -- & -- & -- \\\\');
     const d = detailsLatex(summary, catalog, 'Details');
     expect(d).toContain('\\begin{longtable}');
-    expect(d).toContain('p\\_1 & Alpha & 2 & 50.0 & 9.5--90.5 & 0 & 0 &');
+    expect(d).toContain('p\\_1 & Alpha & 2 & 50.0 & 9.5--90.5 & 0 & 50.0 & 0 &');
   });
 });
 

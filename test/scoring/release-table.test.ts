@@ -105,6 +105,39 @@ describe('mean@k', () => {
   });
 });
 
+describe('mean@k with failed samples', () => {
+  it('counts a failed sample as wrong (0) for both tables, as results.md does', () => {
+    const scored = (correct: boolean): ItemRecord['releaseReward'] => ({
+      kind: 'scored',
+      score: correct ? 1 : 0,
+      correct,
+      fn: 'chartqa',
+    });
+    const r = (itemId: string, sample: number, over: Partial<ItemRecord>) =>
+      ({ policy: 'maestro', benchmark: 'chartqa', itemId, seed: 0, sample, ...over }) as ItemRecord;
+    const md = samplesMarkdown(
+      [
+        // Item a: 2 samples right, item b: 1 right and 1 failed (error) → item means 1 and 0.5.
+        r('a', 0, { status: 'answered', correct: true, releaseReward: scored(true) }),
+        r('a', 1, { status: 'answered', correct: true, releaseReward: scored(true) }),
+        r('b', 0, { status: 'answered', correct: true, releaseReward: scored(true) }),
+        r('b', 1, {
+          status: 'error',
+          correct: false,
+          releaseReward: { kind: 'unsupported', reason: 'the item failed to run' },
+        }),
+      ],
+      ['chartqa'],
+      (id) => id,
+    );
+    // Mean 0.75; sd of (1, 0.5) = 0.3536, se 0.25. Left out, the failure would read 100.0 ± 0.0.
+    expect(md).toContain('| maestro | 75.0 ± 25.0 |\n');
+    expect(md.match(/\| maestro \| 75\.0 ± 25\.0 \|/g)).toHaveLength(2);
+    expect(md).toContain('(1 failed sample here)');
+    expect(md).not.toContain('n/a');
+  });
+});
+
 describe('prompt sources', () => {
   it('says where each release-profile policy took its prompt from', async () => {
     const { promptSources } = await import('../../src/scoring/release-table.ts');
@@ -115,6 +148,27 @@ describe('prompt sources', () => {
     );
     expect(promptSources([rec('m', 'data/val.parquet')])).toContain('the release data in data/val.parquet');
     expect(promptSources([rec('rules')])).toBe('');
+  });
+
+  it('names the release commit of the prompt data and of the skills checkout', async () => {
+    const { promptSources } = await import('../../src/scoring/release-table.ts');
+    const meta = {
+      prompt: 'data/val.parquet',
+      promptCommit: '5b8257c94a060fb0134acaf5f5853480ff0695ce',
+      skillTexts: '/src/Maestro @ 5b8257c94a060fb0134acaf5f5853480ff0695ce',
+    };
+    const note = promptSources([{ policy: 'm', policyMeta: meta } as unknown as ItemRecord]);
+    expect(note).toBe(
+      [
+        'Policy prompt of m: the release data in data/val.parquet (release commit 5b8257c).',
+        'Skill prompt texts of m: the release checkout /src/Maestro (commit 5b8257c).',
+      ].join('\n'),
+    );
+    const unknown = promptSources([
+      { policy: 'm', policyMeta: { prompt: 'x.parquet', skillTexts: '/co' } } as unknown as ItemRecord,
+    ]);
+    expect(unknown).toContain('x.parquet (release commit unknown)');
+    expect(unknown).toContain('/co (commit unknown)');
   });
 });
 

@@ -46,7 +46,7 @@ describe('routes', () => {
       latencyScale: 0,
     });
     try {
-      const entries = [...registry.experts, ...registry.services, ...registry.policies];
+      const entries = [...registry.experts, ...registry.services, ...registry.policies, ...registry.judges];
       expect(entries.length).toBeGreaterThan(8);
       for (const entry of entries) {
         const path = new URL(entry.baseUrl).pathname;

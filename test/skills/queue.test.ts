@@ -356,8 +356,8 @@ describe('every skill through the queue, with simulated experts and services', (
     expect(next?.action.type).toBe('answer');
     const answer = next?.action.type === 'answer' ? next.action.answer : '';
     if (c.benchmark === 'humanevalv') {
-      expect(observation).toMatch(/```python\n[\s\S]*def solve[\s\S]*```$/);
-      expect(answer).toContain('def solve');
+      expect(observation).toMatch(/```python\n[\s\S]*def solution[\s\S]*```$/);
+      expect(answer).toContain('def solution');
     } else {
       const stated = statedAnswer(observation);
       expect(stated).not.toBeNull();

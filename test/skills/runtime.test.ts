@@ -219,6 +219,7 @@ describe('budget, cache and time limit', () => {
     expect(first.calls[0]?.note).toBe('detection');
     expect(second.calls.map((c) => c.service)).toEqual(first.calls.map((c) => c.service));
     expect(second.calls[0]?.note).toBe('detection (cache hit)');
+    expect([first.calls[0]?.cached, second.calls[0]?.cached]).toEqual([undefined, true]);
     expect(second.calls[0]?.promptTokens).toBe(first.calls[0]?.promptTokens);
     expect(second.calls[0]?.latencyMs).toBe(0);
     expect(third.calls[0]?.note).toBe('detection');

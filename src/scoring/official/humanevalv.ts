@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PermanentError } from '../../core/errors.ts';
 import type { Item } from '../../core/items.ts';
 import { humanevalvPostProcess } from './humanevalv/post-process.ts';
@@ -38,6 +39,45 @@ function sourceOf(item: Item): Source {
   );
 }
 
+/** What a program scored: pass, and why (the lint errors or the run's outcome). */
+interface ProgramVerdict {
+  passed: boolean;
+  why: string;
+}
+
+/**
+ * Verdicts of programs already checked in this process, by the program's sha256. The oracle
+ * scores every expert's candidate and experts often write the same program: pylint and the
+ * sandbox run once per distinct program. Only settled outcomes are kept (a run cut short by
+ * its time limit may be the machine's load, so it is checked again).
+ */
+const checked = new Map<string, ProgramVerdict>();
+const CHECKED_MAX = 4096;
+
+async function checkProgram(program: string): Promise<ProgramVerdict> {
+  const key = createHash('sha256').update(program).digest('hex');
+  const known = checked.get(key);
+  if (known) return known;
+  const lint = await pylintErrors(program);
+  let verdict: ProgramVerdict;
+  let settled = true;
+  if (lint.length > 0) {
+    verdict = { passed: false, why: `pylint check failed: ${lint.slice(0, 3).join('; ')}` };
+  } else {
+    const run = await runInSandbox(program);
+    settled = !run.timedOut;
+    verdict = {
+      passed: run.passed,
+      why: run.passed ? 'passed: the test script ran to its end' : `failed: ${run.detail}`,
+    };
+  }
+  if (settled) {
+    if (checked.size >= CHECKED_MAX) checked.delete(checked.keys().next().value as string);
+    checked.set(key, verdict);
+  }
+  return verdict;
+}
+
 export const humanevalvOfficial: OfficialScorer = {
   name: 'humanevalv',
   source: 'HumanEval-V/HumanEval-V-Benchmark evaluate.py',
@@ -45,19 +85,7 @@ export const humanevalvOfficial: OfficialScorer = {
     const { signature, test } = sourceOf(item);
     const processed = await humanevalvPostProcess(prediction, signature, test);
     const program = signature === '' ? `${processed.completion}\n\n${test}` : processed.program;
-    const lint = await pylintErrors(program);
-    if (lint.length > 0) {
-      return officialVerdict(
-        false,
-        processed.completion || null,
-        `pylint check failed: ${lint.slice(0, 3).join('; ')}`,
-      );
-    }
-    const run = await runInSandbox(program);
-    return officialVerdict(
-      run.passed,
-      processed.completion || null,
-      run.passed ? 'passed: the test script ran to its end' : `failed: ${run.detail}`,
-    );
+    const { passed, why } = await checkProgram(program);
+    return officialVerdict(passed, processed.completion || null, why);
   },
 };

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../core/errors.ts';
 import { chartqaOfficial } from './chartqa.ts';
-import { charxivProxy } from './charxiv.ts';
+import { charxivOfficial } from './charxiv.ts';
 import { erqaOfficial } from './erqa.ts';
 import { humanevalvOfficial } from './humanevalv.ts';
 import { mathrulerOfficial } from './mathruler.ts';
@@ -30,7 +30,7 @@ const ALL: OfficialScorer[] = [
   vstarOfficial,
   microvqaOfficial,
   mathrulerOfficial,
-  charxivProxy,
+  charxivOfficial,
   humanevalvOfficial,
 ];
 
@@ -39,9 +39,13 @@ export const officialScorers: Record<string, OfficialScorer> = Object.fromEntrie
   ALL.map((s) => [s.name, s]),
 );
 
+/** Names sweeps planned by earlier versions give in their stored catalog. */
+const FORMER_NAMES: Record<string, string> = { 'charxiv-proxy': 'charxiv' };
+
 /** The implemented scorer of record with this name, or undefined when it is not implemented yet. */
 export function findOfficialScorer(name: string): OfficialScorer | undefined {
-  return Object.hasOwn(officialScorers, name) ? officialScorers[name] : undefined;
+  const current = Object.hasOwn(FORMER_NAMES, name) ? (FORMER_NAMES[name] as string) : name;
+  return Object.hasOwn(officialScorers, current) ? officialScorers[current] : undefined;
 }
 
 /** Like findOfficialScorer, but throws naming the known scorers. */

@@ -1,5 +1,7 @@
 import { PermanentError } from '../../core/errors.ts';
-import type { Item } from '../../core/items.ts';
+import type { Item, ScoreResult } from '../../core/items.ts';
+import type { JudgeContext, JudgeTrace } from '../../core/judge.ts';
+import { mathvistaExtractionPrompt, readExtraction } from '../judge/mathvista-prompt.ts';
 import { show } from '../types.ts';
 import { levenshtein } from './levenshtein.ts';
 import { pyFloat, pyFloatRepr, pyInt, pyIntOfFloat, pyRound, pyStrip } from './py.ts';
@@ -13,8 +15,9 @@ import { type OfficialScorer, officialVerdict } from './types.ts';
  * Extraction (extract_answer): an empty reply is empty; a reply equal to an option's text is
  * that text; for integer answers a reply Python's int() reads, for float answers one float()
  * reads (as str(float)); `The answer is "…".` (quick extraction). Anything else goes to an LLM
- * extractor upstream; no judge model runs here yet, so such replies are passed on as they are
- * (the reason says so).
+ * extractor upstream: here the sweep's judge model when it has one
+ * (src/scoring/judge/mathvista-prompt.ts; its reply is kept with the verdict); without a judge
+ * the reply itself stands for the extraction (the reason says so), the rule-based fallback.
  * Normalisation (normalize_extracted_answer): multiple choice: stripped, the first "(x)" gives
  * a letter, a letter A… within the options picks that option, anything else picks the option
  * at the smallest edit distance; integer: str(int(float(x))), truncating; float:
@@ -106,18 +109,42 @@ function precisionOf(v: unknown): number | null {
   return null;
 }
 
+/** The verdict on an extraction: normalised to the answer type, then compared with the answer text. */
+function verdictOn(item: Item, ex: { text: string; how: string; trace?: JudgeTrace }): ScoreResult {
+  const { choices, answer } = choicesAndAnswer(item);
+  const kind = kindOf(item);
+  const norm = mathvistaNormalize(ex.text, choices, kind, item.extra.precision);
+  const how = `extraction: ${ex.how}`;
+  const v =
+    norm === null
+      ? officialVerdict(false, ex.text || null, `${show(ex.text)} is not a valid ${kind} (${how})`)
+      : officialVerdict(
+          norm === answer,
+          norm,
+          `${show(norm)} ${norm === answer ? '=' : '≠'} ${show(answer)} (${how})`,
+        );
+  return ex.trace ? { ...v, judge: ex.trace } : v;
+}
+
+/** The LLM extraction step, done by the sweep's judge. */
+async function judgeExtraction(item: Item, prediction: string, judge: JudgeContext): Promise<ScoreResult> {
+  const { value, trace } = await judge.ask(
+    { purpose: 'mathvista-extract', prompt: mathvistaExtractionPrompt(item, prediction) },
+    readExtraction,
+  );
+  const how = `judge ${trace.model} extracted ${show(value)}${trace.cached ? ' (cached)' : ''}`;
+  return verdictOn(item, { text: value, how, trace: { ...trace, verdict: value } });
+}
+
 export const mathvistaOfficial: OfficialScorer = {
   name: 'mathvista',
   source: 'lupantech/MathVista evaluation/calculate_score.py',
-  score(item, prediction) {
-    const { choices, answer } = choicesAndAnswer(item);
-    const kind = kindOf(item);
-    const ex = mathvistaExtract(prediction, choices, kind);
-    const norm = mathvistaNormalize(ex.text, choices, kind, item.extra.precision);
-    const how = `extraction: ${ex.how}`;
-    if (norm === null)
-      return officialVerdict(false, ex.text || null, `${show(ex.text)} is not a valid ${kind} (${how})`);
-    const ok = norm === answer;
-    return officialVerdict(ok, norm, `${show(norm)} ${ok ? '=' : '≠'} ${show(answer)} (${how})`);
+  usesJudge: true,
+  score(item, prediction, judge) {
+    const { choices } = choicesAndAnswer(item);
+    const ex = mathvistaExtract(prediction, choices, kindOf(item));
+    // The rules found nothing: upstream asks its LLM here; the judge does, when there is one.
+    if (judge && ex.how.startsWith('no judge')) return judgeExtraction(item, prediction, judge);
+    return verdictOn(item, ex);
   },
 };

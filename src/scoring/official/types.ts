@@ -1,4 +1,5 @@
 import type { Item, ScoreResult } from '../../core/items.ts';
+import type { JudgeContext } from '../../core/judge.ts';
 
 /**
  * A benchmark's scorer of record, re-implemented from its published rules. It judges the
@@ -11,12 +12,18 @@ export interface OfficialScorer {
   /** The upstream repository and file the rules come from. */
   source: string;
   /**
-   * True when the upstream scorer needs something not built yet (a judge model) and this is
-   * a stand-in: its verdicts say so in their reason, and tables must label them as a proxy.
+   * True when the upstream scorer needs a judge model and, without one (`judge` not given),
+   * this scores with a stand-in: its verdicts say so in their reason, and tables label them as
+   * a proxy.
    */
   proxy?: boolean;
-  /** Judges one reply. Throws (typed) for an item it cannot judge; never for a bad reply. */
-  score(item: Item, prediction: string): ScoreResult | Promise<ScoreResult>;
+  /** True when the scorer asks a judge model when the sweep has one (CharXiv, MathVista). */
+  usesJudge?: boolean;
+  /**
+   * Judges one reply. Throws (typed) for an item it cannot judge or when the judge fails for
+   * good; never for a bad reply. `judge`: the sweep's judge model, for scorers that use one.
+   */
+  score(item: Item, prediction: string, judge?: JudgeContext): ScoreResult | Promise<ScoreResult>;
 }
 
 /** An official verdict. */

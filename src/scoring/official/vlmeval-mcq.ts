@@ -1,5 +1,7 @@
 import { PermanentError } from '../../core/errors.ts';
-import type { Item } from '../../core/items.ts';
+import type { Item, ScoreResult } from '../../core/items.ts';
+import type { JudgeContext } from '../../core/judge.ts';
+import { mcqMatchingPrompt, readOptionLetter } from '../judge/mcq-prompt.ts';
 import { show } from '../types.ts';
 import { type Choices, canInfer } from './can-infer.ts';
 import { type OfficialScorer, officialVerdict } from './types.ts';
@@ -8,20 +10,44 @@ import { type OfficialScorer, officialVerdict } from './types.ts';
  * VLMEvalKit multiple choice under its `exact_matching` policy (vlmeval/dataset/utils/
  * multiple_choice.py eval_vanilla): the letter can_infer reads from the reply must equal the
  * answer letter; nothing read is "Z", a wrong answer. Upstream, a judge model reads the
- * replies can_infer cannot; no judge runs here yet, which is VLMEvalKit's own fallback when
- * its judge is unavailable.
+ * replies can_infer cannot: here the sweep's judge when it has one
+ * (src/scoring/judge/mcq-prompt.ts; its letter is read with can_infer, and its reply is kept
+ * with the verdict); without a judge, VLMEvalKit's own `exact_matching` behaviour.
  */
+
+/** The judge maps a reply the rules cannot read to an option letter (or Z). */
+async function judgedOption(
+  item: Item,
+  prediction: string,
+  choices: Choices,
+  judge: JudgeContext,
+): Promise<ScoreResult> {
+  const gold = item.answers[0] ?? '';
+  const { value, trace } = await judge.ask(
+    { purpose: 'mcq-match', prompt: mcqMatchingPrompt(item.question, choices, prediction) },
+    readOptionLetter(choices),
+  );
+  const how = `judge ${trace.model} matched the reply to ${value}${trace.cached ? ' (cached)' : ''}`;
+  const v =
+    value === 'Z'
+      ? officialVerdict(false, 'Z', `${how}: no option`)
+      : officialVerdict(value === gold, value, `${how}; answer ${gold}`);
+  return { ...v, judge: { ...trace, verdict: value } };
+}
+
 export function vlmevalMcqScorer(name: string, source: string): OfficialScorer {
   return {
     name,
     source,
-    score(item: Item, prediction: string) {
+    usesJudge: true,
+    score(item: Item, prediction: string, judge?: JudgeContext) {
       const options = item.options ?? [];
       if (options.length === 0)
         throw new PermanentError(`${name} item ${item.id} has no options to match against`);
       const choices: Choices = options.map((o) => [o.label, o.text]);
       const gold = item.answers[0] ?? '';
       const opt = canInfer(prediction, choices);
+      if (opt === null && judge) return judgedOption(item, prediction, choices, judge);
       if (opt === null)
         return officialVerdict(false, null, `can_infer read no option from ${show(prediction)} (no judge)`);
       if (opt === 'Z') return officialVerdict(false, 'Z', 'the reply refuses or answers Z');

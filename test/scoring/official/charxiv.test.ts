@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { charxivProxy } from '../../../src/scoring/official/charxiv.ts';
+import { charxivOfficial } from '../../../src/scoring/official/charxiv.ts';
 import { charxivCases } from './cases/charxiv.ts';
 import { caseItem, checkCases } from './helpers.ts';
 
-describe('CharXiv exact-match proxy (the benchmark grades with a judge: princeton-nlp/CharXiv src/evaluate.py)', () => {
-  checkCases(charxivProxy, charxivCases);
+describe('CharXiv without a judge: the exact-match proxy (the benchmark grades with a judge: princeton-nlp/CharXiv src/evaluate.py)', () => {
+  checkCases(charxivOfficial, charxivCases);
 
   it('is marked as a proxy, and every verdict says so', async () => {
-    expect(charxivProxy.proxy).toBe(true);
+    expect(charxivOfficial.proxy).toBe(true);
     const c = charxivCases[0];
     if (!c) throw new Error('no case');
-    expect((await charxivProxy.score(caseItem(c, 'charxiv'), c.reply)).reason).toMatch(
+    expect((await charxivOfficial.score(caseItem(c, 'charxiv'), c.reply)).reason).toMatch(
       /^proxy for the CharXiv judge/,
     );
   });

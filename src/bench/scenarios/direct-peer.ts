@@ -1,0 +1,293 @@
+/**
+ * Direct peer: the direct baseline over 1,000 text items against one OpenAI-compatible
+ * simulated endpoint (50 ms per request, capacity 64), one `worker --role all` already
+ * running, timed around `maestro-eval sweep FILE --wait` run as its own process. The
+ * endpoint alone needs items ÷ 64 × 50 ms (the ideal); everything above it is the control
+ * plane. Reported as ratios of one run: wall ÷ ideal, CPU per rollout (worker, client,
+ * Redis), Redis commands and bytes per rollout, and the resident memory of the worker and
+ * of the `sweep --wait` client.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planFixtureItem } from '../../../benchmarks/fixtures/generate.ts';
+import { Item } from '../../core/items.ts';
+import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
+import { DataStore } from '../../data/store.ts';
+import type { SpawnedWorker } from '../../process/spawn.ts';
+import type { BenchContext } from '../harness.ts';
+import { Stage, spawnNode, waitForLine } from '../harness.ts';
+import type { ScenarioResult } from '../report.ts';
+import { round } from '../stats.ts';
+import { cpuMs, elapsedS, rssBytes, type Scenario } from './common.ts';
+import { type ClientSample, redisDelta, redisSnapshot, sampleProcess, watchProcess } from './peer-meter.ts';
+
+const CAPACITY = 64;
+const LATENCY_MS = 50;
+const BENCHMARK = 'tallyqa';
+const EXPERT = 'Solo';
+/** Targets of issue 15. */
+const TARGET = {
+  wallRatio: 1.5,
+  cpuMsPerRollout: 1.5,
+  redisCpuMsPerRollout: 0.3,
+  workerMiB: 150,
+  clientMiB: 100,
+};
+
+/** Writes `n` text items (no images) of an integer-answer benchmark into a data directory of its own. */
+async function textDataset(dir: string, n: number): Promise<DataStore> {
+  const store = new DataStore(dir);
+  const items: Item[] = [];
+  for (let i = 0; i < n; i++) {
+    const plan = planFixtureItem(BENCHMARK, i);
+    items.push(
+      Item.parse({
+        id: `text-${String(i + 1).padStart(5, '0')}`,
+        benchmark: BENCHMARK,
+        question: plan.question,
+        answers: plan.answers,
+        answerType: plan.answerType,
+        extra: plan.extra,
+      }),
+    );
+  }
+  await store.writeDataset(BENCHMARK, items, 'generated:direct-peer');
+  return store;
+}
+
+function sweepFile(stage: Stage, name: string, seeds: number[]): string {
+  const file = join(stage.dir, `${name}.sweep.yaml`);
+  const doc = {
+    name,
+    registry: [stage.registryFile],
+    catalog: DEFAULT_CATALOG,
+    suite: DEFAULT_SUITE,
+    benchmarks: [BENCHMARK],
+    policies: [`direct:${EXPERT}`],
+    seeds,
+  };
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+/** Runs `maestro-eval sweep FILE --wait` as its own process; returns its wall time, CPU and peak RSS. */
+async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: string[] = []) {
+  const started = performance.now();
+  const client: SpawnedWorker = spawnNode(
+    ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : [],
+    ['sweep', file, '--wait', ...args],
+    stage.env(),
+    { echo: ctx.verbose, label: 'sweep --wait' },
+    stage.opts.bin,
+  );
+  if (client.child.pid) ctx.processLabels.set(client.child.pid, `${stage.opts.name}: sweep --wait`);
+  let enqueuedAt = 0;
+  client.child.stdout?.on('data', (b: Buffer) => {
+    if (!enqueuedAt && b.toString().includes(' enqueued')) enqueuedAt = performance.now();
+  });
+  const sample: ClientSample = await watchProcess(client, 10);
+  const wallMs = performance.now() - started;
+  if (sample.exitCode !== 0)
+    throw new Error(`sweep --wait exited ${sample.exitCode}:\n${client.output.slice(-10).join('\n')}`);
+  return { wallMs, afterEnqueueMs: enqueuedAt ? performance.now() - enqueuedAt : wallMs, ...sample };
+}
+
+/** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
+async function measure(ctx: BenchContext, stage: Stage, label: string) {
+  const worker = stage.workers[0];
+  const workerPid = worker?.child.pid ?? 0;
+  if (worker) await waitForLine(worker, 'ready:');
+  // Warm-up (connections, JIT) on another sweep, then the measured one.
+  await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}`, [1]), ['--limit', '128']);
+  const file = sweepFile(stage, `direct-peer-${label}`, [0]);
+  const before = await redisSnapshot(ctx.conn);
+  const workerCpu0 = cpuMs(workerPid) ?? 0;
+  const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
+  ctx.mark('start');
+  const run = await timedSweep(ctx, stage, file);
+  ctx.mark('end');
+  return {
+    run,
+    workerPid,
+    workerCpuMs: (cpuMs(workerPid) ?? 0) - workerCpu0,
+    simCpuMs: (cpuMs(stage.sim?.child.pid ?? 0) ?? 0) - simCpu0,
+    redis: redisDelta(before, await redisSnapshot(ctx.conn)),
+    workerMem: sampleProcess(workerPid),
+  };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** The figures of a measured sweep of `n` rollouts, per rollout. */
+function figures(n: number, m: Measured) {
+  const { run, workerPid, workerCpuMs, simCpuMs, redis, workerMem } = m;
+  const idealMs = (n / CAPACITY) * LATENCY_MS;
+  const per = (v: number) => v / n;
+  return {
+    rollouts: n,
+    idealMs: round(idealMs, 0),
+    wallMs: round(run.wallMs, 0),
+    wallRatio: round(run.wallMs / idealMs, 2),
+    afterEnqueueMs: round(run.afterEnqueueMs, 0),
+    afterEnqueueRatio: round(run.afterEnqueueMs / idealMs, 2),
+    cpuMsPerRollout: {
+      worker: round(per(workerCpuMs), 3),
+      client: round(per(run.cpuMs), 3),
+      allRoles: round(per(workerCpuMs + run.cpuMs), 3),
+      redis: round(per(redis.cpuMs), 3),
+      simulator: round(per(simCpuMs), 3),
+    },
+    redisPerRollout: {
+      commands: round(per(redis.commands), 1),
+      socketReads: round(per(redis.reads), 1),
+      bytesIn: round(per(redis.bytesIn), 0),
+      bytesOut: round(per(redis.bytesOut), 0),
+    },
+    memoryMiB: {
+      workerRss: round((rssBytes(workerPid) ?? 0) / 2 ** 20, 1),
+      workerPeak: round(workerMem.peakRss / 2 ** 20, 1),
+      clientPeak: round(run.peakRss / 2 ** 20, 1),
+    },
+  };
+}
+
+/** The scenario's result from its figures. */
+function result(
+  n: number,
+  f: ReturnType<typeof figures>,
+  redis: Measured['redis'],
+  started: number,
+): ScenarioResult {
+  const per = (v: number) => v / n;
+  const pass =
+    f.wallRatio <= TARGET.wallRatio &&
+    f.cpuMsPerRollout.allRoles <= TARGET.cpuMsPerRollout &&
+    f.cpuMsPerRollout.redis <= TARGET.redisCpuMsPerRollout &&
+    f.memoryMiB.workerPeak <= TARGET.workerMiB &&
+    f.memoryMiB.clientPeak <= TARGET.clientMiB;
+  return {
+    id: 'direct-peer',
+    title: 'Direct peer (direct baseline, one endpoint)',
+    target: `wall ≤ ${TARGET.wallRatio}× ideal; CPU ≤ ${TARGET.cpuMsPerRollout} ms/rollout (all roles); Redis CPU ≤ ${TARGET.redisCpuMsPerRollout} ms/rollout; worker ≤ ${TARGET.workerMiB} MB, client ≤ ${TARGET.clientMiB} MB`,
+    pass,
+    headline: `wall ${f.wallRatio}× ideal (${f.wallMs} vs ${f.idealMs} ms); CPU ${f.cpuMsPerRollout.allRoles} ms/rollout, Redis ${f.cpuMsPerRollout.redis} ms; ${f.redisPerRollout.commands} commands/rollout; RSS worker ${f.memoryMiB.workerPeak} MiB, client ${f.memoryMiB.clientPeak} MiB`,
+    figures: f,
+    tables: [
+      {
+        title: 'Per rollout',
+        columns: ['figure', 'value', 'target'],
+        rows: [
+          ['wall ÷ ideal (spawn of sweep --wait to its exit)', f.wallRatio, `≤ ${TARGET.wallRatio}`],
+          ['wall ÷ ideal, after the enqueue line', f.afterEnqueueRatio, '—'],
+          ['CPU ms, worker (all roles)', f.cpuMsPerRollout.worker, '—'],
+          ['CPU ms, sweep --wait client', f.cpuMsPerRollout.client, '—'],
+          ['CPU ms, worker + client', f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`],
+          ['CPU ms, Redis (INFO cpu)', f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`],
+          ['CPU ms, simulated endpoint', f.cpuMsPerRollout.simulator, '—'],
+          ['Redis commands', f.redisPerRollout.commands, '—'],
+          ['Redis socket reads (≈ client writes)', f.redisPerRollout.socketReads, '—'],
+          ['Redis bytes in / out', `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'],
+          ['worker peak RSS (MiB)', f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`],
+          ['sweep --wait peak RSS (MiB)', f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`],
+        ],
+      },
+      {
+        title: 'Redis commands of the measured sweep (INFO commandstats), per rollout',
+        columns: ['command', 'calls/rollout', 'µs/rollout'],
+        rows: redis.byCommand
+          .slice(0, 15)
+          .map((c) => [c.command, round(per(c.calls), 2), round(per(c.usec), 1)]),
+      },
+    ],
+    notes: [
+      `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
+      'One `worker --role all` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with a 128-rollout sweep before the measured one. Wall is the `maestro-eval sweep FILE --wait` process from spawn to exit (its start-up, planning, submission and waiting included).',
+      'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
+    ],
+    durationS: elapsedS(started),
+  };
+}
+
+/** One measured run on a stage of its own: this checkout's workers and CLI, or the baseline's. */
+async function measuredRun(ctx: BenchContext, n: number, dataDir: string, label: string, bin?: string) {
+  const stage = await Stage.start(ctx, {
+    name: `direct-peer-${label}`,
+    latencyScale: 1,
+    dataDir,
+    registry: {
+      maxTurns: 4,
+      policy: { medianMs: LATENCY_MS, sigma: 0, capacity: CAPACITY },
+      experts: [{ name: EXPERT, capacity: CAPACITY, medianMs: LATENCY_MS, sigma: 0, domains: ['counting'] }],
+    },
+    workers: [{ role: 'all' }],
+    ...(bin ? { bin } : {}),
+  });
+  try {
+    const m = await measure(ctx, stage, label);
+    const f = figures(n, m);
+    ctx.log(`  direct-peer ${label}: ${JSON.stringify(f)}`);
+    return { label, f, redis: m.redis };
+  } finally {
+    await stage.stop();
+  }
+}
+
+/** With baselines: each version's runs, alternated (only ratios within a run are compared). */
+function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, versions: string[]) {
+  const of = (v: string) => runs.filter((r) => r.label.replace(/-\d+$/, '') === v).map((r) => r.f);
+  type F = ReturnType<typeof figures>;
+  const row = (name: string, pick: (f: F) => number | string, target: string) => [
+    name,
+    ...versions.map((v) => of(v).map(pick).join(', ')),
+    target,
+  ];
+  return {
+    title: `Versions alternated in this run (${runs.map((r) => r.label).join(', ')}); "this" is the checkout running the bench`,
+    columns: ['per rollout', ...versions, 'target'],
+    rows: [
+      row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
+      row('wall ÷ ideal, after the enqueue line', (f) => f.afterEnqueueRatio, '—'),
+      row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker, '—'),
+      row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client, '—'),
+      row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
+      row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
+      row('Redis commands', (f) => f.redisPerRollout.commands, '—'),
+      row('Redis socket reads (≈ client writes)', (f) => f.redisPerRollout.socketReads, '—'),
+      row('Redis bytes in / out', (f) => `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'),
+      row('worker peak RSS (MiB)', (f) => f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`),
+      row('sweep --wait peak RSS (MiB)', (f) => f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`),
+    ],
+  };
+}
+
+export const directPeerScenario: Scenario = {
+  id: 'direct-peer',
+  title: 'Direct peer (direct baseline, one endpoint)',
+  estimateS: { full: 40, quick: 25 },
+  async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
+    const started = performance.now();
+    const n = quick ? 300 : 1_000;
+    const dataDir = join(ctx.root, 'direct-peer-data');
+    await textDataset(dataDir, n);
+    // Each baseline, then this checkout ("this"), twice over when there are baselines.
+    const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
+    const rounds = ctx.baselines.length ? 2 : 1;
+    const runs: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
+    for (let r = 1; r <= rounds; r++)
+      for (const v of versions) runs.push(await measuredRun(ctx, n, dataDir, `${v.label}-${r}`, v.bin));
+    const last = runs[runs.length - 1]!;
+    const out = result(n, last.f, last.redis, started);
+    if (ctx.baselines.length) {
+      out.tables.unshift(
+        beforeAfterTable(
+          runs,
+          versions.map((v) => v.label),
+        ),
+      );
+      out.notes.push(
+        `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. The headline and the per-rollout table are of the last run of this checkout.`,
+      );
+    }
+    return out;
+  },
+};

@@ -1,0 +1,83 @@
+/**
+ * Meters of a client process and of the Redis server for one measured run: CPU and peak
+ * resident memory of a process read from /proc until it exits, and Redis CPU, commands and
+ * network bytes from INFO before and after.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import type { SpawnedWorker } from '../../process/spawn.ts';
+import { commandDelta, commandStats, cpuMs } from './common.ts';
+
+/** Peak and current resident memory of a process (bytes; 0 when unknown). */
+export function sampleProcess(pid: number): { rss: number; peakRss: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb('VmRSS'), peakRss: kb('VmHWM') };
+  } catch {
+    return { rss: 0, peakRss: 0 };
+  }
+}
+
+export interface ClientSample {
+  exitCode: number | null;
+  /** CPU (user + system) at the last sample before the process exited. */
+  cpuMs: number;
+  peakRss: number;
+}
+
+/** Samples a process's CPU and peak RSS every `everyMs` until it exits. */
+export async function watchProcess(p: SpawnedWorker, everyMs: number): Promise<ClientSample> {
+  const pid = p.child.pid ?? 0;
+  let cpu = 0;
+  let peak = 0;
+  const tick = () => {
+    const c = cpuMs(pid);
+    if (c !== null) cpu = c;
+    peak = Math.max(peak, sampleProcess(pid).peakRss);
+  };
+  const timer = setInterval(tick, everyMs);
+  try {
+    const exitCode = await p.exited;
+    return { exitCode, cpuMs: cpu, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface RedisSnapshot {
+  cpuMs: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Socket reads Redis processed (total_reads_processed): about one per client write. */
+  reads: number;
+  commands: Map<string, { calls: number; usec: number }>;
+}
+
+const field = (text: string, name: string) =>
+  Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0);
+
+export async function redisSnapshot(conn: Redis): Promise<RedisSnapshot> {
+  const [cpu, stats] = await Promise.all([conn.info('cpu'), conn.info('stats')]);
+  const commands = await commandStats(conn);
+  return {
+    cpuMs: (field(cpu, 'used_cpu_sys') + field(cpu, 'used_cpu_user')) * 1000,
+    bytesIn: field(stats, 'total_net_input_bytes'),
+    bytesOut: field(stats, 'total_net_output_bytes'),
+    reads: field(stats, 'total_reads_processed'),
+    commands,
+  };
+}
+
+/** What Redis did between two snapshots (the snapshots' own INFO calls included: 4 commands). */
+export function redisDelta(a: RedisSnapshot, b: RedisSnapshot) {
+  const byCommand = commandDelta(a.commands, b.commands);
+  return {
+    cpuMs: b.cpuMs - a.cpuMs,
+    bytesIn: b.bytesIn - a.bytesIn,
+    bytesOut: b.bytesOut - a.bytesOut,
+    reads: b.reads - a.reads,
+    commands: byCommand.reduce((s, c) => s + c.calls, 0),
+    byCommand,
+  };
+}
