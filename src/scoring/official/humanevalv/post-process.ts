@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { PermanentError } from '../../../core/errors.ts';
+import { besideSource } from '../../../core/paths.ts';
 
 /**
  * HumanEval-V's post-processing of a reply (HumanEval-V/HumanEval-V-Benchmark evaluate.py
@@ -38,7 +38,8 @@ export function humanevalvFenceContent(prediction: string): string {
   return '    pass';
 }
 
-const TOP_LEVEL_PY = fileURLToPath(new URL('./top_level.py', import.meta.url));
+// In the source tree also when running from dist/ (the .py files are not compiled or copied).
+const TOP_LEVEL_PY = besideSource(import.meta.url, './top_level.py');
 const Kept = z.union([
   z.object({ ok: z.literal(true), code: z.string() }),
   z.object({ ok: z.literal(false) }),

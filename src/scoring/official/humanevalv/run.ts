@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PermanentError } from '../../../core/errors.ts';
+import { besideSource } from '../../../core/paths.ts';
 
 /**
  * The sandbox HumanEval-V programs run in for the official scorer.
@@ -22,7 +22,8 @@ import { PermanentError } from '../../../core/errors.ts';
  * writes no token. Not defended: code that inspects the driver's own frames or memory.
  */
 
-const DRIVER = fileURLToPath(new URL('./driver.py', import.meta.url));
+// In the source tree also when running from dist/ (the .py files are not compiled or copied).
+const DRIVER = besideSource(import.meta.url, './driver.py');
 const MAX_OUTPUT = 64 * 1024;
 
 export interface SandboxOptions {
