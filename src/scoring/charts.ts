@@ -205,6 +205,12 @@ export function heatmapSvg(d: HeatmapData): string {
 
 const pairLabel = (p: string) => p.replace('@@', ' @ ');
 
+/** A policy's routing cells, benchmarks in `order` (others after, as they come). */
+function policyRows(policy: string, cells: RoutingCell[], order: string[]): RoutingCell[] {
+  const rank = (b: string) => (order.includes(b) ? order.indexOf(b) : order.length);
+  return cells.filter((c) => c.policy === policy).sort((a, b) => rank(a.benchmark) - rank(b.benchmark));
+}
+
 /**
  * Heatmap of a policy's routing: rows = benchmarks, columns = (expert, skill) pairs,
  * shade = the share of the benchmark's skill calls that went to the pair; n = skill calls.
@@ -215,8 +221,7 @@ export function routingHeatmapSvg(
   benchmarkNames: (id: string) => string,
   order: string[] = [],
 ): string {
-  const rank = (b: string) => (order.includes(b) ? order.indexOf(b) : order.length);
-  const rows = cells.filter((c) => c.policy === policy).sort((a, b) => rank(a.benchmark) - rank(b.benchmark));
+  const rows = policyRows(policy, cells, order);
   const pairs = [...new Set(rows.flatMap((c) => Object.keys(c.choices)))].sort();
   const totals = rows.map((c) => Object.values(c.choices).reduce((a, b) => a + b, 0));
   return heatmapSvg({
@@ -249,8 +254,7 @@ export function fanoutHeatmapSvg(
   benchmarkNames: (id: string) => string,
   order: string[] = [],
 ): string {
-  const rank = (b: string) => (order.includes(b) ? order.indexOf(b) : order.length);
-  const rows = cells.filter((c) => c.policy === policy).sort((a, b) => rank(a.benchmark) - rank(b.benchmark));
+  const rows = policyRows(policy, cells, order);
   const pairs = [...new Set(rows.flatMap((c) => Object.keys(c.pairAccuracy)))].sort();
   return heatmapSvg({
     title: `Fan-out of ${policy}: accuracy of each pair per benchmark`,

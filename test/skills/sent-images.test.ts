@@ -4,14 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Job } from 'bullmq';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseWire } from '../../skills/release/wire.ts';
 import type { CallTrace, Item } from '../../src/core/items.ts';
 import type { EarlierAttempt } from '../../src/core/jobs.ts';
 import { loadRegistry, type Registry } from '../../src/core/registry.ts';

@@ -9,15 +9,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planFixtureItem } from '../../../benchmarks/fixtures/generate.ts';
-import { Item } from '../../core/items.ts';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
-import { DataStore } from '../../data/store.ts';
 import type { SpawnedWorker } from '../../process/spawn.ts';
 import type { BenchContext } from '../harness.ts';
 import { Stage, spawnNode, waitForLine } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
 import { round } from '../stats.ts';
+import { writeTextItems } from '../text-items.ts';
 import { cpuMs, elapsedS, rssBytes, type Scenario } from './common.ts';
 import { type ClientSample, redisDelta, redisSnapshot, sampleProcess, watchProcess } from './peer-meter.ts';
 
@@ -33,27 +31,6 @@ const TARGET = {
   workerMiB: 150,
   clientMiB: 100,
 };
-
-/** Writes `n` text items (no images) of an integer-answer benchmark into a data directory of its own. */
-async function textDataset(dir: string, n: number): Promise<DataStore> {
-  const store = new DataStore(dir);
-  const items: Item[] = [];
-  for (let i = 0; i < n; i++) {
-    const plan = planFixtureItem(BENCHMARK, i);
-    items.push(
-      Item.parse({
-        id: `text-${String(i + 1).padStart(5, '0')}`,
-        benchmark: BENCHMARK,
-        question: plan.question,
-        answers: plan.answers,
-        answerType: plan.answerType,
-        extra: plan.extra,
-      }),
-    );
-  }
-  await store.writeDataset(BENCHMARK, items, 'generated:direct-peer');
-  return store;
-}
 
 function sweepFile(stage: Stage, name: string, seeds: number[]): string {
   const file = join(stage.dir, `${name}.sweep.yaml`);
@@ -268,7 +245,7 @@ export const directPeerScenario: Scenario = {
     const started = performance.now();
     const n = quick ? 300 : 1_000;
     const dataDir = join(ctx.root, 'direct-peer-data');
-    await textDataset(dataDir, n);
+    await writeTextItems(dataDir, BENCHMARK, n, 'generated:direct-peer');
     // Each baseline, then this checkout ("this"), twice over when there are baselines.
     const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
     const rounds = ctx.baselines.length ? 2 : 1;

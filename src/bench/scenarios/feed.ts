@@ -10,18 +10,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { planFixtureItem } from '../../../benchmarks/fixtures/generate.ts';
-import { Item } from '../../core/items.ts';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
 import { keys, ROLLOUT_QUEUE } from '../../core/queues.ts';
 import { loadRegistry } from '../../core/registry.ts';
-import { DataStore } from '../../data/store.ts';
+import type { DataStore } from '../../data/store.ts';
 import { loadSweepFile } from '../../producer/config.ts';
 import { feedSweep } from '../../producer/feed.ts';
 import { planSweep, type SweepPlan } from '../../producer/plan.ts';
 import { type BenchContext, Stage } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
 import { round } from '../stats.ts';
+import { writeTextItems } from '../text-items.ts';
 import { elapsedS, type Scenario } from './common.ts';
 
 const ITEMS = 10_000;
@@ -44,26 +43,6 @@ async function keysMemory(ctx: BenchContext, pattern: string): Promise<number> {
     for (const [, v] of (await pipe.exec()) ?? []) total += Number(v ?? 0);
   } while (cursor !== '0');
   return total;
-}
-
-async function textItems(dir: string): Promise<DataStore> {
-  const store = new DataStore(dir);
-  const items: Item[] = [];
-  for (let i = 0; i < ITEMS; i++) {
-    const plan = planFixtureItem(BENCHMARK, i % 500);
-    items.push(
-      Item.parse({
-        id: `text-${String(i + 1).padStart(5, '0')}`,
-        benchmark: BENCHMARK,
-        question: plan.question,
-        answers: plan.answers,
-        answerType: plan.answerType,
-        extra: plan.extra,
-      }),
-    );
-  }
-  await store.writeDataset(BENCHMARK, items, 'generated:feed');
-  return store;
 }
 
 interface Checkpoint {
@@ -220,7 +199,8 @@ export const feedScenario: Scenario = {
     const started = performance.now();
     const total = quick ? 100_000 : 1_000_000;
     const dataDir = join(ctx.root, 'feed-data');
-    const store = await textItems(dataDir);
+    // 500 distinct planned items, repeated: planning cost stays out of the measure.
+    const store = await writeTextItems(dataDir, BENCHMARK, ITEMS, 'generated:feed', (i) => i % 500);
     const stage = await Stage.start(ctx, {
       name: 'feed',
       latencyScale: 0,
