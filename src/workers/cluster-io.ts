@@ -12,7 +12,7 @@ import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
-import { childJob, settledChildren } from './children.ts';
+import { type ChildJob, childJob, settledChildren } from './children.ts';
 
 /** A stored rollout up to this size is left as it is when the rollout finishes. */
 const SMALL_STATE_CHARS = 4_096;
@@ -52,13 +52,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
    * first child of a fan-out left the next calls without the lock ("Missing lock").
    */
   const park = async (state: RolloutState, calls: PendingCall[]) => {
-    for (const c of jobsOf(calls)) {
-      await p.queue(c.queue).add(c.name, c.data, {
-        ...c.opts,
-        jobId: c.jobId,
-        parent: { id: job.id!, queue: job.queueQualifiedName },
-      });
-    }
+    for (const c of jobsOf(calls)) await addChild(p.queue(c.queue), c, job);
     if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
     return resolve(state);
   };
@@ -107,4 +101,20 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       await p.policy.onOutcome?.({ sweepId, rolloutId, status: result.status, correct: result.correct });
     },
   };
+}
+
+/**
+ * Adds a child job under `parent`. A failed job kept under the same id (failed jobs are kept
+ * for inspection) is removed first: adding over it would list it as a pending dependency of
+ * the parent while nothing runs it again, and the parent would wait forever. The engine asks
+ * for a call again only when it holds no result for it (the failure was not recorded on the
+ * parent, e.g. Redis went back to an earlier moment), so the call runs afresh.
+ */
+export async function addChild(queue: Queue, c: ChildJob, parent: Job): Promise<void> {
+  if ((await queue.getJobState(c.jobId)) === 'failed') await queue.remove(c.jobId);
+  await queue.add(c.name, c.data, {
+    ...c.opts,
+    jobId: c.jobId,
+    parent: { id: parent.id!, queue: parent.queueQualifiedName },
+  });
 }
