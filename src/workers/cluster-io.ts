@@ -1,4 +1,5 @@
 import { DelayedError, type Job, type Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { describeError, MaestroError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
 import {
@@ -25,6 +26,7 @@ export interface ClusterIOParams {
   policy: Policy;
   context: (state: RolloutState) => PolicyContext;
   queue: (name: string) => Queue;
+  conn: Redis;
   prefix: string;
   expertAttempts: number;
   /**
@@ -52,7 +54,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
    * first child of a fan-out left the next calls without the lock ("Missing lock").
    */
   const park = async (state: RolloutState, calls: PendingCall[]) => {
-    for (const c of jobsOf(calls)) await addChild(p.queue(c.queue), c, job);
+    for (const c of jobsOf(calls)) await addChild(p.conn, p.prefix, p.queue(c.queue), c, job);
     if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
     return resolve(state);
   };
@@ -110,8 +112,14 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
  * for a call again only when it holds no result for it (the failure was not recorded on the
  * parent, e.g. Redis went back to an earlier moment), so the call runs afresh.
  */
-export async function addChild(queue: Queue, c: ChildJob, parent: Job): Promise<void> {
-  if ((await queue.getJobState(c.jobId)) === 'failed') await queue.remove(c.jobId);
+export async function addChild(
+  conn: Redis,
+  prefix: string,
+  queue: Queue,
+  c: ChildJob,
+  parent: Job,
+): Promise<void> {
+  if ((await conn.zscore(`${prefix}:${c.queue}:failed`, c.jobId)) !== null) await queue.remove(c.jobId);
   await queue.add(c.name, c.data, {
     ...c.opts,
     jobId: c.jobId,

@@ -111,6 +111,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       policy,
       context,
       queue: (name) => queues.get(name),
+      conn: opts.connection,
       prefix,
       expertAttempts: opts.expertAttempts ?? 4,
       scoreInline: scoreHere(data, item, meta, policy),

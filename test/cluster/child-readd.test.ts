@@ -64,7 +64,7 @@ describe('a child asked for again over a failed job of the same id', () => {
             await conn.del(`${prefix}:rollouts:${job.id}:failed`);
           }
           if (activations <= 2) {
-            await addChild(children, child, job);
+            await addChild(conn, prefix, children, child, job);
             if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
           }
           return Object.values(await job.getChildrenValues());
