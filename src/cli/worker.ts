@@ -71,7 +71,9 @@ export async function startWorkers(opts: RunWorkerOptions) {
     });
   const roles = new Set(opts.roles.includes('all') ? ['orchestrator', 'expert', 'scorer'] : opts.roles);
   const closers: Array<() => Promise<void>> = [];
-  if (roles.has('expert')) {
+  if (roles.has('expert') && opts.registry.dispatch === 'inline') {
+    log('expert pool: none (the registry sets dispatch: inline; orchestrators make the expert calls)');
+  } else if (roles.has('expert')) {
     const pool = await startExpertPool({
       ...base,
       registry: opts.registry,

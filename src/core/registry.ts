@@ -159,6 +159,12 @@ export const RegistryFile = z.object({
   skills: z.array(Skill).default([]),
   policies: z.array(Policy).default([]),
   judges: z.array(Judge).default([]),
+  /**
+   * How expert calls are made: `queue` (default), a child job on the expert's queue served
+   * by expert pools; `inline`, by the orchestrator itself under a cluster-wide semaphore per
+   * expert (fewer queue hops; no adaptive concurrency). Every worker of a cluster must agree.
+   */
+  dispatch: z.enum(['queue', 'inline']).optional(),
   defaults: z
     .object({
       maxTurns: z.number().int().positive().optional(),
@@ -182,6 +188,8 @@ export class Registry {
   readonly judges: Judge[];
   readonly maxTurns: number;
   readonly observationChars: number;
+  /** How expert calls are made (see RegistryFile `dispatch`). */
+  readonly dispatch: 'queue' | 'inline';
   readonly files: string[];
   /** Release checkout (absolute; relative values are resolved against their registry file). */
   readonly upstream: string | undefined;
@@ -202,6 +210,7 @@ export class Registry {
     judges?: Judge[];
     maxTurns: number;
     observationChars: number;
+    dispatch?: 'queue' | 'inline';
     files: string[];
     upstream?: string | undefined;
     releasePaths?: { checkout?: string | undefined; policyPrompt?: string | undefined };
@@ -213,6 +222,7 @@ export class Registry {
     this.policies = parts.policies;
     this.maxTurns = parts.maxTurns;
     this.observationChars = parts.observationChars;
+    this.dispatch = parts.dispatch ?? 'queue';
     this.files = parts.files;
     this.upstream = parts.upstream;
     this.releasePaths = parts.releasePaths ?? { checkout: parts.upstream };
@@ -325,6 +335,9 @@ export class Registry {
       policies: this.policies.map(strip),
       maxTurns: this.maxTurns,
       observationChars: this.observationChars,
+      // Not a result setting, but every worker of a sweep must make calls the same way (the
+      // capacity of an expert is enforced by its queue or by its semaphore, not both).
+      ...(this.dispatch === 'inline' ? { dispatch: this.dispatch } : {}),
       // The release's texts decide results too: another checkout (or prompt file) is another
       // registry. Paths are left out: the same contents elsewhere are the same texts.
       ...(this.usesRelease() ? { release: this.releaseIdentity() } : {}),
@@ -356,6 +369,7 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     maxTurns: 4,
     upstream: undefined as string | undefined,
     observationChars: 1000,
+    dispatch: undefined as 'queue' | 'inline' | undefined,
   };
   for (const file of files) {
     const raw = interpolateEnv(readYamlFile(file), file, env);
@@ -386,6 +400,15 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     merged.policies.push(...parsed.policies);
     merged.judges.push(...parsed.judges);
     if (parsed.upstream) merged.upstream = resolvePath(dirname(resolvePath(file)), parsed.upstream);
+    if (parsed.dispatch) {
+      if (merged.dispatch && merged.dispatch !== parsed.dispatch)
+        throw new ConfigError(
+          file,
+          'dispatch',
+          `"${parsed.dispatch}" differs from "${merged.dispatch}" in an earlier registry file`,
+        );
+      merged.dispatch = parsed.dispatch;
+    }
     if (parsed.defaults.maxTurns) merged.maxTurns = parsed.defaults.maxTurns;
     if (parsed.defaults.observationChars) merged.observationChars = parsed.defaults.observationChars;
   }
@@ -394,6 +417,17 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     ? resolvePath(env.MAESTRO_POLICY_PROMPT.trim())
     : undefined;
   const registry = new Registry({ ...merged, files, releasePaths: { checkout, policyPrompt } });
+  if (registry.dispatch === 'inline') {
+    const adaptive = registry.experts.findIndex((e) => e.adaptive);
+    if (adaptive >= 0) {
+      throw new ConfigError(
+        files.join(' + '),
+        `experts[${adaptive}].adaptive`,
+        `adaptive concurrency needs the expert queue, but the registry sets dispatch: inline`,
+        { hint: 'remove `adaptive` or `dispatch: inline`' },
+      );
+    }
+  }
   registry.skills.forEach((skill, i) => {
     for (const solver of skill.solvers) {
       if (!registry.findSkill(solver)) {

@@ -14,6 +14,7 @@ import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
 import { type ChildJob, childJob, settledChildren } from './children.ts';
+import type { InlineExperts } from './inline-experts.ts';
 
 /** A stored rollout up to this size is left as it is when the rollout finishes. */
 const SMALL_STATE_CHARS = 4_096;
@@ -36,6 +37,8 @@ export interface ClusterIOParams {
    * written once, is reused.
    */
   scoreInline?: ((state: RolloutState) => Promise<ScoreJobResult>) | undefined;
+  /** Makes expert calls in this process (registry `dispatch: inline`) instead of child jobs. */
+  inline?: InlineExperts | undefined;
 }
 
 /**
@@ -61,6 +64,9 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
   return {
     async save(state) {
       if (p.scoreInline && state.phase === 'scoring') return;
+      // Calls made here are not children whose ids must match a saved decision: the state
+      // before the first call is not saved (after a crash the first decision is made again).
+      if (p.inline && state.phase === 'policy' && state.turn === 0 && state.pending.length > 0) return;
       // The final save only shrinks the queue's copy of the trace (the record holds it):
       // not worth a round trip when the stored state is already small.
       if (state.phase === 'done' && JSON.stringify(data).length <= SMALL_STATE_CHARS) return;
@@ -92,7 +98,11 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
         return { type: 'policy-failed', error: `policy ${data.policy} failed: ${describeError(err)}` };
       }
     },
-    call: park,
+    async call(state, calls) {
+      const inline = p.inline;
+      if (!inline) return park(state, calls);
+      return { type: 'children', results: await Promise.all(calls.map((c) => inline.run(c, data, p.item))) };
+    },
     async score(state) {
       if (!p.scoreInline) return park(state, [{ kind: 'score' }]);
       return { type: 'children', results: [{ kind: 'scored', result: await p.scoreInline(state) }] };

@@ -22,6 +22,7 @@ import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
 import { noteFinalFailure } from './failures.ts';
+import { InlineExperts } from './inline-experts.ts';
 import { type InlineScoring, inlineScorer } from './record.ts';
 import {
   bullOptions,
@@ -38,7 +39,10 @@ export interface OrchestratorOptions extends WorkerSettings {
   store: DataStore;
   /** Benchmark catalog (domains for routing policies). */
   catalog: BenchmarkCatalog;
-  /** Policy steps run at once by this process. Waiting rollouts hold no slot. Default 16. */
+  /**
+   * Policy steps run at once by this process. Waiting rollouts hold no slot. Default 16; under
+   * `dispatch: inline` (calls held in this process) the experts' total capacity, up to 256.
+   */
   concurrency?: number;
   /** Attempts for an expert call (retryable failures). Default 4. */
   expertAttempts?: number;
@@ -72,6 +76,17 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const datasets = new DatasetGuard(store);
   const scoreHere = inlineScorer(opts, opts.inlineScoring);
   const fingerprint = registry.fingerprint();
+  const inline =
+    registry.dispatch === 'inline'
+      ? new InlineExperts({
+          registry,
+          store,
+          connection: opts.connection,
+          prefix,
+          attempts: opts.expertAttempts ?? 4,
+          ...(opts.lockDuration ? { leaseMs: opts.lockDuration } : {}),
+        })
+      : undefined;
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -115,6 +130,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       prefix,
       expertAttempts: opts.expertAttempts ?? 4,
       scoreInline: scoreHere(data, item, meta, policy),
+      inline,
     });
     const { result } = await drive(data.state, { type: 'activate', now: Date.now() }, cfg, io);
     return result;
@@ -122,7 +138,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
 
   const worker = new Worker(ROLLOUT_QUEUE, redacting(process), {
     ...bullOptions(opts),
-    concurrency: opts.concurrency ?? 16,
+    concurrency: opts.concurrency ?? (inline ? inlineConcurrency(registry) : 16),
   });
   worker.on('error', (err) => console.error(`[orchestrator] ${describeError(err)}`));
   worker.on('failed', (job) => {
@@ -134,6 +150,13 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     async close() {
       await worker.close();
       await queues.close();
+      await inline?.close();
     },
   };
+}
+
+/** Rollouts at once when they hold their expert calls: enough to fill every expert. */
+function inlineConcurrency(registry: Registry): number {
+  const total = registry.experts.reduce((sum, e) => sum + e.capacity, 0);
+  return Math.max(16, Math.min(256, total));
 }
