@@ -148,6 +148,8 @@ export interface RegistrySpec {
   /** The simulated `maestro` policy endpoint. */
   policy: { medianMs: number; sigma?: number; capacity: number };
   maxTurns: number;
+  /** How expert calls are made (registry `dispatch`); default the registry's (queue). */
+  dispatch?: 'queue' | 'inline';
 }
 
 /** Registry document for a scenario, pointing at the simulator's URL. */
@@ -156,6 +158,7 @@ function registryDoc(spec: RegistrySpec, simUrl: string, forServer: boolean): un
   return {
     version: 1,
     defaults: { maxTurns: spec.maxTurns },
+    ...(spec.dispatch && !forServer ? { dispatch: spec.dispatch } : {}),
     policies: [
       {
         name: 'maestro',
@@ -199,6 +202,8 @@ export interface WorkerSpec {
   role: 'orchestrator' | 'expert' | 'scorer' | 'all';
   /** Extra CLI arguments (e.g. --concurrency 32). */
   args?: string[];
+  /** Extra environment (e.g. MAESTRO_INLINE_SCORING). */
+  env?: Record<string, string>;
 }
 
 export interface StageOptions {
@@ -294,7 +299,7 @@ export class Stage {
       const w: SpawnedWorker & { metricsUrl?: string } = spawnNode(
         this.ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.ctx.cpuProfileDir}`] : [],
         ['worker', '--role', spec.role, '--shutdown-ms', '10000', ...(spec.args ?? [])],
-        this.env({ MAESTRO_REGISTRY: registryFile, MAESTRO_METRICS_PORT: String(port) }),
+        this.env({ ...spec.env, MAESTRO_REGISTRY: registryFile, MAESTRO_METRICS_PORT: String(port) }),
         { echo: this.ctx.verbose, label: `${this.opts.name}:${spec.role}` },
         this.opts.bin,
       );

@@ -22,7 +22,7 @@ import type { Scenario } from './scenarios/common.ts';
 import { directPeerScenario } from './scenarios/direct-peer.ts';
 import { feedScenario } from './scenarios/feed.ts';
 import { memoryScenario } from './scenarios/memory.ts';
-import { overheadScenario } from './scenarios/overhead.ts';
+import { overheadInlineScenario, overheadScenario } from './scenarios/overhead.ts';
 import { saturationScenario } from './scenarios/saturation.ts';
 import { scaleoutScenario } from './scenarios/scaleout.ts';
 import { machineInfo, round } from './stats.ts';
@@ -30,6 +30,7 @@ import { machineInfo, round } from './stats.ts';
 /** Every scenario, in the order a full run takes them. */
 export const SCENARIOS: Scenario[] = [
   overheadScenario,
+  overheadInlineScenario,
   ceilingScenario,
   saturationScenario,
   scaleoutScenario,

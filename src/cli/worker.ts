@@ -105,7 +105,8 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-      ...(roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING
+      ...((roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING !== 'off') ||
+      opts.env.MAESTRO_INLINE_SCORING === 'always'
         ? {
             // Code execution (code_pass) stays on the scoring queue: it runs Python; so do
             // benchmarks whose scorer may ask a judge model (a network call).

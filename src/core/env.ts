@@ -31,13 +31,15 @@ const Env = z.object({
    */
   MAESTRO_CHARXIV_DIR: z.string().min(1).optional(),
   /**
-   * A worker running both the orchestrator and the scorer role scores cheap metrics in the
-   * rollout's last step (no scoring job); `0` keeps every rollout on the scoring queue.
+   * `1` (default): a worker running both the orchestrator and the scorer role scores cheap
+   * metrics in the rollout's last step (no scoring job); `always`: orchestrators do so without
+   * the scorer role too (their host must hold the data directory the records go to); `0`:
+   * every rollout goes through the scoring queue.
    */
   MAESTRO_INLINE_SCORING: z
-    .enum(['0', '1'])
+    .enum(['0', '1', 'always'])
     .default('1')
-    .transform((v) => v === '1'),
+    .transform((v) => (v === '0' ? 'off' : v === '1' ? 'beside-scorer' : 'always')),
 });
 export type Env = z.infer<typeof Env>;
 

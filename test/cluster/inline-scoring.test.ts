@@ -23,11 +23,16 @@ describe('inline scoring', () => {
     for (const c of clusters) await c.cleanup();
   });
 
-  async function run(env: Record<string, string>) {
+  async function run(env: Record<string, string>, split = false) {
     const cluster = new TestCluster({ items: 3, benchmarks: ['chartqa', 'erqa', 'tallyqa'] });
     clusters.push(cluster);
     await cluster.start();
-    await cluster.worker(['--role', 'all'], env);
+    if (split) {
+      // Separate processes; only the orchestrator is told to score.
+      await cluster.worker(['--role', 'orchestrator'], env);
+      await cluster.worker(['--role', 'expert']);
+      await cluster.worker(['--role', 'scorer']);
+    } else await cluster.worker(['--role', 'all'], env);
     const plan = await cluster.plan(cluster.sweepFile('inline', POLICIES));
     await cluster.submit(plan);
     await cluster.wait(plan);
@@ -53,5 +58,16 @@ describe('inline scoring', () => {
     // Same sweep, same records, whichever way it was scored (rollout ids share the fingerprint).
     expect(queued.plan.meta.id).toBe(inline.plan.meta.id);
     expect(queued.outcomes).toEqual(inline.outcomes);
+  }, 240_000);
+
+  it('MAESTRO_INLINE_SCORING=always: an orchestrator without the scorer role scores too', async () => {
+    const always = await run({ MAESTRO_INLINE_SCORING: 'always' }, true);
+    const split = await run({}, true);
+    const n = always.plan.rollouts.length;
+    expect(always.scoringJobs).toBe(0);
+    expect(split.scoringJobs).toBe(n);
+    expect(always.counts).toHaveLength(n);
+    expect(always.counts.every((c) => c === 1)).toBe(true);
+    expect(always.outcomes).toEqual(split.outcomes);
   }, 240_000);
 });

@@ -186,7 +186,14 @@ function result(
 }
 
 /** One measured run on a stage of its own: this checkout's workers and CLI, or the baseline's. */
-async function measuredRun(ctx: BenchContext, n: number, dataDir: string, label: string, bin?: string) {
+async function measuredRun(
+  ctx: BenchContext,
+  n: number,
+  dataDir: string,
+  label: string,
+  version: { bin?: string | undefined; dispatch?: 'inline' | undefined },
+) {
+  const { bin, dispatch } = version;
   const stage = await Stage.start(ctx, {
     name: `direct-peer-${label}`,
     latencyScale: 1,
@@ -195,6 +202,7 @@ async function measuredRun(ctx: BenchContext, n: number, dataDir: string, label:
       maxTurns: 4,
       policy: { medianMs: LATENCY_MS, sigma: 0, capacity: CAPACITY },
       experts: [{ name: EXPERT, capacity: CAPACITY, medianMs: LATENCY_MS, sigma: 0, domains: ['counting'] }],
+      ...(dispatch ? { dispatch } : {}),
     },
     workers: [{ role: 'all' }],
     ...(bin ? { bin } : {}),
@@ -240,31 +248,34 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
 export const directPeerScenario: Scenario = {
   id: 'direct-peer',
   title: 'Direct peer (direct baseline, one endpoint)',
-  estimateS: { full: 40, quick: 25 },
+  estimateS: { full: 90, quick: 30 },
   async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
     const started = performance.now();
     const n = quick ? 300 : 1_000;
     const dataDir = join(ctx.root, 'direct-peer-data');
     await writeTextItems(dataDir, BENCHMARK, n, 'generated:direct-peer');
-    // Each baseline, then this checkout ("this"), twice over when there are baselines.
-    const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
-    const rounds = ctx.baselines.length ? 2 : 1;
+    // Each baseline, then this checkout with expert calls through the queue ("this") and made
+    // by the orchestrator ("this-inline", registry `dispatch: inline`), twice over.
+    const versions: Array<{ label: string; bin?: string | undefined; dispatch?: 'inline' }> = [
+      ...ctx.baselines,
+      { label: 'this', bin: undefined },
+      { label: 'this-inline', bin: undefined, dispatch: 'inline' },
+    ];
+    const rounds = quick ? 1 : 2;
     const runs: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
     for (let r = 1; r <= rounds; r++)
-      for (const v of versions) runs.push(await measuredRun(ctx, n, dataDir, `${v.label}-${r}`, v.bin));
+      for (const v of versions) runs.push(await measuredRun(ctx, n, dataDir, `${v.label}-${r}`, v));
     const last = runs[runs.length - 1]!;
     const out = result(n, last.f, last.redis, started);
-    if (ctx.baselines.length) {
-      out.tables.unshift(
-        beforeAfterTable(
-          runs,
-          versions.map((v) => v.label),
-        ),
-      );
-      out.notes.push(
-        `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. The headline and the per-rollout table are of the last run of this checkout.`,
-      );
-    }
+    out.tables.unshift(
+      beforeAfterTable(
+        runs,
+        versions.map((v) => v.label),
+      ),
+    );
+    out.notes.push(
+      `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" sends each expert call through the expert's queue (registry default, dispatch: queue); "this-inline" has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
+    );
     return out;
   },
 };

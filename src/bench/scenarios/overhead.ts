@@ -108,231 +108,253 @@ async function traceRollout(
   return { totalMs, rows };
 }
 
-export const overheadScenario: Scenario = {
-  id: 'overhead',
-  title: 'Overhead per policy step',
-  estimateS: { full: 30, quick: 12 },
-  async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
-    const started = performance.now();
-    const measured = quick ? 60 : 300;
-    const warmup = quick ? 10 : 30;
-    const stage = await Stage.start(ctx, {
-      name: 'overhead',
-      latencyScale: 0,
-      metrics: true,
-      registry: {
-        maxTurns: 3,
-        policy: { medianMs: 50, capacity: 256 },
-        experts: [{ name: 'Solo', capacity: 16, medianMs: 150, domains: ALL_DOMAINS }],
-      },
-      workers: [{ role: 'orchestrator' }, { role: 'expert' }, { role: 'scorer' }],
-    });
-    const eventsConn = ctx.conn.duplicate();
-    const events = new QueueEvents(ROLLOUT_QUEUE, { connection: eventsConn, prefix: stage.prefix });
-    const queue = new Queue(ROLLOUT_QUEUE, { connection: ctx.conn, prefix: stage.prefix });
-    try {
-      const items =
-        (await ctx.store.loadDataset(BENCH_BENCHMARKS[0] ?? '')).items.length * BENCH_BENCHMARKS.length;
-      const plan = await stage.plan('overhead', ['maestro'], seedsFor(measured + warmup + TRACED, items));
-      const rollouts = plan.rollouts.slice(0, measured + warmup);
-      await saveSweepMeta(ctx.conn, stage.prefix, ctx.store, plan.meta);
-      await events.waitUntilReady();
-      const runner = new InProcessRunner({
-        registry: stage.registry,
-        store: ctx.store,
-        catalog: ctx.catalog,
-        redis: ctx.conn,
-        prefix: stage.prefix,
-      });
-
-      /** Submits one rollout as the producer does and waits for its completion (ms). */
-      const throughCluster = async (r: (typeof rollouts)[number]) => {
-        const t = performance.now();
-        const job = await queue.add('rollout', r, {
-          jobId: r.rolloutId,
-          attempts: ROLLOUT_ATTEMPTS,
-          backoff: { type: 'exponential', delay: 1_000 },
-          removeOnComplete: false,
-          removeOnFail: false,
-        });
-        await job.waitUntilFinished(events, 60_000);
-        return performance.now() - t;
-      };
-      // CPU time of every process involved (bench, simulator, Redis, workers): the work each
-      // path costs, whatever the scheduler on a shared machine makes the wall clock say.
-      const procs = [
-        { label: 'bench (in-process run; submits and waits)', pid: process.pid },
-        { label: 'simulated servers', pid: stage.pids().sim },
-        { label: 'redis-server', pid: ctx.redisPid },
-        ...stage.pids().workers.map((w) => ({ label: w.role.replace(/^overhead:/, 'worker '), pid: w.pid })),
-      ];
-      const cpuNow = () => procs.map((p) => cpuMs(p.pid) ?? 0);
-      const perIn = procs.map(() => 0);
-      const perCluster = procs.map(() => 0);
-      const inMs: number[] = [];
-      const clusterMs: number[] = [];
-      const steps: number[] = [];
-      let cmdBefore = await commandStats(ctx.conn);
-      const scrape = async () => {
-        const [orch, pool] = [stage.workers[0]?.metricsUrl, stage.workers[1]?.metricsUrl];
-        return {
-          policySum: orch ? await scrapeValue(orch, 'maestro_policy_step_duration_seconds_sum') : null,
-          skillSum: pool ? await scrapeValue(pool, 'maestro_skill_duration_seconds_sum') : null,
-        };
-      };
-      let scrapeBefore = { policySum: 0 as number | null, skillSum: 0 as number | null };
-      for (const [i, r] of rollouts.entries()) {
-        if (i === warmup) {
-          ctx.mark('start');
-          cmdBefore = await commandStats(ctx.conn);
-          scrapeBefore = await scrape();
-          runner.timing.decide = runner.timing.skill = runner.timing.score = runner.timing.record = 0;
-          runner.timing.rollouts = 0;
-        }
-        const c0 = cpuNow();
-        const t = performance.now();
-        const res = await runner.run(plan.meta, r);
-        const tIn = performance.now() - t;
-        const c1 = cpuNow();
-        const tCluster = await throughCluster(r);
-        const c2 = cpuNow();
-        if (i >= warmup) {
-          procs.forEach((_, k) => {
-            perIn[k] = (perIn[k] ?? 0) + (c1[k] ?? 0) - (c0[k] ?? 0);
-            perCluster[k] = (perCluster[k] ?? 0) + (c2[k] ?? 0) - (c1[k] ?? 0);
-          });
-          inMs.push(tIn);
-          clusterMs.push(tCluster);
-          steps.push(res.steps);
-        }
-      }
-      ctx.mark('end');
-      const cmdAfter = await commandStats(ctx.conn);
-      const cpuIn = perIn.reduce((a, v) => a + v, 0);
-      const cpuCluster = perCluster.reduce((a, v) => a + v, 0);
-      const scrapeAfter = await scrape();
-      // A few more rollouts under MONITOR: every Redis command of one rollout, in order.
-      const traces = [];
-      for (const r of plan.rollouts.slice(measured + warmup, measured + warmup + TRACED)) {
-        traces.push(await traceRollout(ctx.conn, () => throughCluster(r)));
-      }
-      traces.sort((a, b) => a.totalMs - b.totalMs);
-      const trace = traces[Math.floor(traces.length / 2)];
-      const floor = await calibrate(ctx.conn, stage.prefix, quick ? 50 : 200);
-      // Hops per rollout: rollout → expert → rollout → scoring → rollout (each a job taken by a
-      // worker after another job finished or was added).
-      const HOPS = 5;
-      const n = inMs.length;
-      const perStep = clusterMs.map((c, i) => (c - (inMs[i] ?? 0)) / (steps[i] ?? 1));
-      const p50 = quantile(perStep, 0.5);
-      const p99 = quantile(perStep, 0.99);
-      const totalSteps = steps.reduce((a, s) => a + s, 0);
-      const redis = commandDelta(cmdBefore, cmdAfter);
-      const redisCalls = redis.reduce((a, r) => a + r.calls, 0);
-      const redisUsec = redis.reduce((a, r) => a + r.usec, 0);
-      const tm = runner.timing;
-      const clusterPolicy =
-        scrapeAfter.policySum !== null && scrapeBefore.policySum !== null
-          ? ((scrapeAfter.policySum - scrapeBefore.policySum) * 1000) / n
-          : null;
-      const clusterSkill =
-        scrapeAfter.skillSum !== null && scrapeBefore.skillSum !== null
-          ? ((scrapeAfter.skillSum - scrapeBefore.skillSum) * 1000) / n
-          : null;
-      const clusterMean = mean(clusterMs);
-      const inMean = mean(inMs);
-      const rest =
-        clusterPolicy !== null && clusterSkill !== null ? clusterMean - clusterPolicy - clusterSkill : null;
-      return {
-        id: 'overhead',
-        title: 'Overhead per policy step',
-        target: `p50 ≤ ${TARGET_P50_MS} ms added per policy step`,
-        pass: p50 <= TARGET_P50_MS,
-        headline: `p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms added per policy step (CPU added: ${round((cpuCluster - cpuIn) / totalSteps, 2)} ms per step)`,
-        figures: {
-          rollouts: n,
-          policyStepsPerRollout: round(totalSteps / n, 2),
-          overheadPerStepMs: {
-            p50: round(p50, 3),
-            p90: round(quantile(perStep, 0.9), 3),
-            p99: round(p99, 3),
-          },
-          clusterRolloutMs: { p50: round(quantile(clusterMs, 0.5), 3), mean: round(clusterMean, 3) },
-          inProcessRolloutMs: { p50: round(quantile(inMs, 0.5), 3), mean: round(inMean, 3) },
-          redisCommandsPerRollout: round(redisCalls / n, 1),
-          redisServerUsecPerRollout: round(redisUsec / n, 1),
-          cpuMsPerRollout: { inProcess: round(cpuIn / n, 2), cluster: round(cpuCluster / n, 2) },
-          calibration: {
-            redisPingP50Ms: round(floor.pingMs, 3),
-            emptyBullmqJobP50Ms: round(floor.emptyJobMs, 3),
-            queueHopsPerRollout: HOPS,
-            hopFloorPerPolicyStepMs: round((HOPS * floor.emptyJobMs) / (totalSteps / n), 2),
-          },
-          cpuMsAddedPerPolicyStep: round((cpuCluster - cpuIn) / totalSteps, 2),
+/**
+ * The scenario with expert calls through the expert pool's queue (`overhead`, the registry
+ * default) or made by the orchestrator itself (`overhead-inline`, registry `dispatch: inline`).
+ */
+function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
+  const inline = dispatch === 'inline';
+  const id = inline ? 'overhead-inline' : 'overhead';
+  const title = inline
+    ? 'Overhead per policy step (dispatch: inline, scored by the orchestrator)'
+    : 'Overhead per policy step';
+  return {
+    id,
+    title,
+    estimateS: { full: 30, quick: 12 },
+    async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
+      const started = performance.now();
+      const measured = quick ? 60 : 300;
+      const warmup = quick ? 10 : 30;
+      const stage = await Stage.start(ctx, {
+        name: 'overhead',
+        latencyScale: 0,
+        metrics: true,
+        registry: {
+          maxTurns: 3,
+          policy: { medianMs: 50, capacity: 256 },
+          experts: [{ name: 'Solo', capacity: 16, medianMs: 150, domains: ALL_DOMAINS }],
+          dispatch,
         },
-        tables: [
-          {
-            title: 'Where one rollout’s time goes (mean ms per rollout)',
-            columns: ['part', 'in-process', 'cluster'],
-            rows: [
-              [
-                'policy decisions (HTTP to the simulated policy)',
-                round(tm.decide / n, 2),
-                clusterPolicy === null ? '-' : round(clusterPolicy, 2),
+        workers: inline
+          ? [{ role: 'orchestrator', env: { MAESTRO_INLINE_SCORING: 'always' } }, { role: 'scorer' }]
+          : [{ role: 'orchestrator' }, { role: 'expert' }, { role: 'scorer' }],
+      });
+      const eventsConn = ctx.conn.duplicate();
+      const events = new QueueEvents(ROLLOUT_QUEUE, { connection: eventsConn, prefix: stage.prefix });
+      const queue = new Queue(ROLLOUT_QUEUE, { connection: ctx.conn, prefix: stage.prefix });
+      try {
+        const items =
+          (await ctx.store.loadDataset(BENCH_BENCHMARKS[0] ?? '')).items.length * BENCH_BENCHMARKS.length;
+        const plan = await stage.plan('overhead', ['maestro'], seedsFor(measured + warmup + TRACED, items));
+        const rollouts = plan.rollouts.slice(0, measured + warmup);
+        await saveSweepMeta(ctx.conn, stage.prefix, ctx.store, plan.meta);
+        await events.waitUntilReady();
+        const runner = new InProcessRunner({
+          registry: stage.registry,
+          store: ctx.store,
+          catalog: ctx.catalog,
+          redis: ctx.conn,
+          prefix: stage.prefix,
+        });
+
+        /** Submits one rollout as the producer does and waits for its completion (ms). */
+        const throughCluster = async (r: (typeof rollouts)[number]) => {
+          const t = performance.now();
+          const job = await queue.add('rollout', r, {
+            jobId: r.rolloutId,
+            attempts: ROLLOUT_ATTEMPTS,
+            backoff: { type: 'exponential', delay: 1_000 },
+            removeOnComplete: false,
+            removeOnFail: false,
+          });
+          await job.waitUntilFinished(events, 60_000);
+          return performance.now() - t;
+        };
+        // CPU time of every process involved (bench, simulator, Redis, workers): the work each
+        // path costs, whatever the scheduler on a shared machine makes the wall clock say.
+        const procs = [
+          { label: 'bench (in-process run; submits and waits)', pid: process.pid },
+          { label: 'simulated servers', pid: stage.pids().sim },
+          { label: 'redis-server', pid: ctx.redisPid },
+          ...stage
+            .pids()
+            .workers.map((w) => ({ label: w.role.replace(/^overhead:/, 'worker '), pid: w.pid })),
+        ];
+        const cpuNow = () => procs.map((p) => cpuMs(p.pid) ?? 0);
+        const perIn = procs.map(() => 0);
+        const perCluster = procs.map(() => 0);
+        const inMs: number[] = [];
+        const clusterMs: number[] = [];
+        const steps: number[] = [];
+        let cmdBefore = await commandStats(ctx.conn);
+        const scrape = async () => {
+          // Skill runs are timed where they happen: the expert pool, or the orchestrator.
+          const [orch, pool] = [stage.workers[0]?.metricsUrl, stage.workers[inline ? 0 : 1]?.metricsUrl];
+          return {
+            policySum: orch ? await scrapeValue(orch, 'maestro_policy_step_duration_seconds_sum') : null,
+            skillSum: pool ? await scrapeValue(pool, 'maestro_skill_duration_seconds_sum') : null,
+          };
+        };
+        let scrapeBefore = { policySum: 0 as number | null, skillSum: 0 as number | null };
+        for (const [i, r] of rollouts.entries()) {
+          if (i === warmup) {
+            ctx.mark('start');
+            cmdBefore = await commandStats(ctx.conn);
+            scrapeBefore = await scrape();
+            runner.timing.decide = runner.timing.skill = runner.timing.score = runner.timing.record = 0;
+            runner.timing.rollouts = 0;
+          }
+          const c0 = cpuNow();
+          const t = performance.now();
+          const res = await runner.run(plan.meta, r);
+          const tIn = performance.now() - t;
+          const c1 = cpuNow();
+          const tCluster = await throughCluster(r);
+          const c2 = cpuNow();
+          if (i >= warmup) {
+            procs.forEach((_, k) => {
+              perIn[k] = (perIn[k] ?? 0) + (c1[k] ?? 0) - (c0[k] ?? 0);
+              perCluster[k] = (perCluster[k] ?? 0) + (c2[k] ?? 0) - (c1[k] ?? 0);
+            });
+            inMs.push(tIn);
+            clusterMs.push(tCluster);
+            steps.push(res.steps);
+          }
+        }
+        ctx.mark('end');
+        const cmdAfter = await commandStats(ctx.conn);
+        const cpuIn = perIn.reduce((a, v) => a + v, 0);
+        const cpuCluster = perCluster.reduce((a, v) => a + v, 0);
+        const scrapeAfter = await scrape();
+        // A few more rollouts under MONITOR: every Redis command of one rollout, in order.
+        const traces = [];
+        for (const r of plan.rollouts.slice(measured + warmup, measured + warmup + TRACED)) {
+          traces.push(await traceRollout(ctx.conn, () => throughCluster(r)));
+        }
+        traces.sort((a, b) => a.totalMs - b.totalMs);
+        const trace = traces[Math.floor(traces.length / 2)];
+        const floor = await calibrate(ctx.conn, stage.prefix, quick ? 50 : 200);
+        // Hops per rollout: rollout → expert → rollout → scoring → rollout (each a job taken by a
+        // worker after another job finished or was added); inline: the rollout alone (no child job).
+        const HOPS = inline ? 1 : 5;
+        const n = inMs.length;
+        const perStep = clusterMs.map((c, i) => (c - (inMs[i] ?? 0)) / (steps[i] ?? 1));
+        const p50 = quantile(perStep, 0.5);
+        const p99 = quantile(perStep, 0.99);
+        const totalSteps = steps.reduce((a, s) => a + s, 0);
+        const redis = commandDelta(cmdBefore, cmdAfter);
+        const redisCalls = redis.reduce((a, r) => a + r.calls, 0);
+        const redisUsec = redis.reduce((a, r) => a + r.usec, 0);
+        const tm = runner.timing;
+        const clusterPolicy =
+          scrapeAfter.policySum !== null && scrapeBefore.policySum !== null
+            ? ((scrapeAfter.policySum - scrapeBefore.policySum) * 1000) / n
+            : null;
+        const clusterSkill =
+          scrapeAfter.skillSum !== null && scrapeBefore.skillSum !== null
+            ? ((scrapeAfter.skillSum - scrapeBefore.skillSum) * 1000) / n
+            : null;
+        const clusterMean = mean(clusterMs);
+        const inMean = mean(inMs);
+        const rest =
+          clusterPolicy !== null && clusterSkill !== null ? clusterMean - clusterPolicy - clusterSkill : null;
+        return {
+          id,
+          title,
+          target: `p50 ≤ ${TARGET_P50_MS} ms added per policy step`,
+          pass: p50 <= TARGET_P50_MS,
+          headline: `p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms added per policy step (CPU added: ${round((cpuCluster - cpuIn) / totalSteps, 2)} ms per step)`,
+          figures: {
+            rollouts: n,
+            policyStepsPerRollout: round(totalSteps / n, 2),
+            overheadPerStepMs: {
+              p50: round(p50, 3),
+              p90: round(quantile(perStep, 0.9), 3),
+              p99: round(p99, 3),
+            },
+            clusterRolloutMs: { p50: round(quantile(clusterMs, 0.5), 3), mean: round(clusterMean, 3) },
+            inProcessRolloutMs: { p50: round(quantile(inMs, 0.5), 3), mean: round(inMean, 3) },
+            redisCommandsPerRollout: round(redisCalls / n, 1),
+            redisServerUsecPerRollout: round(redisUsec / n, 1),
+            cpuMsPerRollout: { inProcess: round(cpuIn / n, 2), cluster: round(cpuCluster / n, 2) },
+            calibration: {
+              redisPingP50Ms: round(floor.pingMs, 3),
+              emptyBullmqJobP50Ms: round(floor.emptyJobMs, 3),
+              queueHopsPerRollout: HOPS,
+              hopFloorPerPolicyStepMs: round((HOPS * floor.emptyJobMs) / (totalSteps / n), 2),
+            },
+            cpuMsAddedPerPolicyStep: round((cpuCluster - cpuIn) / totalSteps, 2),
+          },
+          tables: [
+            {
+              title: 'Where one rollout’s time goes (mean ms per rollout)',
+              columns: ['part', 'in-process', 'cluster'],
+              rows: [
+                [
+                  'policy decisions (HTTP to the simulated policy)',
+                  round(tm.decide / n, 2),
+                  clusterPolicy === null ? '-' : round(clusterPolicy, 2),
+                ],
+                [
+                  'skill runs (HTTP to the simulated expert)',
+                  round(tm.skill / n, 2),
+                  clusterSkill === null ? '-' : round(clusterSkill, 2),
+                ],
+                ['scoring + durable record (fsync)', round((tm.score + tm.record) / n, 2), 'in the rest'],
+                ['queue hops, Redis, job payloads, scoring job', '-', rest === null ? '-' : round(rest, 2)],
+                ['total (wall clock)', round(inMean, 2), round(clusterMean, 2)],
+                [
+                  'CPU time of all processes (bench, simulator, Redis, workers)',
+                  round(cpuIn / n, 2),
+                  round(cpuCluster / n, 2),
+                ],
               ],
-              [
-                'skill runs (HTTP to the simulated expert)',
-                round(tm.skill / n, 2),
-                clusterSkill === null ? '-' : round(clusterSkill, 2),
+            },
+            {
+              title: 'CPU time per rollout by process (ms, /proc, 10 ms ticks summed over all rollouts)',
+              columns: ['process', 'in-process run', 'cluster run'],
+              rows: [
+                ...procs.map((p, k) => [
+                  p.label,
+                  round((perIn[k] ?? 0) / n, 2),
+                  round((perCluster[k] ?? 0) / n, 2),
+                ]),
+                ['total', round(cpuIn / n, 2), round(cpuCluster / n, 2)],
               ],
-              ['scoring + durable record (fsync)', round((tm.score + tm.record) / n, 2), 'in the rest'],
-              ['queue hops, Redis, job payloads, scoring job', '-', rest === null ? '-' : round(rest, 2)],
-              ['total (wall clock)', round(inMean, 2), round(clusterMean, 2)],
-              [
-                'CPU time of all processes (bench, simulator, Redis, workers)',
-                round(cpuIn / n, 2),
-                round(cpuCluster / n, 2),
-              ],
-            ],
-          },
-          {
-            title: 'CPU time per rollout by process (ms, /proc, 10 ms ticks summed over all rollouts)',
-            columns: ['process', 'in-process run', 'cluster run'],
-            rows: [
-              ...procs.map((p, k) => [
-                p.label,
-                round((perIn[k] ?? 0) / n, 2),
-                round((perCluster[k] ?? 0) / n, 2),
-              ]),
-              ['total', round(cpuIn / n, 2), round(cpuCluster / n, 2)],
-            ],
-          },
-          {
-            title: `One rollout, command by command (MONITOR; the median of ${TRACED} traced, ${round(trace?.totalMs ?? 0, 1)} ms end to end): the gaps are where time goes — a policy call before the rollout's updateData, a skill run between the expert's moveToActive and moveToFinished, scoring and the fsync'd record before the scorer's moveToFinished, and process wake-ups (a marker popped by a blocked worker) before each moveToActive`,
-            columns: ['+ms', 'gap ms', 'command', 'queue'],
-            rows: trace?.rows ?? [],
-          },
-          {
-            title: `Redis commands per rollout (server side, ${round(redisUsec / n, 0)} µs of Redis CPU per rollout)`,
-            columns: ['command', 'calls / rollout', 'µs / rollout'],
-            rows: redis.slice(0, 8).map((r) => [r.command, round(r.calls / n, 2), round(r.usec / n, 1)]),
-          },
-        ],
-        notes: [
-          `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer) after ${warmup} warm-up rollouts; policy and expert servers answer at once (latency scale 0).`,
-          'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
-          'Cluster time is measured from queue.add of the rollout to its completed event (QueueEvents), so it includes the wait for the scoring child and the event delivery.',
-          `Floor on this machine: a Redis PING takes ${round(floor.pingMs, 2)} ms (p50) and an empty BullMQ job (add → a no-op worker → completed event) ${round(floor.emptyJobMs, 2)} ms; a rollout makes ${HOPS} queue hops for ${round(totalSteps / n, 2)} policy steps, so the queue alone costs at least ≈ ${round((HOPS * floor.emptyJobMs) / (totalSteps / n), 1)} ms per step here, before any payload, state save or scoring work.`,
-          'CPU time is read from /proc for every process involved around each run (10 ms ticks, summed over all rollouts): it is what the queue costs in work, independent of how long the processes waited for a core on the shared machine.',
-          'The cluster columns of the breakdown come from the workers’ own Prometheus histograms (maestro_policy_step_duration_seconds, maestro_skill_duration_seconds); "the rest" is everything the queue adds.',
-        ],
-        durationS: elapsedS(started),
-      };
-    } finally {
-      await queue.close();
-      await events.close();
-      eventsConn.disconnect();
-      await stage.stop();
-    }
-  },
-};
+            },
+            {
+              title: `One rollout, command by command (MONITOR; the median of ${TRACED} traced, ${round(trace?.totalMs ?? 0, 1)} ms end to end): the gaps are where time goes — a policy call before the rollout's updateData, a skill run between the expert's moveToActive and moveToFinished, scoring and the fsync'd record before the scorer's moveToFinished, and process wake-ups (a marker popped by a blocked worker) before each moveToActive`,
+              columns: ['+ms', 'gap ms', 'command', 'queue'],
+              rows: trace?.rows ?? [],
+            },
+            {
+              title: `Redis commands per rollout (server side, ${round(redisUsec / n, 0)} µs of Redis CPU per rollout)`,
+              columns: ['command', 'calls / rollout', 'µs / rollout'],
+              rows: redis.slice(0, 8).map((r) => [r.command, round(r.calls / n, 2), round(r.usec / n, 1)]),
+            },
+          ],
+          notes: [
+            `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer) after ${warmup} warm-up rollouts; policy and expert servers answer at once (latency scale 0).`,
+            inline
+              ? 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, MAESTRO_INLINE_SCORING=always), alternately; overhead = (cluster − in-process) / policy steps, per rollout.'
+              : 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
+            'Cluster time is measured from queue.add of the rollout to its completed event (QueueEvents), so it includes the wait for the scoring child and the event delivery.',
+            `Floor on this machine: a Redis PING takes ${round(floor.pingMs, 2)} ms (p50) and an empty BullMQ job (add → a no-op worker → completed event) ${round(floor.emptyJobMs, 2)} ms; a rollout makes ${HOPS} queue hops for ${round(totalSteps / n, 2)} policy steps, so the queue alone costs at least ≈ ${round((HOPS * floor.emptyJobMs) / (totalSteps / n), 1)} ms per step here, before any payload, state save or scoring work.`,
+            'CPU time is read from /proc for every process involved around each run (10 ms ticks, summed over all rollouts): it is what the queue costs in work, independent of how long the processes waited for a core on the shared machine.',
+            'The cluster columns of the breakdown come from the workers’ own Prometheus histograms (maestro_policy_step_duration_seconds, maestro_skill_duration_seconds); "the rest" is everything the queue adds.',
+          ],
+          durationS: elapsedS(started),
+        };
+      } finally {
+        await queue.close();
+        await events.close();
+        eventsConn.disconnect();
+        await stage.stop();
+      }
+    },
+  };
+}
+
+export const overheadScenario = overheadScenarioFor('queue');
+export const overheadInlineScenario = overheadScenarioFor('inline');
