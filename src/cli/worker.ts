@@ -109,10 +109,10 @@ export async function startWorkers(opts: RunWorkerOptions) {
       opts.env.MAESTRO_INLINE_SCORING === 'always'
         ? {
             // Code execution (code_pass) stays on the scoring queue: it runs Python; so do
-            // benchmarks whose scorer may ask a judge model (a network call).
+            // benchmarks whose scorer may ask the sweep's judge model (a network call).
             inlineScoring: {
               makeRecord,
-              cheap: (b) => b.metric !== 'code_pass' && !usesJudge(b, 'official'),
+              cheap: (b, meta) => b.metric !== 'code_pass' && !(meta.judge && usesJudge(b, 'official')),
               storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
               log,
             },

@@ -124,7 +124,8 @@ export async function writeRecord(
 /** Scoring in the rollout's last step: the metric, and which benchmarks' metrics are cheap. */
 export interface InlineScoring {
   makeRecord: MakeRecord;
-  cheap: (benchmark: Benchmark) => boolean;
+  /** Whether a benchmark's metric is cheap in this sweep (a judge model is a network call). */
+  cheap: (benchmark: Benchmark, meta: SweepMeta) => boolean;
   storageDeadlineMs?: number | undefined;
   log?: ((line: string) => void) | undefined;
 }
@@ -154,7 +155,7 @@ export function inlineScorer(
     log: inline.log,
   };
   return (data: RolloutJobData, item: Item, meta: SweepMeta, policy: Policy) => {
-    if (!deps || !inline?.cheap(sweepBenchmark(meta, data.benchmark, deps.catalog))) return undefined;
+    if (!deps || !inline?.cheap(sweepBenchmark(meta, data.benchmark, deps.catalog), meta)) return undefined;
     // No look for an existing record first: the metric is cheap, and a record written
     // before a crash makes the create fail, and that record is the one kept.
     return (state: RolloutState) => writeRecord(deps, { ...data, state }, item, meta, policy, 'orchestrator');
