@@ -26,6 +26,13 @@ export interface Lease {
 export interface AcquireOptions {
   /** Give up (RetryableError) when no slot is free by this time (ms since epoch). Default: wait 60 s. */
   deadline?: number;
+  /** Stop waiting (the promise rejects) when this is aborted: the slot is no longer wanted. */
+  signal?: AbortSignal;
+}
+
+/** Rejects an acquire whose caller stopped wanting the slot. */
+function cancelled(service: string): RetryableError {
+  return new RetryableError(`${service}: waiting for a slot was cancelled`);
 }
 
 /** Caps concurrent requests per service. */
@@ -49,7 +56,19 @@ export interface RedisLimiterOptions {
   pollMaxMs?: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when `signal` is aborted meanwhile. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((r) => {
+    if (signal?.aborted) return r();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      r();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** The Redis key of a service's semaphore. */
 export function limiterKey(prefix: string, service: string): string {
@@ -113,15 +132,23 @@ export class RedisLimiter implements ServiceLimiter {
     const deadline = opts.deadline ?? Date.now() + 60_000;
     let pause = this.pollMinMs;
     for (;;) {
+      if (opts.signal?.aborted) throw cancelled(service);
       const lease = await this.tryAcquire(service, capacity);
-      if (lease) return lease;
+      if (lease) {
+        if (!opts.signal?.aborted) return lease;
+        await lease.release();
+        throw cancelled(service);
+      }
       if (Date.now() >= deadline) {
         throw new RetryableError(`${service}: no free slot (capacity ${capacity}) before the deadline`, {
           hint: 'the service is saturated; raise its capacity if its GPU can take more',
         });
       }
-      // Jittered, growing pause, never past the deadline.
-      await sleep(Math.min(Math.max(0, deadline - Date.now()), pause / 2 + Math.random() * (pause / 2)));
+      // Jittered, growing pause, never past the deadline; cut short by a cancel.
+      await sleep(
+        Math.min(Math.max(0, deadline - Date.now()), pause / 2 + Math.random() * (pause / 2)),
+        opts.signal,
+      );
       pause = Math.min(this.pollMaxMs, pause * 2);
     }
   }
@@ -177,24 +204,31 @@ export class LocalLimiter implements ServiceLimiter {
   async acquire(service: string, capacity: number, opts: AcquireOptions = {}): Promise<Lease> {
     const deadline = opts.deadline ?? Date.now() + 60_000;
     while ((this.active.get(service) ?? 0) >= capacity) {
+      if (opts.signal?.aborted) throw cancelled(service);
       const left = deadline - Date.now();
       if (left <= 0)
         throw new RetryableError(`${service}: no free slot (capacity ${capacity}) before the deadline`);
       await new Promise<void>((resolve) => {
         const list = this.waiting.get(service) ?? [];
-        const timer = setTimeout(() => {
+        const leave = () => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', leave);
           const at = list.indexOf(wake);
           if (at >= 0) list.splice(at, 1);
           resolve();
-        }, left);
+        };
+        const timer = setTimeout(leave, Math.min(left, 2 ** 31 - 1));
         const wake = () => {
           clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', leave);
           resolve();
         };
+        opts.signal?.addEventListener('abort', leave, { once: true });
         list.push(wake);
         this.waiting.set(service, list);
       });
     }
+    if (opts.signal?.aborted) throw cancelled(service);
     this.active.set(service, (this.active.get(service) ?? 0) + 1);
     this.counter += 1;
     let released = false;

@@ -22,6 +22,7 @@ import { expertJobStarted } from '../metrics/index.ts';
 import { ClientCache } from '../models/client.ts';
 import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
+import { type Slot, SlotReuse } from '../models/slot-reuse.ts';
 import type { ChildResult } from '../rollout/index.ts';
 import { callsBeforeFailure, SkillRuntime } from '../skills-runtime/runtime.ts';
 import { policySeed } from './children.ts';
@@ -53,6 +54,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class InlineExperts {
   private readonly skills: SkillRuntime;
   private readonly limiter: RedisLimiter;
+  /** Slots kept between calls of this process (fewer semaphore round trips under load). */
+  readonly slots: SlotReuse;
   private readonly attempts: number;
 
   constructor(private readonly opts: InlineExpertsOptions) {
@@ -65,6 +68,7 @@ export class InlineExperts {
       ...(opts.maxCallsPerSkill ? { maxCalls: opts.maxCallsPerSkill } : {}),
       ...(opts.skillTimeoutMs ? { timeoutMs: opts.skillTimeoutMs } : {}),
     });
+    this.slots = new SlotReuse(this.limiter);
     this.attempts = Math.max(1, opts.attempts ?? 4);
   }
 
@@ -78,13 +82,11 @@ export class InlineExperts {
     const earlier: EarlierAttempt[] = [];
     for (let attempt = 1; ; attempt++) {
       const end = expertJobStarted(expert.name, skillName);
-      let lease: Awaited<ReturnType<RedisLimiter['acquire']>> | undefined;
+      let slot: Slot | undefined;
       try {
         // Waits for a slot as a queued call would wait for its turn (no deadline of its own:
         // the rollout's lock is renewed meanwhile).
-        lease = await this.limiter.acquire(expertSlotName(expert.name), expert.capacity, {
-          deadline: Number.POSITIVE_INFINITY,
-        });
+        slot = await this.slots.take(expertSlotName(expert.name), expert.capacity, Number.POSITIVE_INFINITY);
         const out = await this.skills.run({
           expert,
           skill: call.skill,
@@ -113,16 +115,17 @@ export class InlineExperts {
           return { kind: 'failed', reason: redact(err instanceof Error ? err.message : String(err)) };
         earlier.push(earlierAttempt(err, callsBeforeFailure(err)));
         if (earlier.length > MAX_ATTEMPT_ERRORS) earlier.shift();
-        await lease?.release();
-        lease = undefined;
+        await slot?.done();
+        slot = undefined;
         await sleep(expertBackoff(attempt, err, this.opts.backoffBaseMs, this.opts.backoffMaxMs));
       } finally {
-        await lease?.release();
+        await slot?.done();
       }
     }
   }
 
   async close(): Promise<void> {
+    await this.slots.close();
     await this.limiter.close();
   }
 }

@@ -116,3 +116,25 @@ describe('the in-process limiter', () => {
     await again.release();
   });
 });
+
+describe('a wait for a slot that is no longer wanted', () => {
+  it('stops at once when cancelled and takes no slot afterwards (Redis and in-process)', async () => {
+    const a = new RedisLimiter(connA, prefix, { pollMinMs: 20, pollMaxMs: 20 });
+    const local = new LocalLimiter();
+    for (const limiter of [a, local]) {
+      const held = await limiter.acquire('zoom-cancel', 1);
+      const wanted = new AbortController();
+      const waiting = limiter.acquire('zoom-cancel', 1, { signal: wanted.signal });
+      await sleep(30);
+      wanted.abort();
+      await expect(waiting).rejects.toThrow(/cancelled/);
+      await held.release();
+      await sleep(50);
+      // The slot is free: the cancelled wait did not take it when it came back.
+      const again = await limiter.acquire('zoom-cancel', 1, { deadline: Date.now() + 200 });
+      await again.release();
+    }
+    expect(await connA.zcard(limiterKey(prefix, 'zoom-cancel'))).toBe(0);
+    await a.close();
+  });
+});
