@@ -9,9 +9,9 @@
 import type { Lease, ServiceLimiter } from './limiter.ts';
 
 export interface SlotReuseOptions {
-  /** A kept lease nobody took within this time is released (ms). Default 20. */
+  /** A kept lease nobody took within this time is released (ms). Default 100. */
   idleMs?: number;
-  /** A lease is released after this long in this process, however busy (ms). Default 1 000. */
+  /** A lease is released after this long in this process, however busy (ms). Default 2 000. */
   maxHoldMs?: number;
   /** …or after this many calls. Default 64. */
   maxUses?: number;
@@ -54,8 +54,8 @@ export class SlotReuse {
     private readonly limiter: ServiceLimiter,
     opts: SlotReuseOptions = {},
   ) {
-    this.idleMs = opts.idleMs ?? 20;
-    this.maxHoldMs = opts.maxHoldMs ?? 1_000;
+    this.idleMs = opts.idleMs ?? 100;
+    this.maxHoldMs = opts.maxHoldMs ?? 2_000;
     this.maxUses = opts.maxUses ?? 64;
     this.now = opts.now ?? Date.now;
   }
