@@ -129,3 +129,29 @@ export class InlineExperts {
     await this.limiter.close();
   }
 }
+
+/** The orchestrator's inline expert calls when its registry sets `dispatch: inline`. */
+export function inlineExperts(opts: {
+  registry: Registry;
+  store: DataStore;
+  connection: Redis;
+  prefix: string;
+  expertAttempts?: number | undefined;
+  lockDuration?: number | undefined;
+}): InlineExperts | undefined {
+  if (opts.registry.dispatch !== 'inline') return undefined;
+  return new InlineExperts({
+    registry: opts.registry,
+    store: opts.store,
+    connection: opts.connection,
+    prefix: opts.prefix,
+    attempts: opts.expertAttempts ?? 4,
+    ...(opts.lockDuration ? { leaseMs: opts.lockDuration } : {}),
+  });
+}
+
+/** Rollouts at once when they hold their expert calls: enough to fill every expert. */
+export function inlineConcurrency(registry: Registry): number {
+  const total = registry.experts.reduce((sum, e) => sum + e.capacity, 0);
+  return Math.max(16, Math.min(256, total));
+}

@@ -22,7 +22,7 @@ import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
 import { noteFinalFailure } from './failures.ts';
-import { InlineExperts } from './inline-experts.ts';
+import { inlineConcurrency, inlineExperts } from './inline-experts.ts';
 import { type InlineScoring, inlineScorer } from './record.ts';
 import {
   bullOptions,
@@ -39,10 +39,7 @@ export interface OrchestratorOptions extends WorkerSettings {
   store: DataStore;
   /** Benchmark catalog (domains for routing policies). */
   catalog: BenchmarkCatalog;
-  /**
-   * Policy steps run at once by this process. Waiting rollouts hold no slot. Default 16; under
-   * `dispatch: inline` (calls held in this process) the experts' total capacity, up to 256.
-   */
+  /** Policy steps at once (waiting rollouts hold none). Default 16; inline dispatch: see inlineConcurrency. */
   concurrency?: number;
   /** Attempts for an expert call (retryable failures). Default 4. */
   expertAttempts?: number;
@@ -76,17 +73,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const datasets = new DatasetGuard(store);
   const scoreHere = inlineScorer(opts, opts.inlineScoring);
   const fingerprint = registry.fingerprint();
-  const inline =
-    registry.dispatch === 'inline'
-      ? new InlineExperts({
-          registry,
-          store,
-          connection: opts.connection,
-          prefix,
-          attempts: opts.expertAttempts ?? 4,
-          ...(opts.lockDuration ? { leaseMs: opts.lockDuration } : {}),
-        })
-      : undefined;
+  const inline = inlineExperts(opts);
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -96,11 +83,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     const data = parsed.data;
     const meta = checkSweep(await sweeps.get(data.sweepId), data, registry, fingerprint);
     await refuseUnlessHeld(datasets, meta, job, token, opts.onRefuse);
-    // A paused sweep (error threshold) starts no new rollouts; the ones in flight go on.
-    if (notStarted(data.state) && (await readPause(opts.connection, prefix, data.sweepId))) {
-      await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
-      throw new DelayedError();
-    }
+    await waitIfPaused(opts, job, token, data);
     const { policy, spec } = policies.get(meta, data.policy);
     const item = await store.item(data.benchmark, data.itemId);
     const cfg: EngineConfig = {
@@ -155,8 +138,10 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   };
 }
 
-/** Rollouts at once when they hold their expert calls: enough to fill every expert. */
-function inlineConcurrency(registry: Registry): number {
-  const total = registry.experts.reduce((sum, e) => sum + e.capacity, 0);
-  return Math.max(16, Math.min(256, total));
+/** A paused sweep (error threshold) starts no new rollouts; the ones in flight go on. */
+async function waitIfPaused(opts: OrchestratorOptions, job: Job, token: string, data: RolloutJobData) {
+  if (notStarted(data.state) && (await readPause(opts.connection, opts.prefix, data.sweepId))) {
+    await job.moveToDelayed(Date.now() + PAUSED_RECHECK_MS, token);
+    throw new DelayedError();
+  }
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type AcquireOptions, type Lease, LocalLimiter, type ServiceLimiter } from '../../src/models/limiter.ts';
+import {
+  type AcquireOptions,
+  type Lease,
+  LocalLimiter,
+  type ServiceLimiter,
+} from '../../src/models/limiter.ts';
 import { SlotReuse } from '../../src/models/slot-reuse.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
