@@ -6,6 +6,8 @@
 //
 // The stages (src/producer, src/workers, src/scoring) never import each other; src/core
 // imports no other folder; src/scoring never touches the queue (no bullmq or ioredis).
+// sharp (native libvips) is imported by src/core/sharp.ts alone, which loads it on first use:
+// every other folder goes through it, so no process pays for it before it draws an image.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -14,12 +16,12 @@ const ANY_PACKAGE = '*';
 
 /** What each folder may import, besides itself and node:* built-ins. */
 const RULES = {
-  'src/core': { folders: [], packages: ['ioredis', 'yaml', 'zod'] },
-  'src/data': { folders: ['src/core'], packages: ['sharp', 'zod'] },
+  'src/core': { folders: [], packages: ['ioredis', 'sharp', 'yaml', 'zod'] },
+  'src/data': { folders: ['src/core'], packages: ['zod'] },
   'src/deploy': { folders: ['src/core'], packages: ['yaml', 'zod'] },
   'src/importers': {
     folders: ['src/core', 'src/data'],
-    packages: ['hyparquet', 'hyparquet-compressors', 'sharp', 'yaml', 'zod'],
+    packages: ['hyparquet', 'hyparquet-compressors', 'yaml', 'zod'],
   },
   'src/models': { folders: ['src/core'], packages: ['ioredis', 'openai', 'zod'] },
   'src/metrics': {
@@ -52,7 +54,7 @@ const RULES = {
     ],
     packages: ['bullmq', 'ioredis', 'zod'],
   },
-  'src/scoring': { folders: ['src/core'], packages: ['csv-stringify', 'sharp', 'zod'] },
+  'src/scoring': { folders: ['src/core'], packages: ['csv-stringify', 'zod'] },
   'src/dashboard': {
     folders: ['src/core', 'src/data', 'src/producer', 'src/scoring'],
     packages: ['@bull-board/api', '@bull-board/express', 'bullmq', 'express', 'ioredis', 'zod'],
@@ -62,14 +64,15 @@ const RULES = {
   // The command line composes everything.
   'src/cli': { folders: ['src/*', 'skills', 'benchmarks'], packages: [ANY_PACKAGE] },
   // The release skills (skills/release) send their exact request bodies through the model
-  // client (src/models) and draw images as the release does (sharp, OpenCV's WebAssembly build).
+  // client (src/models) and draw images as the release does (sharp through src/core/sharp.ts,
+  // OpenCV's WebAssembly build).
   skills: {
     folders: ['src/core', 'src/data', 'src/models'],
-    packages: ['zod', 'sharp', '@techstark/opencv-js'],
+    packages: ['zod', '@techstark/opencv-js'],
   },
   benchmarks: {
     folders: ['src/core', 'src/data', 'src/importers'],
-    packages: ['hyparquet-writer', 'sharp', 'yaml', 'zod'],
+    packages: ['hyparquet-writer', 'yaml', 'zod'],
   },
 };
 

@@ -5,7 +5,7 @@
  * OpenCV's default quality 95. Decoded pixels equal the release's.
  */
 import { createRequire } from 'node:module';
-import sharp from 'sharp';
+import { loadSharp } from '../../src/core/sharp.ts';
 import { roundHalfEven } from './images.ts';
 
 interface CvMat {
@@ -193,6 +193,7 @@ function drawAll(cv: Cv, img: CvMat, width: number, height: number, detection: s
 /** The boxed image as a JPEG data URL (cv2.imread of the file, boxes, cv2.imencode). */
 export async function boxImageDataUrl(file: Buffer, detection: string): Promise<string> {
   const { cv } = await opencv();
+  const sharp = await loadSharp();
   // cv2.imread: 8-bit BGR, EXIF orientation applied, alpha dropped.
   const { data, info } = await sharp(file)
     .rotate()

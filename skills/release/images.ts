@@ -6,7 +6,7 @@
  * The JPEG container bytes differ from PIL's (Huffman tables, headers); the decoded pixels
  * are the same, which the parity tests check.
  */
-import sharp from 'sharp';
+import { loadSharp } from '../../src/core/sharp.ts';
 
 const PIL_QUALITY = 75;
 
@@ -16,6 +16,7 @@ function dataUrl(jpeg: Buffer): string {
 
 /** The base64 JPEG the release makes from an image file (`convert("RGB")`, `save(format="JPEG")`). */
 export async function pilJpegBase64(bytes: Buffer): Promise<string> {
+  const sharp = await loadSharp();
   const jpeg = await sharp(bytes)
     .removeAlpha()
     .toColourspace('srgb')
@@ -40,6 +41,7 @@ export function roundHalfEven(x: number): number {
 
 /** PIL image modes that `save(format="JPEG")` refuses (the release's crop then fails). */
 async function pilMode(bytes: Buffer): Promise<{ mode: string; channels: number }> {
+  const sharp = await loadSharp();
   const meta = await sharp(bytes).metadata();
   const channels = meta.channels ?? 3;
   if (meta.format === 'png' || meta.format === 'gif') {
@@ -71,6 +73,7 @@ export async function pilCropDataUrl(bytes: Buffer, bbox: readonly unknown[]): P
   if (w <= 0 || h <= 0) return null; // PIL: "cannot write empty image as JPEG"
   const { mode } = await pilMode(bytes);
   if (mode !== 'RGB' && mode !== 'L') return null; // PIL: "cannot write mode … as JPEG"
+  const sharp = await loadSharp();
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
   const c = info.channels;
   const out = Buffer.alloc(w * h * c); // PIL fills outside the image with zeros

@@ -8,7 +8,7 @@
  * budget stays a typed project error.
  */
 import type { Service } from '../../src/core/registry.ts';
-import { SendError, type SendFailure } from '../../src/models/client.ts';
+import { SendError, type SendFailure } from '../../src/models/send-error.ts';
 import type { SkillContext } from '../types.ts';
 import { pyJsonLoads } from './pyjson.ts';
 

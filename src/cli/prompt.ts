@@ -1,17 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ItemRecord } from '../core/items.ts';
-import { ImageCache } from '../data/images.ts';
-import { loadReleasePrompt } from '../importers/release-prompt.ts';
-import { ClientCache } from '../models/client.ts';
-import { releaseTexts } from '../policies/release.ts';
-import {
-  continuation,
-  releaseMessages,
-  renderedText,
-  type Tokenizer,
-  userContent,
-} from '../policies/release-render.ts';
+import type { Tokenizer } from '../policies/release-render.ts';
 import { dataStore, type GlobalOptions, loadRegistryFrom, resolveEnv } from './context.ts';
 
 /**
@@ -37,6 +26,23 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
         itemId: string,
         o: { record?: string; policyPrompt?: string; registry?: string[]; tokenizer?: boolean },
       ) => {
+        // Loaded here, not with the command line: the skills, the OpenAI SDK and the
+        // parquet reader weigh on every other command's start-up and memory.
+        const [
+          { ItemRecord },
+          { ImageCache },
+          { loadReleasePrompt },
+          { ClientCache },
+          { releaseTexts },
+          { continuation, releaseMessages, renderedText, userContent },
+        ] = await Promise.all([
+          import('../core/items.ts'),
+          import('../data/images.ts'),
+          import('../importers/release-prompt.ts'),
+          import('../models/client.ts'),
+          import('../policies/release.ts'),
+          import('../policies/release-render.ts'),
+        ]);
         const env = resolveEnv(ctx.globals());
         const store = dataStore(env);
         const registry = loadRegistryFrom(o.registry);

@@ -16,7 +16,6 @@ import {
   resolveEnv,
   sweepBenchmarks,
 } from './context.ts';
-import { JudgeContexts } from './judge.ts';
 import type { runReport } from './report.ts';
 
 /**
@@ -88,7 +87,7 @@ export async function rescoreSweep(
   const mode = opts.mode ?? meta.scoring ?? 'official';
   const catalog = opts.catalog ?? sweepBenchmarks(meta).catalog;
   const records = await store.readRecords(meta.id);
-  const judging = rescoreJudge(store, meta.judge, opts);
+  const judging = await rescoreJudge(store, meta.judge, opts);
   const datasetChanged: string[] = [];
   for (const b of meta.benchmarks) {
     if (!store.hasDataset(b.id)) continue;
@@ -168,12 +167,14 @@ function sameJudgeCall(a: JudgeTrace | undefined, b: JudgeTrace | undefined): bo
 }
 
 /** The judge a re-score asks (the sweep's, or the one named), through the data directory's cache. */
-function rescoreJudge(
+async function rescoreJudge(
   store: DataStore,
   own: { name: string; model: string } | undefined,
   opts: { judge?: string; registry?: Registry; charxivDir?: string },
 ) {
   if (opts.judge === 'none' || (!opts.judge && !own)) return undefined;
+  // The judge's client (the OpenAI SDK) loads only when a judge is asked.
+  const { JudgeContexts } = await import('./judge.ts');
   const registry = opts.registry ?? loadRegistryFrom(undefined);
   const entry = registry.judge(opts.judge ?? (own as { name: string }).name);
   const ref = { name: entry.name, model: entry.model };

@@ -6,7 +6,7 @@ import { readPause } from '../core/guards.ts';
 import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
-import { ModelClient } from '../models/client.ts';
+import { type EndpointConfig, endpointApiKey, listModels } from '../models/endpoint.ts';
 import { loadSweepFile } from '../producer/config.ts';
 import { DoneWatch } from '../producer/done-watch.ts';
 import { feedSweep } from '../producer/feed.ts';
@@ -52,36 +52,41 @@ export async function preflight(
   log: (line: string) => void = () => {},
   waitMs = PREFLIGHT_WAIT_MS,
 ): Promise<void> {
-  const endpoints = new Map<string, ModelClient>();
+  // A lean GET {baseUrl}/models each (node:http): this process never loads the OpenAI SDK.
+  const endpoints = new Map<string, EndpointConfig>();
+  const add = (label: string, e: EndpointConfig) => {
+    endpointApiKey(e); // an unset key variable fails now, not after the wait
+    endpoints.set(label, { ...e, timeoutMs: 5_000 });
+  };
   for (const spec of plan.meta.policies) {
     if (spec.kind === 'maestro') {
       const p = registry.policy(spec.endpoint ?? 'maestro');
-      endpoints.set(`policy ${p.name}`, new ModelClient({ ...p, timeoutMs: 5_000 }));
+      add(`policy ${p.name}`, p);
     }
     if (spec.kind === 'direct') {
       const e = registry.expert(spec.model ?? '');
-      endpoints.set(`expert ${e.name}`, new ModelClient({ ...e, timeoutMs: 5_000 }));
+      add(`expert ${e.name}`, e);
     }
   }
   if (plan.meta.judge) {
     const j = registry.judge(plan.meta.judge.name);
-    endpoints.set(`judge ${j.name}`, new ModelClient({ ...j, timeoutMs: 5_000 }));
+    add(`judge ${j.name}`, j);
   }
   const deadline = Date.now() + waitMs;
   await Promise.all(
-    [...endpoints.entries()].map(async ([label, client]) => {
+    [...endpoints.entries()].map(async ([label, endpoint]) => {
       for (let said = false; ; said = true) {
         try {
-          await client.listModels();
+          await listModels(endpoint);
           return;
         } catch (err) {
           if (Date.now() >= deadline) {
-            throw new MaestroError(`${label} at ${client.endpoint.baseUrl} is unreachable`, {
+            throw new MaestroError(`${label} at ${endpoint.baseUrl} is unreachable`, {
               cause: err,
               hint: 'start the server or fix baseUrl in the registry; nothing was enqueued',
             });
           }
-          if (!said) log(`waiting for ${label} at ${client.endpoint.baseUrl} to answer…`);
+          if (!said) log(`waiting for ${label} at ${endpoint.baseUrl} to answer…`);
           await new Promise((r) => setTimeout(r, 500));
         }
       }

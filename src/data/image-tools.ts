@@ -8,8 +8,9 @@
  * normalised coordinates many VLMs emit; corners may come in any order and out of range:
  * they are sorted and clamped to the image.
  */
-import type { Sharp, SharpOptions } from 'sharp';
+
 import type { ImageRef } from '../core/items.ts';
+import { loadSharp, type Sharp, type SharpOptions } from '../core/sharp.ts';
 import type { DataStore } from './store.ts';
 
 /** `[x1, y1, x2, y2]`; corners in any order. */
@@ -40,16 +41,9 @@ export interface Picture {
 /** Default pixel budget of an image sent to a model (Qwen2.5-VL's default `max_pixels`). */
 export const DEFAULT_MAX_PIXELS = 16384 * 28 * 28;
 
-type SharpFactory = (input?: Buffer, options?: SharpOptions) => Sharp;
-let loading: Promise<SharpFactory> | undefined;
-
-/**
- * sharp, loaded on first use: processes that never touch an image (orchestrators,
- * scorers) do not pay for loading the native library at startup.
- */
+/** A sharp pipeline on `input`; sharp loads on first use (src/core/sharp.ts). */
 async function sharp(input?: Buffer, options?: SharpOptions): Promise<Sharp> {
-  loading ??= import('sharp').then((m) => m.default as unknown as SharpFactory);
-  return (await loading)(input, options);
+  return (await loadSharp())(input, options);
 }
 
 /** Reads an image's size (after EXIF orientation is ignored: sharp reports stored size). */

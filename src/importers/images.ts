@@ -1,7 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, sep } from 'node:path';
-import sharp from 'sharp';
 import type { ImageRef } from '../core/items.ts';
+import { loadSharp, type Sharp } from '../core/sharp.ts';
 import { DataStore } from '../data/store.ts';
 import { parseListLiteral } from './literal.ts';
 import { type ImageLimits, RowError } from './types.ts';
@@ -109,7 +109,8 @@ export async function storeImageBytes(
 ): Promise<ImageRef> {
   checkBytes(bytes.byteLength, ctx.limits, field);
   if (bytes.byteLength === 0) throw new RowError(field, 'image is empty (0 bytes)');
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  const sharp = await loadSharp();
+  let meta: Awaited<ReturnType<Sharp['metadata']>>;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (cause) {

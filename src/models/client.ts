@@ -2,18 +2,15 @@ import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
-import { redactError, registerSecrets } from '../core/redact.ts';
+import { redactError } from '../core/redact.ts';
 import { countedRequest, countingFetch } from './attempts.ts';
+import { authHeaders, type EndpointConfig, endpointApiKey, listModels, parseRetryAfter } from './endpoint.ts';
 import { JsonPoster, statusError } from './http.ts';
+import { SendError, type SendFailure } from './send-error.ts';
 
-/** What a model client needs to know about an endpoint (experts, services and policies all fit). */
-export interface EndpointConfig {
-  name: string;
-  model: string;
-  baseUrl: string;
-  apiKeyEnv?: string | undefined;
-  timeoutMs: number;
-}
+// Light modules (no SDK) re-exported here: code that only needs them imports them directly.
+export { type EndpointConfig, parseRetryAfter } from './endpoint.ts';
+export { SendError, type SendFailure } from './send-error.ts';
 
 export interface ChatRequest {
   messages: ChatCompletionMessageParam[];
@@ -61,33 +58,6 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
-/** How a {@link ModelClient.send} request failed, as data (callers word it their own way). */
-export type SendFailure =
-  /** The server answered with an error status; `body` is its raw text. */
-  | { kind: 'status'; status: number; body: string }
-  | { kind: 'timeout' }
-  | { kind: 'connection'; detail: string }
-  /** The caller's signal aborted the request. */
-  | { kind: 'aborted' };
-
-/** A failed {@link ModelClient.send}: retryable for the queue, with the failure as data. */
-export class SendError extends RetryableError {
-  constructor(
-    name: string,
-    readonly failure: SendFailure,
-    cause: unknown,
-  ) {
-    super(`${name}: ${describeFailure(failure)}`, { cause });
-  }
-}
-
-function describeFailure(f: SendFailure): string {
-  if (f.kind === 'status') return `server answered ${f.status}${f.body ? `: ${f.body.slice(0, 300)}` : ''}`;
-  if (f.kind === 'timeout') return 'request timed out';
-  if (f.kind === 'connection') return `connection failed (${f.detail})`;
-  return 'request aborted';
-}
-
 /** Raw bodies of error responses, by the Headers object the OpenAI client's error carries. */
 const errorBodies = new WeakMap<Headers, string>();
 
@@ -124,17 +94,13 @@ export class ModelClient {
   /** Chat calls go through a lean keep-alive poster (the SDK serves the rest). */
   private readonly poster: JsonPoster;
   private readonly auth: Record<string, string>;
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(endpoint: EndpointConfig, env: NodeJS.ProcessEnv = process.env) {
     this.endpoint = endpoint;
-    const apiKey = endpoint.apiKeyEnv ? env[endpoint.apiKeyEnv] : undefined;
-    if (endpoint.apiKeyEnv && !apiKey) {
-      throw new PermanentError(`${endpoint.name}: environment variable ${endpoint.apiKeyEnv} is not set`, {
-        hint: `export ${endpoint.apiKeyEnv}=… on every host that runs this endpoint's workers`,
-      });
-    }
     // The key is a secret of this process from now on: `redact` removes it from any text.
-    registerSecrets([apiKey]);
+    const apiKey = endpointApiKey(endpoint, env);
+    this.env = env;
     this.client = new OpenAI({
       baseURL: endpoint.baseUrl,
       apiKey: apiKey ?? 'EMPTY',
@@ -146,7 +112,7 @@ export class ModelClient {
     });
     this.root = this.client.withOptions({ baseURL: serverRoot(endpoint.baseUrl) });
     this.poster = new JsonPoster(endpoint.name, endpoint.baseUrl, endpoint.timeoutMs);
-    this.auth = { authorization: `Bearer ${apiKey ?? 'EMPTY'}` };
+    this.auth = authHeaders(apiKey);
   }
 
   async chat(req: ChatRequest): Promise<ChatResult> {
@@ -245,13 +211,8 @@ export class ModelClient {
   }
 
   /** Lists served models: a cheap reachability check before a sweep starts. */
-  async listModels(): Promise<string[]> {
-    try {
-      const page = await this.client.models.list();
-      return page.data.map((m) => m.id);
-    } catch (err) {
-      throw classifyError(this.endpoint.name, err);
-    }
+  listModels(): Promise<string[]> {
+    return listModels(this.endpoint, this.env);
   }
 }
 
@@ -275,19 +236,6 @@ function vllmExtras(req: ChatRequest): Record<string, boolean | string> {
   if (req.addGenerationPrompt !== undefined) out.add_generation_prompt = req.addGenerationPrompt;
   if (req.chatTemplate !== undefined) out.chat_template = req.chatTemplate;
   return out;
-}
-
-/** Parses `retry-after` (seconds or HTTP date) and `retry-after-ms` into milliseconds. */
-export function parseRetryAfter(headers: Headers | Record<string, string> | undefined): number | undefined {
-  if (!headers) return undefined;
-  const get = (k: string) => (headers instanceof Headers ? headers.get(k) : headers[k]) ?? undefined;
-  const ms = get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const ra = get('retry-after');
-  if (!ra) return undefined;
-  if (Number.isFinite(Number(ra))) return Math.max(0, Number(ra) * 1000);
-  const date = Date.parse(ra);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 export function classifyError(name: string, err: unknown): RetryableError | PermanentError {

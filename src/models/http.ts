@@ -17,6 +17,87 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
+/** One JSON request: its target, the connection to use and its limits. */
+interface JsonRequest {
+  name: string;
+  url: URL;
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  payload?: Buffer;
+  /** A keep-alive agent, or false for one connection closed after the reply. */
+  agent: HttpAgent | false;
+  timeoutMs: number;
+}
+
+/** Sends one request; the parsed JSON reply of any status, or a typed error. */
+function requestJson(r: JsonRequest): Promise<JsonReply> {
+  const send = r.url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<JsonReply>((resolve, reject) => {
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      reject(
+        err instanceof RetryableError
+          ? err
+          : new RetryableError(`${r.name}: connection failed (${err.message})`, {
+              cause: err,
+              hint: 'is the server up and the baseUrl right?',
+            }),
+      );
+    };
+    const req = send(
+      {
+        protocol: r.url.protocol,
+        hostname: r.url.hostname,
+        port: r.url.port,
+        path: `${r.url.pathname}${r.path}`,
+        method: r.method,
+        agent: r.agent,
+        headers: {
+          ...(r.payload ? { 'content-type': 'application/json' } : {}),
+          accept: 'application/json',
+          ...(r.payload ? { 'content-length': String(r.payload.length) } : {}),
+          ...r.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_REPLY_BYTES) {
+            req.destroy(new RetryableError(`${r.name}: reply over ${MAX_REPLY_BYTES} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch (err) {
+            if ((res.statusCode ?? 0) < 300) {
+              reject(new RetryableError(`${r.name}: reply is not JSON (${(err as Error).message})`));
+              return;
+            }
+            parsed = text;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: parsed });
+        });
+      },
+    );
+    const timer = setTimeout(
+      () => req.destroy(new RetryableError(`${r.name}: request timed out`)),
+      r.timeoutMs,
+    );
+    req.on('error', fail);
+    req.end(r.payload);
+  });
+}
+
 /**
  * A lean JSON-over-HTTP poster for the chat calls of a rollout: one keep-alive agent per
  * endpoint, one write per request, no retries (the queue retries). It costs a fraction of
@@ -25,7 +106,6 @@ function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
 export class JsonPoster {
   private readonly url: URL;
   private readonly agent: HttpAgent;
-  private readonly send: typeof httpRequest;
 
   constructor(
     readonly name: string,
@@ -33,78 +113,41 @@ export class JsonPoster {
     private readonly timeoutMs: number,
   ) {
     this.url = new URL(baseUrl.replace(/\/+$/, ''));
-    const tls = this.url.protocol === 'https:';
-    this.agent = tls ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    this.send = tls ? httpsRequest : httpRequest;
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true })
+        : new HttpAgent({ keepAlive: true });
   }
 
   /** POSTs `body` to base URL + `path`; the parsed JSON reply of any status, or a typed error. */
   post(path: string, body: unknown, headers: Record<string, string>): Promise<JsonReply> {
-    const payload = Buffer.from(JSON.stringify(body));
-    return new Promise<JsonReply>((resolve, reject) => {
-      const fail = (err: Error) => {
-        clearTimeout(timer);
-        reject(
-          err instanceof RetryableError
-            ? err
-            : new RetryableError(`${this.name}: connection failed (${err.message})`, {
-                cause: err,
-                hint: 'is the server up and the baseUrl right?',
-              }),
-        );
-      };
-      const req = this.send(
-        {
-          protocol: this.url.protocol,
-          hostname: this.url.hostname,
-          port: this.url.port,
-          path: `${this.url.pathname}${path}`,
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/json',
-            accept: 'application/json',
-            'content-length': String(payload.length),
-            ...headers,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_REPLY_BYTES) {
-              req.destroy(new RetryableError(`${this.name}: reply over ${MAX_REPLY_BYTES} bytes`));
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('error', fail);
-          res.on('end', () => {
-            clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch (err) {
-              if ((res.statusCode ?? 0) < 300) {
-                reject(new RetryableError(`${this.name}: reply is not JSON (${(err as Error).message})`));
-                return;
-              }
-              parsed = text;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: parsed });
-          });
-        },
-      );
-      const timer = setTimeout(
-        () => req.destroy(new RetryableError(`${this.name}: request timed out`)),
-        this.timeoutMs,
-      );
-      req.on('error', fail);
-      req.end(payload);
+    return requestJson({
+      name: this.name,
+      url: this.url,
+      method: 'POST',
+      path,
+      headers,
+      payload: Buffer.from(JSON.stringify(body)),
+      agent: this.agent,
+      timeoutMs: this.timeoutMs,
     });
   }
+}
+
+/**
+ * GETs base URL + `path` on a connection of its own (closed after the reply): one-off
+ * requests such as the reachability check before a sweep. The parsed JSON reply of any
+ * status, or a typed error.
+ */
+export function getJson(
+  name: string,
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<JsonReply> {
+  const url = new URL(baseUrl.replace(/\/+$/, ''));
+  return requestJson({ name, url, method: 'GET', path, headers, agent: false, timeoutMs });
 }
 
 /** The server's error text of a non-2xx reply (`{error: {message}}`, `{message}` or the text). */

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../core/sharp.ts';
 import type { RoutingCell } from './analytics.ts';
 
 /** Escapes text for SVG. */
@@ -28,6 +28,7 @@ export const PALETTE = [
  * 2 gives a sharp figure on paper and on high-DPI screens).
  */
 export async function svgToPng(svg: string, scale = 1): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(Buffer.from(svg), { density: 72 * scale })
     .png({ compressionLevel: 9 })
     .toBuffer();

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import sharp from 'sharp';
+import { loadSharp } from '../core/sharp.ts';
 
 /**
  * A one-page PDF holding an SVG figure rendered at `scale` × its size: the page has the
@@ -8,6 +8,7 @@ import sharp from 'sharp';
  * a cross-reference table and a trailer, nothing else.
  */
 export async function svgToPdf(svg: string, scale = 3): Promise<Buffer> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(Buffer.from(svg), { density: 72 * scale })
     .flatten({ background: '#ffffff' })
     .removeAlpha()
