@@ -16,7 +16,8 @@ import { setFlagsFromString } from 'node:v8';
 // `sweep` (with --wait, a client that may wait for hours) holds little live data: V8's young
 // generation stays at its starting size instead of growing to 32 MB under the allocations of
 // start-up and planning (about 20 MB less resident). Workers keep V8's default (throughput).
-if (process.argv.slice(2).includes('sweep')) setFlagsFromString('--semi-space-growth-factor=1');
+if (process.argv.slice(2).find((a) => !a.startsWith('-')) === 'sweep')
+  setFlagsFromString('--semi-space-growth-factor=1');
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const stamp = join(root, 'dist', '.stamp');
