@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from './errors.ts';
@@ -293,7 +293,29 @@ function resolveImport(entry: z.infer<typeof ImportEntry>, file: string, index: 
   return spec;
 }
 
+/** Catalogs read by this process, by path, with the file's size and time they were read at. */
+const catalogs = new Map<string, { mtimeMs: number; size: number; catalog: BenchmarkCatalog }>();
+
+/**
+ * Reads a benchmark catalog (a YAML file), once per process while the file is unchanged: a
+ * command that plans a sweep and then writes its report reads it twice.
+ */
 export function loadCatalog(file: string): BenchmarkCatalog {
+  const path = resolve(file);
+  let stat: { mtimeMs: number; size: number } | undefined;
+  try {
+    stat = statSync(path);
+  } catch {
+    stat = undefined; // readYamlFile says what is wrong with the path
+  }
+  const hit = catalogs.get(path);
+  if (stat && hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.catalog;
+  const catalog = readCatalog(file);
+  if (stat) catalogs.set(path, { mtimeMs: stat.mtimeMs, size: stat.size, catalog });
+  return catalog;
+}
+
+function readCatalog(file: string): BenchmarkCatalog {
   const entries = parseWith(Catalog, readYamlFile(file), file).benchmarks;
   const seen = new Set<string>();
   const benchmarks = entries.map((entry, i): Benchmark => {
