@@ -30,12 +30,34 @@ interface JsonRequest {
   timeoutMs: number;
 }
 
-/** Sends one request; the parsed JSON reply of any status, or a typed error. */
-function requestJson(r: JsonRequest): Promise<JsonReply> {
+/** A kept-alive connection the server had closed when the request went out on it. */
+class StaleConnection extends Error {}
+
+/**
+ * Sends one request; the parsed JSON reply of any status, or a typed error. A request that
+ * went out on a kept-alive connection the server was closing at that moment (reset before
+ * any reply) is sent once more on another connection: the server never read it.
+ */
+async function requestJson(r: JsonRequest): Promise<JsonReply> {
+  try {
+    return await sendJson(r);
+  } catch (err) {
+    if (!(err instanceof StaleConnection)) throw err;
+    return sendJson(r, err.cause as Error);
+  }
+}
+
+function sendJson(r: JsonRequest, staleBefore?: Error): Promise<JsonReply> {
   const send = r.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<JsonReply>((resolve, reject) => {
+    let replied = false;
     const fail = (err: Error) => {
       clearTimeout(timer);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!staleBefore && !replied && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+        reject(new StaleConnection('stale keep-alive connection', { cause: err }));
+        return;
+      }
       reject(
         err instanceof RetryableError
           ? err
@@ -61,6 +83,7 @@ function requestJson(r: JsonRequest): Promise<JsonReply> {
         },
       },
       (res) => {
+        replied = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
