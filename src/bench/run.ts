@@ -17,7 +17,7 @@ import {
   writeBenchReport,
 } from './report.ts';
 import { adaptiveScenario } from './scenarios/adaptive.ts';
-import { ceilingScenario } from './scenarios/ceiling.ts';
+import { ceilingInlineScenario, ceilingScenario } from './scenarios/ceiling.ts';
 import type { Scenario } from './scenarios/common.ts';
 import { directPeerScenario } from './scenarios/direct-peer.ts';
 import { feedScenario } from './scenarios/feed.ts';
@@ -32,6 +32,7 @@ export const SCENARIOS: Scenario[] = [
   overheadScenario,
   overheadInlineScenario,
   ceilingScenario,
+  ceilingInlineScenario,
   saturationScenario,
   scaleoutScenario,
   memoryScenario,

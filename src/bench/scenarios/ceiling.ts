@@ -22,167 +22,194 @@ const TARGET_RATIO = 0.5;
 /** Rollouts at once in the in-process reference. */
 const IN_PROCESS_CONCURRENCY = 64;
 
-export const ceilingScenario: Scenario = {
-  id: 'ceiling',
-  title: 'Control-plane ceiling',
-  estimateS: { full: 60, quick: 15 },
-  async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
-    const started = performance.now();
-    const n = quick ? 600 : 5_000;
-    const orchestratorConcurrency = 32;
-    const stage = await Stage.start(ctx, {
-      name: 'ceiling',
-      latencyScale: 0,
-      registry: {
-        maxTurns: 3,
-        policy: { medianMs: 50, capacity: 512 },
-        experts: [{ name: 'Solo', capacity: 64, medianMs: 150, domains: ALL_DOMAINS }],
-      },
-      workers: [
-        { role: 'orchestrator', args: ['--concurrency', String(orchestratorConcurrency)] },
-        { role: 'expert' },
-        // Two scorers: scoring fsyncs each record, and a scorer process runs 4 at a time.
-        { role: 'scorer' },
-        { role: 'scorer' },
-      ],
-    });
-    try {
-      const items =
-        (await ctx.store.loadDataset(BENCH_BENCHMARKS[0] ?? '')).items.length * BENCH_BENCHMARKS.length;
-      const plan = await stage.plan('ceiling', ['maestro'], seedsFor(n, items));
-      plan.rollouts = plan.rollouts.slice(0, n);
-      const runner = new InProcessRunner({
-        registry: stage.registry,
-        store: ctx.store,
-        catalog: ctx.catalog,
-        redis: ctx.conn,
-        prefix: stage.prefix,
-      });
-      // Warm both paths (connections, caches, JIT) on a few rollouts of another sweep.
-      const warm = await stage.plan('ceiling-warm', ['maestro'], [1_000]);
-      warm.rollouts = warm.rollouts.slice(0, 50);
-      await runner.runMany(warm.meta, warm.rollouts, 16);
-      await stage.submit(warm);
-      await stage.waitDone(warm);
-
-      const pids = stage.pids();
-      const procs = [
-        { label: 'bench (in-process run)', pid: process.pid },
-        { label: 'simulated servers', pid: pids.sim },
-        { label: 'redis-server', pid: ctx.redisPid },
-        ...pids.workers.map((w) => ({ label: w.role.replace(/^ceiling:/, 'worker '), pid: w.pid })),
-      ];
-
-      let cpu = new CpuMeter(procs);
-      let t = performance.now();
-      await runner.runMany(plan.meta, plan.rollouts, IN_PROCESS_CONCURRENCY);
-      const inS = (performance.now() - t) / 1000;
-      const inCpu = cpu.read();
-
-      const cmdBefore = await commandStats(ctx.conn);
-      cpu = new CpuMeter(procs);
-      const rss: Record<string, { early?: number; end?: number }> = {};
-      const sampleRss = (key: 'early' | 'end') => {
-        for (const w of pids.workers) {
-          const v = rssBytes(w.pid);
-          if (v !== null) rss[w.role] = { ...rss[w.role], [key]: v };
-        }
-      };
-      const early = Math.min(1_000, Math.floor(n / 5));
-      let sampled = false;
-      t = performance.now();
-      ctx.mark('start');
-      await stage.submit(plan);
-      await stage.waitDone(plan, n, {
-        pollMs: 25,
-        onPoll: (done) => {
-          if (!sampled && done >= early) {
-            sampled = true;
-            sampleRss('early');
-          }
+/**
+ * The cluster with expert calls through the queue (`ceiling`) or made by the orchestrators,
+ * which also score (`ceiling-inline`: registry `dispatch: inline`, MAESTRO_INLINE_SCORING=always).
+ */
+function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
+  const inline = dispatch === 'inline';
+  const id = inline ? 'ceiling-inline' : 'ceiling';
+  const title = inline
+    ? 'Control-plane ceiling (dispatch: inline, scored by the orchestrators)'
+    : 'Control-plane ceiling';
+  return {
+    id,
+    title,
+    estimateS: { full: 60, quick: 15 },
+    async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
+      const started = performance.now();
+      const n = quick ? 600 : 5_000;
+      const orchestratorConcurrency = 32;
+      const stage = await Stage.start(ctx, {
+        name: 'ceiling',
+        latencyScale: 0,
+        registry: {
+          maxTurns: 3,
+          policy: { medianMs: 50, capacity: 512 },
+          experts: [{ name: 'Solo', capacity: 64, medianMs: 150, domains: ALL_DOMAINS }],
+          dispatch,
         },
-      });
-      const clusterS = (performance.now() - t) / 1000;
-      ctx.mark('end');
-      sampleRss('end');
-      const clusterCpu = cpu.read();
-      const redis = commandDelta(cmdBefore, await commandStats(ctx.conn));
-
-      const inRate = n / inS;
-      const clusterRate = n / clusterS;
-      const ratio = clusterRate / inRate;
-      const cpuRow = (label: string) => {
-        const a = inCpu.find((c) => c.label === label)?.cpuMs;
-        const b = clusterCpu.find((c) => c.label === label)?.cpuMs;
-        return [label, a === undefined ? '-' : round(a / n, 3), b === undefined ? '-' : round(b / n, 3)];
-      };
-      const totalIn = inCpu.reduce((a, c) => a + c.cpuMs, 0);
-      const totalCluster = clusterCpu.reduce((a, c) => a + c.cpuMs, 0);
-      return {
-        id: 'ceiling',
-        title: 'Control-plane ceiling',
-        target: `cluster ÷ in-process rollouts/s ≥ ${TARGET_RATIO}`,
-        pass: ratio >= TARGET_RATIO,
-        headline: `${round(ratio, 2)} (cluster ${round(clusterRate, 0)} rollouts/s vs in-process ${round(inRate, 0)} rollouts/s)`,
-        figures: {
-          rollouts: n,
-          inProcess: {
-            seconds: round(inS, 2),
-            rolloutsPerS: round(inRate, 1),
-            concurrency: IN_PROCESS_CONCURRENCY,
-          },
-          cluster: {
-            seconds: round(clusterS, 2),
-            rolloutsPerS: round(clusterRate, 1),
-            orchestratorConcurrency,
-            processes: pids.workers.map((w) => w.role),
-          },
-          ratio: round(ratio, 3),
-          cpuMsPerRollout: { inProcess: round(totalIn / n, 3), cluster: round(totalCluster / n, 3) },
-          redisCommandsPerRollout: round(redis.reduce((a, r) => a + r.calls, 0) / n, 1),
-          workerRssMiB: Object.fromEntries(
-            Object.entries(rss).map(([k, v]) => [
-              k,
-              {
-                [`after${early}`]: round((v.early ?? 0) / 2 ** 20, 1),
-                [`after${n}`]: round((v.end ?? 0) / 2 ** 20, 1),
-              },
-            ]),
-          ),
-        },
-        tables: [
-          {
-            title: 'CPU time per rollout by process (ms) — where the time goes on the 2 cores',
-            columns: ['process', 'in-process run', 'cluster run'],
-            rows: [
-              ...procs.map((p) => cpuRow(p.label)),
-              ['total', round(totalIn / n, 3), round(totalCluster / n, 3)],
+        workers: inline
+          ? [
+              // One orchestrator per core; each makes its calls and writes its records.
+              ...[1, 2].map(() => ({
+                role: 'orchestrator' as const,
+                args: ['--concurrency', String(orchestratorConcurrency)],
+                env: { MAESTRO_INLINE_SCORING: 'always' },
+              })),
+              { role: 'scorer' as const },
+            ]
+          : [
+              { role: 'orchestrator', args: ['--concurrency', String(orchestratorConcurrency)] },
+              { role: 'expert' },
+              // Two scorers: scoring fsyncs each record, and a scorer process runs 4 at a time.
+              { role: 'scorer' },
+              { role: 'scorer' },
             ],
+      });
+      try {
+        const items =
+          (await ctx.store.loadDataset(BENCH_BENCHMARKS[0] ?? '')).items.length * BENCH_BENCHMARKS.length;
+        const plan = await stage.plan('ceiling', ['maestro'], seedsFor(n, items));
+        plan.rollouts = plan.rollouts.slice(0, n);
+        const runner = new InProcessRunner({
+          registry: stage.registry,
+          store: ctx.store,
+          catalog: ctx.catalog,
+          redis: ctx.conn,
+          prefix: stage.prefix,
+        });
+        // Warm both paths (connections, caches, JIT) on a few rollouts of another sweep.
+        const warm = await stage.plan('ceiling-warm', ['maestro'], [1_000]);
+        warm.rollouts = warm.rollouts.slice(0, 50);
+        await runner.runMany(warm.meta, warm.rollouts, 16);
+        await stage.submit(warm);
+        await stage.waitDone(warm);
+
+        const pids = stage.pids();
+        const procs = [
+          { label: 'bench (in-process run)', pid: process.pid },
+          { label: 'simulated servers', pid: pids.sim },
+          { label: 'redis-server', pid: ctx.redisPid },
+          ...pids.workers.map((w) => ({ label: w.role.replace(/^ceiling:/, 'worker '), pid: w.pid })),
+        ];
+
+        let cpu = new CpuMeter(procs);
+        let t = performance.now();
+        await runner.runMany(plan.meta, plan.rollouts, IN_PROCESS_CONCURRENCY);
+        const inS = (performance.now() - t) / 1000;
+        const inCpu = cpu.read();
+
+        const cmdBefore = await commandStats(ctx.conn);
+        cpu = new CpuMeter(procs);
+        const rss: Record<string, { early?: number; end?: number }> = {};
+        const sampleRss = (key: 'early' | 'end') => {
+          for (const w of pids.workers) {
+            const v = rssBytes(w.pid);
+            if (v !== null) rss[w.role] = { ...rss[w.role], [key]: v };
+          }
+        };
+        const early = Math.min(1_000, Math.floor(n / 5));
+        let sampled = false;
+        t = performance.now();
+        ctx.mark('start');
+        await stage.submit(plan);
+        await stage.waitDone(plan, n, {
+          pollMs: 25,
+          onPoll: (done) => {
+            if (!sampled && done >= early) {
+              sampled = true;
+              sampleRss('early');
+            }
           },
-          {
-            title: 'Redis commands per rollout in the cluster run (server side)',
-            columns: ['command', 'calls / rollout', 'µs / rollout'],
-            rows: redis.slice(0, 8).map((r) => [r.command, round(r.calls / n, 2), round(r.usec / n, 1)]),
+        });
+        const clusterS = (performance.now() - t) / 1000;
+        ctx.mark('end');
+        sampleRss('end');
+        const clusterCpu = cpu.read();
+        const redis = commandDelta(cmdBefore, await commandStats(ctx.conn));
+
+        const inRate = n / inS;
+        const clusterRate = n / clusterS;
+        const ratio = clusterRate / inRate;
+        const cpuRow = (label: string) => {
+          const a = inCpu.find((c) => c.label === label)?.cpuMs;
+          const b = clusterCpu.find((c) => c.label === label)?.cpuMs;
+          return [label, a === undefined ? '-' : round(a / n, 3), b === undefined ? '-' : round(b / n, 3)];
+        };
+        const totalIn = inCpu.reduce((a, c) => a + c.cpuMs, 0);
+        const totalCluster = clusterCpu.reduce((a, c) => a + c.cpuMs, 0);
+        return {
+          id,
+          title,
+          target: `cluster ÷ in-process rollouts/s ≥ ${TARGET_RATIO}`,
+          pass: ratio >= TARGET_RATIO,
+          headline: `${round(ratio, 2)} (cluster ${round(clusterRate, 0)} rollouts/s vs in-process ${round(inRate, 0)} rollouts/s)`,
+          figures: {
+            rollouts: n,
+            inProcess: {
+              seconds: round(inS, 2),
+              rolloutsPerS: round(inRate, 1),
+              concurrency: IN_PROCESS_CONCURRENCY,
+            },
+            cluster: {
+              seconds: round(clusterS, 2),
+              rolloutsPerS: round(clusterRate, 1),
+              orchestratorConcurrency,
+              processes: pids.workers.map((w) => w.role),
+            },
+            ratio: round(ratio, 3),
+            cpuMsPerRollout: { inProcess: round(totalIn / n, 3), cluster: round(totalCluster / n, 3) },
+            redisCommandsPerRollout: round(redis.reduce((a, r) => a + r.calls, 0) / n, 1),
+            workerRssMiB: Object.fromEntries(
+              Object.entries(rss).map(([k, v]) => [
+                k,
+                {
+                  [`after${early}`]: round((v.early ?? 0) / 2 ** 20, 1),
+                  [`after${n}`]: round((v.end ?? 0) / 2 ** 20, 1),
+                },
+              ]),
+            ),
           },
-          {
-            title: `Worker RSS (MiB) after ${early} and after ${n} rollouts`,
-            columns: ['worker', `after ${early}`, `after ${n}`],
-            rows: Object.entries(rss).map(([k, v]) => [
-              k,
-              round((v.early ?? 0) / 2 ** 20, 1),
-              round((v.end ?? 0) / 2 ** 20, 1),
-            ]),
-          },
-        ],
-        notes: [
-          `${n} rollouts of the simulated maestro policy (2 policy steps and one skill call each, up to 3 allowed), zero-latency servers in their own process; both runs write every durable record (fsync) and score every item.`,
-          `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}), one expert pool and two scorer processes, all on this machine (of the layouts tried — 1 or 2 orchestrators, 1 or 2 scorers, all roles in one or two processes — all reached 83–102 rollouts/s here; this one was the fastest).`,
-          'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout.',
-        ],
-        durationS: elapsedS(started),
-      };
-    } finally {
-      await stage.stop();
-    }
-  },
-};
+          tables: [
+            {
+              title: 'CPU time per rollout by process (ms) — where the time goes on the 2 cores',
+              columns: ['process', 'in-process run', 'cluster run'],
+              rows: [
+                ...procs.map((p) => cpuRow(p.label)),
+                ['total', round(totalIn / n, 3), round(totalCluster / n, 3)],
+              ],
+            },
+            {
+              title: 'Redis commands per rollout in the cluster run (server side)',
+              columns: ['command', 'calls / rollout', 'µs / rollout'],
+              rows: redis.slice(0, 8).map((r) => [r.command, round(r.calls / n, 2), round(r.usec / n, 1)]),
+            },
+            {
+              title: `Worker RSS (MiB) after ${early} and after ${n} rollouts`,
+              columns: ['worker', `after ${early}`, `after ${n}`],
+              rows: Object.entries(rss).map(([k, v]) => [
+                k,
+                round((v.early ?? 0) / 2 ** 20, 1),
+                round((v.end ?? 0) / 2 ** 20, 1),
+              ]),
+            },
+          ],
+          notes: [
+            `${n} rollouts of the simulated maestro policy (2 policy steps and one skill call each, up to 3 allowed), zero-latency servers in their own process; both runs write every durable record (fsync) and score every item.`,
+            inline
+              ? `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: two orchestrators (concurrency ${orchestratorConcurrency} each) that make the expert calls (registry dispatch: inline) and score the rollouts (MAESTRO_INLINE_SCORING=always), and a scorer process (idle here), all on this machine.`
+              : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}), one expert pool and two scorer processes, all on this machine (of the layouts tried — 1 or 2 orchestrators, 1 or 2 scorers, all roles in one or two processes — all reached 83–102 rollouts/s here; this one was the fastest).`,
+            'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout.',
+          ],
+          durationS: elapsedS(started),
+        };
+      } finally {
+        await stage.stop();
+      }
+    },
+  };
+}
+
+export const ceilingScenario = ceilingScenarioFor('queue');
+export const ceilingInlineScenario = ceilingScenarioFor('inline');
