@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { startWorkers } from '../../src/cli/worker.ts';
-import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
+import { loadCatalog } from '../../src/core/benchmarks.ts';
 import { readEnv } from '../../src/core/env.ts';
 import { mulberry32 } from '../../src/core/hash.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
@@ -20,10 +20,11 @@ import { loadRegistry } from '../../src/core/registry.ts';
 import { trackPid } from '../../src/process/pids.ts';
 import { CLI_BIN } from '../../src/process/spawn.ts';
 import type { SweepPlan } from '../../src/producer/plan.ts';
-import { writeReport } from '../../src/scoring/index.ts';
 import type { SimContext } from '../../src/sim/context.ts';
 import { type SimFaults, startSimServer } from '../../src/sim/server.ts';
-import { CATALOG, type ClusterOptions, SUITE, TestCluster } from '../helpers/cluster.ts';
+import { CATALOG, type ClusterOptions, resultsTable, TestCluster } from '../helpers/cluster.ts';
+
+export { resultsTable };
 
 export const LEDGER = resolve(import.meta.dirname, 'last-run.json');
 
@@ -137,13 +138,6 @@ export function outcomes(records: ItemRecord[]): Record<string, string> {
 }
 
 /** The results table (results.md) of a sweep, from its durable records. */
-export async function resultsTable(cluster: TestCluster, sweepId: string) {
-  const records = await cluster.store.readRecords(sweepId);
-  const catalog = loadCatalog(CATALOG);
-  const out = join(cluster.dir, `report-${sweepId}`);
-  await writeReport(out, records, { catalog, suite: loadSuite(SUITE, catalog), sweepId });
-  return { md: readFileSync(join(out, 'results.md'), 'utf8'), records, dir: out };
-}
 
 export interface Audit {
   items: number;

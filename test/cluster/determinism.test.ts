@@ -1,21 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
-import { writeReport } from '../../src/scoring/index.ts';
-import { CATALOG, SUITE, TestCluster } from '../helpers/cluster.ts';
+import { resultsTable, TestCluster } from '../helpers/cluster.ts';
 
 const POLICIES = ['maestro', 'random', 'direct:Chart-R1'];
 const BENCHMARKS = ['chartqa', 'tallyqa', 'vstar', 'slake', 'ocrbench', 'erqa'];
-
-async function table(cluster: TestCluster, sweepId: string) {
-  const records = await cluster.store.readRecords(sweepId);
-  const catalog = loadCatalog(CATALOG);
-  const out = join(cluster.dir, 'report');
-  await writeReport(out, records, { catalog, suite: loadSuite(SUITE, catalog), sweepId });
-  return { md: readFileSync(join(out, 'results.md'), 'utf8'), records };
-}
 
 const outcome = (records: ItemRecord[]) =>
   Object.fromEntries(
@@ -49,7 +37,7 @@ describe('results do not depend on how many workers ran, or on crashes', () => {
       }
     }
     await cluster.wait(plan);
-    const { md, records } = await table(cluster, plan.meta.id);
+    const { md, records } = await resultsTable(cluster, plan.meta.id);
     return { plan, md, records, kills, counts: await cluster.scoredCounts(plan.meta.id) };
   }
 

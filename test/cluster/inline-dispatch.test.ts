@@ -4,27 +4,17 @@
  * scored once, also through kill -9), no expert job may be created, and no endpoint may see
  * more requests at once than its capacity, however many workers call it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
 import { keys } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
-import { writeReport } from '../../src/scoring/index.ts';
-import { CATALOG, SIM_REGISTRY, SUITE, TestCluster } from '../helpers/cluster.ts';
+import { resultsTable, SIM_REGISTRY, TestCluster } from '../helpers/cluster.ts';
 
 const POLICIES = ['maestro', 'direct:Chart-R1'];
 const BENCHMARKS = ['chartqa', 'tallyqa', 'ocrbench'];
 const CAPACITY = 2;
-
-async function table(cluster: TestCluster, sweepId: string) {
-  const records = await cluster.store.readRecords(sweepId);
-  const catalog = loadCatalog(CATALOG);
-  const out = join(cluster.dir, 'report');
-  await writeReport(out, records, { catalog, suite: loadSuite(SUITE, catalog), sweepId });
-  return { md: readFileSync(join(out, 'results.md'), 'utf8'), records };
-}
 
 const outcome = (records: ItemRecord[]) =>
   Object.fromEntries(
@@ -68,7 +58,7 @@ describe('expert calls made by the orchestrators (dispatch: inline)', () => {
     await cluster.wait(plan);
     const expertJobs = await cluster.conn.keys(`${cluster.prefix}:expert*:*`);
     return {
-      ...(await table(cluster, plan.meta.id)),
+      ...(await resultsTable(cluster, plan.meta.id)),
       counts: await cluster.scoredCounts(plan.meta.id),
       stats: cluster.sim.stats(),
       expertJobs,

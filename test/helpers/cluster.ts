@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { loadBenchmarks } from '../../src/cli/context.ts';
 import { waitForSweep } from '../../src/cli/sweep.ts';
-import { loadCatalog } from '../../src/core/benchmarks.ts';
+import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
 import { keys } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
@@ -14,6 +14,7 @@ import { type SpawnedWorker, spawnCli, stopProcess } from '../../src/process/spa
 import { loadSweepFile } from '../../src/producer/config.ts';
 import { type PlanFilters, planSweep, type SweepPlan } from '../../src/producer/plan.ts';
 import { submitSweep } from '../../src/producer/submit.ts';
+import { writeReport } from '../../src/scoring/index.ts';
 import { type SimServer, startSimServer } from '../../src/sim/server.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -184,4 +185,13 @@ export class TestCluster {
     this.conn.disconnect();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The sweep's report written from its records: the results table (Markdown) and the records. */
+export async function resultsTable(cluster: TestCluster, sweepId: string) {
+  const records = await cluster.store.readRecords(sweepId);
+  const catalog = loadCatalog(CATALOG);
+  const out = join(cluster.dir, `report-${sweepId}`);
+  await writeReport(out, records, { catalog, suite: loadSuite(SUITE, catalog), sweepId });
+  return { md: readFileSync(join(out, 'results.md'), 'utf8'), records, dir: out };
 }
