@@ -12,8 +12,7 @@
 import type { Redis } from 'ioredis';
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import { describeError, MaestroError } from '../core/errors.ts';
-import type { Item } from '../core/items.ts';
-import { MAX_ATTEMPT_ERRORS } from '../core/items.ts';
+import { type Item, MAX_ATTEMPT_ERRORS } from '../core/items.ts';
 import { clipTail, type EarlierAttempt, type ExpertCall, type RolloutJobData } from '../core/jobs.ts';
 import { redact, redactDeep } from '../core/redact.ts';
 import type { Registry } from '../core/registry.ts';
