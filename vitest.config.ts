@@ -9,9 +9,8 @@ export const common = {
   pool: 'forks',
   // Cluster tests spawn worker processes; two files at a time fits a 2-core machine.
   maxWorkers: 2,
-  // Tests, and the CLI processes they start, run the TypeScript sources (tsx), never dist/.
-  env: { MAESTRO_DEV: '1' },
-  // Ends, by pid, every process the suite started that is still running (test/global-setup.ts).
+  // Builds the bundle the CLI processes the tests start run (MAESTRO_DEV=0), and ends, by pid,
+  // every process the suite started that is still running (test/global-setup.ts).
   globalSetup: ['test/global-setup.ts'],
 } satisfies NonNullable<ViteUserConfig['test']>;
 

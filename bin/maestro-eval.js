@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point. Runs the compiled JavaScript in dist/ (`npm run build`, which `npm ci` runs)
+// Entry point. Runs the bundled JavaScript in dist/ (`npm run build`, which `npm ci` runs)
 // when it is there and up to date; otherwise the TypeScript sources through tsx.
 //
 //   MAESTRO_DEV=1   always the sources (tsx): development and tests
@@ -43,7 +43,7 @@ function distIsUsable() {
 
 if (distIsUsable()) {
   process.env.MAESTRO_DEV = '0';
-  await import('../dist/src/cli/main.js');
+  await import('../dist/cli.js');
 } else {
   process.env.MAESTRO_DEV = '1';
   const { register } = await import('tsx/esm/api');

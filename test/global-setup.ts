@@ -1,7 +1,27 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT } from '../src/core/paths.ts';
 import { killTracked, PID_DIR_ENV } from '../src/process/pids.ts';
+
+/**
+ * The CLI processes the tests start (workers, sweeps, the chaos harness's runs) run the
+ * bundle users run (dist/, `npm run build`), built here from the current sources first (about
+ * 2 s). Should the build fail, they run the sources through tsx, and the build's error is shown.
+ * The tests' own code always imports the sources. `MAESTRO_DEV=1 npm test` runs every CLI
+ * process from the sources too.
+ */
+function buildBundle(): void {
+  if (process.env.MAESTRO_DEV === '1') return;
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status === 0) {
+    process.env.MAESTRO_DEV = '0';
+    return;
+  }
+  console.error(`test setup: npm run build failed; CLI processes run the sources (tsx)\n${r.stdout}${r.stderr}`);
+  process.env.MAESTRO_DEV = '1';
+}
 
 /**
  * Every process the suite starts through src/process (worker CLIs, redis-servers, CLI runs
@@ -9,6 +29,7 @@ import { killTracked, PID_DIR_ENV } from '../src/process/pids.ts';
  * running, so that no worker outlives `npm test`.
  */
 export default function setup() {
+  buildBundle();
   const dir = mkdtempSync(join(tmpdir(), 'maestro-test-pids-'));
   process.env[PID_DIR_ENV] = dir;
   return () => {

@@ -38,7 +38,7 @@ write('package.json', JSON.stringify({ name: 'fake', type: 'module' }));
 write('src/cli/main.ts', "const dev: string = process.env.MAESTRO_DEV ?? '';\nconsole.log('tsx', dev);\n");
 write('skills/a.ts', 'export {};\n');
 write('benchmarks/b.ts', 'export {};\n');
-write('dist/src/cli/main.js', "console.log('dist', process.env.MAESTRO_DEV);\n");
+write('dist/cli.js', "console.log('dist', process.env.MAESTRO_DEV);\n");
 
 function run(env: Record<string, string> = {}): string {
   const { MAESTRO_DEV: _ignored, ...base } = process.env;

@@ -4,6 +4,7 @@
  * in a child process with --expose-gc, to keep the time bounded).
  */
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CATALOG, DEFAULT_SUITE, ROOT } from '../../core/paths.ts';
 import { BENCH_BENCHMARKS, type BenchContext, Stage } from '../harness.ts';
@@ -12,10 +13,16 @@ import { round } from '../stats.ts';
 import { ALL_DOMAINS, elapsedS, type Scenario, seedsFor } from './common.ts';
 
 const TARGET_MB_PER_10K = 20;
-/** Compiled (dist/): the child's JavaScript beside this module; otherwise its TypeScript through tsx. */
-const COMPILED = import.meta.url.endsWith('.js');
-const CHILD = fileURLToPath(new URL(COMPILED ? '../rss-child.js' : '../rss-child.ts', import.meta.url));
-const LOADER = COMPILED ? [] : ['--import', 'tsx'];
+/**
+ * Bundled (dist/, `npm run build`): the child's own entry beside the bundle; otherwise its
+ * TypeScript through tsx. (In the bundle `import.meta.url` names the source file, while
+ * `import.meta.filename` names the bundle's file.)
+ */
+const BUNDLED = import.meta.filename.endsWith('.js');
+const CHILD = BUNDLED
+  ? join(dirname(import.meta.filename), 'rss-child.js')
+  : fileURLToPath(new URL('../rss-child.ts', import.meta.url));
+const LOADER = BUNDLED ? [] : ['--import', 'tsx'];
 
 async function usedMemory(ctx: BenchContext): Promise<number> {
   const info = await ctx.conn.info('memory');
