@@ -9,7 +9,7 @@ export default defineConfig({
     ...common,
     include: ['test/**/*.test.ts'],
     exclude: [...CLUSTER_GLOBS, '**/node_modules/**'],
-    env: { ...common.env, REDIS_URL: UNIT_REDIS_URL },
+    env: { REDIS_URL: UNIT_REDIS_URL },
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Files in one worker share loaded modules (a third of the time otherwise goes to

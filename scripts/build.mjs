@@ -28,7 +28,9 @@ let esbuild;
 try {
   esbuild = await import(createRequire(join(root, 'package.json')).resolve('esbuild'));
 } catch {
-  console.log('build: esbuild is not installed (production install); the CLI will run the sources through tsx');
+  console.log(
+    'build: esbuild is not installed (production install); the CLI will run the sources through tsx',
+  );
   process.exit(0);
 }
 
@@ -38,7 +40,8 @@ const sourceUrls = {
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      if (args.path.includes(`${sep}node_modules${sep}`) || !text.includes('import.meta.url')) return undefined;
+      if (args.path.includes(`${sep}node_modules${sep}`) || !text.includes('import.meta.url'))
+        return undefined;
       const fromDist = relative(dist, args.path).split(sep).join('/');
       const url = `new URL(${JSON.stringify(fromDist)}, import.meta.url).href`;
       return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
@@ -78,7 +81,9 @@ try {
 } catch {
   // A partial dist/ without a stamp is never run; remove it so nothing stale lingers.
   await rm(dist, { recursive: true, force: true });
-  console.error('build: esbuild failed; the CLI will run the sources through tsx until `npm run build` succeeds');
+  console.error(
+    'build: esbuild failed; the CLI will run the sources through tsx until `npm run build` succeeds',
+  );
   process.exit(1);
 }
 await writeFile(join(dist, '.stamp'), `${new Date().toISOString()}\n`);

@@ -14,12 +14,17 @@ import { killTracked, PID_DIR_ENV } from '../src/process/pids.ts';
  */
 function buildBundle(): void {
   if (process.env.MAESTRO_DEV === '1') return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (r.status === 0) {
     process.env.MAESTRO_DEV = '0';
     return;
   }
-  console.error(`test setup: npm run build failed; CLI processes run the sources (tsx)\n${r.stdout}${r.stderr}`);
+  console.error(
+    `test setup: npm run build failed; CLI processes run the sources (tsx)\n${r.stdout}${r.stderr}`,
+  );
   process.env.MAESTRO_DEV = '1';
 }
 

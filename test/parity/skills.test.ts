@@ -8,10 +8,12 @@
  * Needs Debian's python3 with python3-pil, python3-numpy and python3-opencv (env
  * MAESTRO_PYTHON overrides /usr/bin/python3).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseObservation, releaseSettings } from '../../skills/release/run.ts';
@@ -111,49 +113,80 @@ beforeAll(async () => {
   writeFileSync(file, registryYaml(recorder.url));
   registry = loadRegistry([file], {});
   runtime = new SkillRuntime({ registry, store });
+  python = new PythonDriver();
   releaseSettings.retryDelayMs = 0;
   // The Code skill runs Python as the release does (with the interpreter the release runs on).
   process.env.MAESTRO_PYTHON ??= PYTHON;
 });
 
 afterAll(async () => {
+  python.stop();
   await recorder.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the release's Python skill; returns its observation text. */
-function runPython(c: ParityCase): Promise<string> {
-  const out = join(dir, `${c.id}.json`);
-  const input = JSON.stringify({
-    release: RELEASE,
-    skill: c.skill,
-    model: c.model,
-    port: EXPERTS[c.model].port,
-    input: c.input,
-    image_paths: c.images,
-    out,
-  });
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    PYTHONDONTWRITEBYTECODE: '1',
-    MAESTRO_RECORDER_URL: recorder.url,
-    ...(c.caption ? { OPENAI_API_KEY: 'sk-test' } : {}),
-  };
-  return new Promise((resolvePy, reject) => {
-    const child = spawn(PYTHON, [DRIVER], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
+/**
+ * The release's side: one Python process for the whole file (release_skill_driver.py). It
+ * imports the release once and runs each case in a forked child, so every case starts from
+ * the state of a fresh import; it answers each case with one line on file descriptor 3.
+ */
+class PythonDriver {
+  private child: ChildProcess | undefined;
+  private readonly waiting: Array<(line: string) => void> = [];
+  private stderr = '';
+
+  private start(): ChildProcess {
+    const child = spawn(PYTHON, [DRIVER], {
+      env: {
+        PATH: process.env.PATH,
+        PYTHONDONTWRITEBYTECODE: '1',
+        MAESTRO_RECORDER_URL: recorder.url,
+      },
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`python driver exited ${code}: ${stderr.slice(-2000)}`));
-      resolvePy((JSON.parse(readFileSync(out, 'utf8')) as { response: string }).response);
+    child.stdout?.resume();
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
-    child.stdin.end(input);
-  });
+    const replies = child.stdio[3] as Readable;
+    createInterface({ input: replies }).on('line', (line) => this.waiting.shift()?.(line));
+    child.on('exit', (code) => {
+      this.child = undefined;
+      for (const w of this.waiting.splice(0)) w(`exited ${code}`);
+    });
+    return child;
+  }
+
+  /** Runs one case; resolves with the release's observation text. */
+  async run(c: ParityCase): Promise<string> {
+    this.child ??= this.start();
+    const out = join(dir, `${c.id}.json`);
+    const reply = new Promise<string>((r) => this.waiting.push(r));
+    const input = {
+      release: RELEASE,
+      skill: c.skill,
+      model: c.model,
+      port: EXPERTS[c.model].port,
+      input: c.input,
+      image_paths: c.images,
+      out,
+      env: { OPENAI_API_KEY: c.caption ? 'sk-test' : null },
+    };
+    this.child.stdin?.write(`${JSON.stringify(input)}\n`);
+    const line = await reply;
+    if (line !== `0 ${out}`) {
+      const err = existsSync(`${out}.err`) ? readFileSync(`${out}.err`, 'utf8') : this.stderr;
+      throw new Error(`python driver: ${line}: ${err.slice(-2000)}`);
+    }
+    return (JSON.parse(readFileSync(out, 'utf8')) as { response: string }).response;
+  }
+
+  stop(): void {
+    this.child?.stdin?.end();
+  }
 }
+
+let python: PythonDriver;
 
 /** Runs this project's release skill through the SkillRuntime: its observation and trace. */
 async function runProject(c: ParityCase): Promise<{ text: string; calls: CallTrace[] }> {
@@ -190,7 +223,7 @@ async function runProject(c: ParityCase): Promise<{ text: string; calls: CallTra
 /** Both runs of a case: the recorded streams and the observations. */
 async function runBoth(c: ParityCase) {
   recorder.reset(c.script());
-  const pyText = await runPython(c);
+  const pyText = await python.run(c);
   const py = await recorder.recorded();
   recorder.reset(c.script());
   const project = await runProject(c);
