@@ -1,5 +1,5 @@
 # maestro-eval workers, dashboard and simulator: one image, `node bin/maestro-eval.js <command>`.
-# The first stage compiles the TypeScript to dist/ (`npm run build`); the second installs the
+# The first stage bundles the TypeScript into dist/ (`npm run build`, esbuild); the second installs the
 # production dependencies only; the image runs dist/ (the sources stay beside it for the data
 # files they hold, and for tsx should dist/ be missing).
 #
@@ -8,7 +8,7 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY skills ./skills
@@ -20,8 +20,8 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
-# Production dependencies only (sharp's prebuilt linux binaries come with it); without
-# TypeScript, `prepare` skips the build.
+# Production dependencies only (sharp's prebuilt linux binaries come with it); with no
+# sources in this stage, `prepare` has nothing to bundle and skips the build.
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 

@@ -12,8 +12,10 @@
 // files) are not copied: each module's `import.meta.url` is rewritten to its source file's
 // URL, relative to the bundle, so the code finds them in the source tree.
 //
-// Without esbuild (a production install, `npm ci --omit=dev`) there is nothing to build
-// with: it says so and succeeds, and the CLI runs the sources through tsx.
+// Without esbuild, or without the sources (the image's stage that installs the dependencies
+// alone), there is nothing to build: it says so and succeeds, and the CLI runs the sources
+// through tsx.
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
@@ -23,6 +25,11 @@ const dist = join(root, 'dist');
 
 /** Loaded on demand, from node_modules, by the code that needs them. */
 const EXTERNAL = ['sharp', '@techstark/opencv-js', 'playwright-core', 'tsx', 'tsx/*', 'esbuild', 'vitest'];
+
+if (!existsSync(join(root, 'src', 'cli', 'main.ts'))) {
+  console.log('build: no sources here (an install of the dependencies alone); nothing to bundle');
+  process.exit(0);
+}
 
 let esbuild;
 try {
