@@ -37,6 +37,8 @@ export interface BenchContextOptions {
   verbose?: boolean;
   /** Write a V8 CPU profile of every worker process here (node --cpu-prof). */
   cpuProfileDir?: string;
+  /** Where the stages keep their data directories and files. Default: the OS temp folder. */
+  workDir?: string;
   /**
    * Other checkouts (built) to measure beside this one in the same run: scenarios that
    * support it alternate their workers and CLI with this checkout's (before/after).
@@ -68,7 +70,8 @@ export class BenchContext {
   private redis?: RedisHandle;
 
   private constructor(opts: BenchContextOptions) {
-    this.root = mkdtempSync(join(tmpdir(), 'maestro-bench-'));
+    if (opts.workDir) mkdirSync(opts.workDir, { recursive: true });
+    this.root = mkdtempSync(join(opts.workDir ?? tmpdir(), 'maestro-bench-'));
     this.dataDir = join(this.root, 'data');
     this.store = new DataStore(this.dataDir);
     this.catalog = loadCatalog(DEFAULT_CATALOG);

@@ -3,12 +3,21 @@
  * code comes from (BullMQ, ioredis, the openai client, zod, Node internals, this project),
  * to show where a worker's time goes.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { SourceMap } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber?: number;
+}
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   hitCount?: number;
 }
 interface CpuProfile {
@@ -28,6 +37,45 @@ export function origin(url: string, functionName: string): string {
   if (url.startsWith('node:')) return 'node internals';
   const local = /\/(src\/[^/]+|skills|benchmarks)\//.exec(url)?.[1];
   return local ? `project ${local}` : 'other';
+}
+
+/**
+ * Where a frame of the bundle (`dist/*.js`, `npm run build`) comes from: its original file
+ * and line through the bundle's source map (`<file>.map`), so that time is told by package
+ * and project folder as it is for unbundled code. Other frames are returned unchanged.
+ */
+export class BundleFrames {
+  private readonly maps = new Map<string, SourceMap | null>();
+
+  private map(url: string): SourceMap | null {
+    let m = this.maps.get(url);
+    if (m !== undefined) return m;
+    m = null;
+    const file = url.startsWith('file:') ? fileURLToPath(url) : '';
+    if (file.endsWith('.js') && existsSync(`${file}.map`)) {
+      try {
+        m = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+      } catch {
+        m = null;
+      }
+    }
+    this.maps.set(url, m);
+    return m;
+  }
+
+  original(frame: CallFrame): CallFrame {
+    const m = this.map(frame.url);
+    if (!m) return frame;
+    const e = m.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as {
+      originalSource?: string;
+      originalLine?: number;
+    };
+    if (!e.originalSource) return frame;
+    const source = e.originalSource.startsWith('file:')
+      ? e.originalSource
+      : pathToFileURL(resolve(dirname(fileURLToPath(frame.url)), e.originalSource)).href;
+    return { ...frame, url: source, lineNumber: e.originalLine ?? frame.lineNumber };
+  }
 }
 
 export interface ProfileSummary {
@@ -64,20 +112,22 @@ export async function summarizeProfile(
   });
   const origins = new Map<string, number>();
   const fns = new Map<string, { origin: string; ms: number }>();
+  const frames = new BundleFrames();
   let idle = 0;
   let total = 0;
   for (const [id, ms] of self) {
     const n = byId.get(id);
     if (!n) continue;
-    const o = origin(n.callFrame.url, n.callFrame.functionName);
+    const frame = frames.original(n.callFrame);
+    const o = origin(frame.url, frame.functionName);
     if (o === 'idle') {
       idle += ms;
       continue;
     }
     total += ms;
     origins.set(o, (origins.get(o) ?? 0) + ms);
-    const where = n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|skills)\//, '$1/');
-    const key = `${n.callFrame.functionName || '(anonymous)'} ${where}:${n.callFrame.lineNumber + 1}`;
+    const where = frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|skills)\//, '$1/');
+    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
     const f = fns.get(key) ?? { origin: o, ms: 0 };
     f.ms += ms;
     fns.set(key, f);

@@ -56,6 +56,8 @@ export interface BenchOptions {
   cpuProfileDir?: string;
   /** Built checkouts to measure beside this one, in the scenarios that support it (before/after). */
   baselines?: string[];
+  /** Where the stages keep their data (records). Default: the OS temp folder. */
+  workDir?: string;
   command?: string;
   log?: (line: string) => void;
 }
@@ -117,6 +119,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<{ report: Bench
     log,
     verbose: opts.verbose ?? false,
     ...(opts.baselines?.length ? { baselines: opts.baselines } : {}),
+    ...(opts.workDir ? { workDir: opts.workDir } : {}),
   });
   const results: ScenarioResult[] = [];
   let redis: BenchReport['redis'];

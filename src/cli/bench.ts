@@ -41,6 +41,10 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
       'other built checkouts (e.g. the commit before a change; comma-separated or repeated) measured beside this one in the same run; direct-peer alternates them',
       list,
     )
+    .option(
+      '--work-dir <dir>',
+      "where the bench's stages keep their data and records (default: the OS temp folder); file creation costs differ between file systems, and direct-peer reports this folder's",
+    )
     .action(
       async (o: {
         baseline?: string[];
@@ -50,6 +54,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
         note?: string;
         verbose?: boolean;
         cpuProf?: string;
+        workDir?: string;
       }) => {
         const { runBench } = await import('../bench/run.ts');
         const redisUrl = ctx.globals().redisUrl;
@@ -62,6 +67,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
           verbose: o.verbose ?? false,
           ...(o.cpuProf ? { cpuProfileDir: o.cpuProf } : {}),
           ...(o.baseline ? { baselines: o.baseline } : {}),
+          ...(o.workDir ? { workDir: o.workDir } : {}),
           command: `maestro-eval ${process.argv.slice(2).join(' ')}`.trim(),
         });
         // Worker processes and servers are stopped; leftover handles must not keep the CLI alive.
