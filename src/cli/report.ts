@@ -36,12 +36,17 @@ export async function sweepItemFields(
   return (benchmark, itemId) => byBenchmark.get(benchmark)?.get(itemId);
 }
 
-/** Writes the report of a sweep from its durable records (no Redis needed). */
+/**
+ * Writes the report of a sweep from its durable records (no Redis needed). The records it
+ * returns are slim (slimRecord: without their long texts); DataStore.readRecords gives them whole.
+ */
 export async function runReport(store: DataStore, sweep: string | undefined, outDir?: string) {
   const meta = findSweep(store, sweep);
   // Rollouts that failed for good count too: as errors with their cause, never left out.
   const failures = await store.readFailures(meta.id);
-  const records = [...(await store.readRecords(meta.id)), ...failures.map(failedRecord)];
+  // Held without their long texts (a sweep may have a million); items.jsonl reads each back.
+  const stored = new Set(await store.readRecords(meta.id, { slim: true }));
+  const records = [...stored, ...failures.map(failedRecord)];
   const { catalog, suite } = sweepBenchmarks(meta);
   const out = outDir ?? join(store.sweepDir(meta.id), 'report');
   let prices: Record<string, Price> = {};
@@ -57,6 +62,7 @@ export async function runReport(store: DataStore, sweep: string | undefined, out
     title: `Sweep ${meta.id}`,
     prices,
     itemFields: await sweepItemFields(store, meta, catalog),
+    fullRecord: async (r) => (stored.has(r) ? ((await store.readRecord(meta.id, r.rolloutId)) ?? r) : r),
   });
   return { meta, records, failed: failures.length, out, ...report };
 }

@@ -23,3 +23,36 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw err;
   }
 }
+
+/**
+ * `writeFileAtomic` for content made line by line (an items.jsonl of a million records does
+ * not fit one string): the lines go to the temp file as they come, then fsync and rename.
+ */
+export async function writeLinesAtomic(path: string, lines: AsyncIterable<string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      let batch: string[] = [];
+      let size = 0;
+      for await (const line of lines) {
+        batch.push(line);
+        size += line.length;
+        if (size >= 1 << 20) {
+          await fh.write(batch.join(''));
+          batch = [];
+          size = 0;
+        }
+      }
+      if (batch.length) await fh.write(batch.join(''));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}

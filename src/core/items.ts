@@ -185,3 +185,29 @@ export const ItemRecord = z.object({
   finishedAt: z.string(),
 });
 export type ItemRecord = z.infer<typeof ItemRecord>;
+
+/**
+ * A record without its long texts, for the report's tables and analytics: the answer text,
+ * the policy's turns, observations, call outputs, images and attempt errors are emptied;
+ * everything counted (status, verdicts, routing choices, calls, tokens, latencies) stays. A
+ * sweep's records are held in memory this way (a tenth of the size, or less, for long
+ * traces); the per-item file (items.jsonl) is written from the full records on disk.
+ */
+export function slimRecord(r: ItemRecord): ItemRecord {
+  return {
+    ...r,
+    rawOutput: '',
+    steps: r.steps.map((s) => ({
+      ...s,
+      policyText: '',
+      action:
+        s.action.type === 'search'
+          ? { ...s.action, input: '' }
+          : s.action.type === 'answer'
+            ? { ...s.action, answer: '' }
+            : s.action,
+      ...(s.observation !== undefined ? { observation: '' } : {}),
+      calls: s.calls.map(({ output: _o, images: _i, attemptErrors: _a, ...c }) => c),
+    })),
+  };
+}

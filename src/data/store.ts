@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsync, linkSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsync,
+  linkSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
@@ -7,7 +16,7 @@ import { ConfigError, NotFoundError } from '../core/errors.ts';
 import { FailedItem } from '../core/failed.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import { slug } from '../core/hash.ts';
-import { type ImageRef, Item, ItemRecord } from '../core/items.ts';
+import { type ImageRef, Item, ItemRecord, slimRecord } from '../core/items.ts';
 import { issuePath } from '../core/yaml-file.ts';
 
 const EXT: Record<ImageRef['mime'], string> = {
@@ -269,7 +278,8 @@ export class DataStore {
 
   async readRecord(sweepId: string, rolloutId: string): Promise<ItemRecord | null> {
     try {
-      return ItemRecord.parse(JSON.parse(await readFile(this.recordPath(sweepId, rolloutId), 'utf8')));
+      // A record is a small local file: read at once (a promise read costs ten times the CPU).
+      return ItemRecord.parse(JSON.parse(readFileSync(this.recordPath(sweepId, rolloutId), 'utf8')));
     } catch {
       return null;
     }
@@ -285,8 +295,11 @@ export class DataStore {
     }
   }
 
-  /** All records of a sweep, in a stable order (independent of which worker wrote what, when). */
-  async readRecords(sweepId: string): Promise<ItemRecord[]> {
+  /**
+   * All records of a sweep, in a stable order (independent of which worker wrote what, when).
+   * `slim`: without their long texts (see slimRecord), for tables over large sweeps.
+   */
+  async readRecords(sweepId: string, opts: { slim?: boolean } = {}): Promise<ItemRecord[]> {
     const dir = join(this.sweepDir(sweepId), 'records');
     let names: string[];
     try {
@@ -295,12 +308,15 @@ export class DataStore {
       return [];
     }
     const records: ItemRecord[] = [];
-    for (const name of names) {
+    for (const [i, name] of names.entries()) {
       const file = join(dir, name);
-      const parsed = ItemRecord.safeParse(parseJson(await readFile(file, 'utf8'), file));
+      // Small local files, read at once (a promise read costs ten times the CPU); other work
+      // of this process gets a turn every 500 files.
+      if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+      const parsed = ItemRecord.safeParse(parseJson(readFileSync(file, 'utf8'), file));
       if (!parsed.success)
         throw new ConfigError(file, '', parsed.error.issues[0]?.message ?? 'invalid record');
-      records.push(parsed.data);
+      records.push(opts.slim ? slimRecord(parsed.data) : parsed.data);
     }
     records.sort((a, b) =>
       a.policy !== b.policy

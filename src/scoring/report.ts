@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { BenchmarkCatalog, Suite } from '../core/benchmarks.ts';
-import { writeFileAtomic } from '../core/files.ts';
+import { writeFileAtomic, writeLinesAtomic } from '../core/files.ts';
 import type { ItemRecord } from '../core/items.ts';
 import {
   aggregate,
@@ -69,6 +69,11 @@ export interface ReportOptions {
   prices?: Record<string, Price>;
   /** Each item's `extra` fields, for the sub-scores (without it, their groups are "unknown"). */
   itemFields?: ItemFields;
+  /**
+   * The full record behind one of `records`, for items.jsonl, when `records` are slim
+   * (DataStore.readRecords with `slim`); without it, items.jsonl is written from `records`.
+   */
+  fullRecord?: (r: ItemRecord) => Promise<ItemRecord>;
 }
 
 export interface Report {
@@ -291,7 +296,6 @@ export async function writeReport(
     'details.tex': detailsLatex(summary, opts.catalog, `${caption}: details per policy and benchmark`),
     'subscores.tex': subscoresLatex(summary, opts.catalog, `${caption}: sub-scores in percent`),
     'summary.json': `${JSON.stringify(summary, null, 2)}\n`,
-    'items.jsonl': sorted.map(itemLine).join(''),
   };
   contents['routing.md'] = routingMarkdown(summary, routing, heatmaps, unique, opts);
   const names = (id: string) => nameOf(opts.catalog, id);
@@ -326,6 +330,16 @@ export async function writeReport(
     await writeFileAtomic(path, text);
     files[name] = path;
   }
+  // One line per record, written as it is made: a large sweep's lines do not fit one string.
+  const items = join(dir, 'items.jsonl');
+  const full = opts.fullRecord;
+  await writeLinesAtomic(
+    items,
+    (async function* () {
+      for (const r of sorted) yield itemLine(full ? await full(r) : r);
+    })(),
+  );
+  files['items.jsonl'] = items;
   await removeStaleFigures(dir, files);
   return { files, markdown, text: notes ? `${table}\n${notes}\n` : table, summary };
 }
