@@ -23,6 +23,7 @@ import { directPeerScenario } from './scenarios/direct-peer.ts';
 import { feedScenario } from './scenarios/feed.ts';
 import { memoryScenario } from './scenarios/memory.ts';
 import { overheadInlineScenario, overheadScenario } from './scenarios/overhead.ts';
+import { reportScaleScenario } from './scenarios/report-scale.ts';
 import { saturationScenario } from './scenarios/saturation.ts';
 import { scaleoutScenario } from './scenarios/scaleout.ts';
 import { machineInfo, round } from './stats.ts';
@@ -39,6 +40,7 @@ export const SCENARIOS: Scenario[] = [
   adaptiveScenario,
   directPeerScenario,
   feedScenario,
+  reportScaleScenario,
 ];
 
 export interface BenchOptions {

@@ -21,12 +21,12 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
   program
     .command('bench')
     .description(
-      'measure the cluster on simulated servers (overhead, ceiling, GPU saturation, scale-out, memory, adaptive concurrency, direct peer, windowed submission); writes bench/results/*.json and .md',
+      'measure the cluster on simulated servers (overhead, ceiling, GPU saturation, scale-out, memory, adaptive concurrency, direct peer, windowed submission, the report of a large sweep); writes bench/results/*.json and .md',
     )
     .option('--quick', 'short smoke run (about a minute)')
     .option(
       '--scenario <ids>',
-      'only these scenarios (comma-separated or repeated): overhead, overhead-inline, ceiling, ceiling-inline, saturation, scaleout, memory, adaptive, direct-peer, feed',
+      'only these scenarios (comma-separated or repeated): overhead, overhead-inline, ceiling, ceiling-inline, saturation, scaleout, memory, adaptive, direct-peer, feed, report-scale',
       list,
     )
     .option('--out <dir>', 'output directory (default: bench/results)')
