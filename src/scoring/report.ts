@@ -322,7 +322,7 @@ export async function writeReport(
   for (const [stem, svg] of Object.entries(figures)) {
     contents[`${stem}.svg`] = svg;
     binary[`${stem}.png`] = await svgToPng(svg, 2);
-    binary[`${stem}.pdf`] = await svgToPdf(svg);
+    binary[`${stem}.pdf`] = svgToPdf(svg);
   }
   const files: Record<string, string> = {};
   for (const [name, text] of [...Object.entries(contents), ...Object.entries(binary)]) {

@@ -1,13 +1,20 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CandidateVerdict, ItemRecord, Step } from '../../src/core/items.ts';
 import { aggregate } from '../../src/scoring/aggregate.ts';
 import { routingAnalytics } from '../../src/scoring/analytics.ts';
-import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from '../../src/scoring/charts.ts';
+import {
+  fanoutHeatmapSvg,
+  groupedBarSvg,
+  heatmapSvg,
+  routingHeatmapSvg,
+  svgToPng,
+} from '../../src/scoring/charts.ts';
 import { detailsLatex, resultsLatex, tex } from '../../src/scoring/latex.ts';
 import { svgToPdf } from '../../src/scoring/pdf.ts';
 import { writeReport } from '../../src/scoring/report.ts';
@@ -123,29 +130,135 @@ describe('figure files', () => {
     expect(meta.width).toBe(2 * width);
   });
 
-  it('writes a one-page PDF whose cross-references, page size and picture are right', async () => {
+  it('writes a one-page vector PDF whose cross-references, page size and drawing are right', () => {
     const svg =
-      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#ff0000"/></svg>';
-    const pdf = await svgToPdf(svg, 2);
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20" font-size="10"><rect width="40" height="20" fill="#ff0000"/><text x="4" y="12" font-weight="bold">a (b) &amp; \u2014</text></svg>';
+    const pdf = svgToPdf(svg);
     const text = pdf.toString('latin1');
     expect(text.startsWith('%PDF-1.4')).toBe(true);
     expect(text.trimEnd().endsWith('%%EOF')).toBe(true);
     const startxref = Number(/startxref\n(\d+)/.exec(text)?.[1]);
     expect(text.slice(startxref, startxref + 4)).toBe('xref');
     const offsets = [...text.slice(startxref).matchAll(/^(\d{10}) 00000 n $/gm)].map((m) => Number(m[1]));
-    expect(offsets).toHaveLength(5);
+    expect(offsets).toHaveLength(6);
     offsets.forEach((o, i) => {
       expect(text.slice(o, o + 8)).toBe(`${i + 1} 0 obj\n`);
     });
-    expect(text).toContain('/MediaBox [0 0 30.00 15.00]'); // 40 × 20 px at 0.75 pt/px
-    expect(text).toContain('/Width 80 /Height 40');
-    const start = text.indexOf('stream\n', text.indexOf('/Subtype /Image')) + 7;
-    const length = Number(/\/Subtype \/Image[^>]*\/Length (\d+)/.exec(text)?.[1]);
-    const pixels = inflateSync(pdf.subarray(start, start + length));
-    expect(pixels.length).toBe(80 * 40 * 3);
-    expect([...pixels.subarray(0, 3)]).toEqual([255, 0, 0]);
+    expect(text).toContain('/MediaBox [0 0 30 15]'); // 40 × 20 px at 0.75 pt/px
+    expect(text).toContain('/BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding');
+    expect(text).not.toContain('/Image');
+    const start = text.indexOf('stream\n') + 7;
+    const length = Number(/\/Length (\d+) \/Filter \/FlateDecode/.exec(text)?.[1]);
+    const ops = inflateSync(pdf.subarray(start, start + length)).toString('latin1');
+    expect(ops).toContain('0.75 0 0 -0.75 0 15 cm'); // SVG pixels, y down
+    expect(ops).toContain('1 0 0 rg 0 0 40 20 re f');
+    // Bold 10 px text at (4, 12), flipped upright; parentheses escaped, the dash in WinAnsi.
+    expect(ops).toContain('/F2 10 Tf 1 0 0 -1 4 12 Tm (a \\(b\\) & \\227) Tj');
+  });
+
+  it('places anchored and rotated text as the SVG does (poppler renders the PDF, librsvg the SVG)', async () => {
+    const svg = [
+      '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200" font-size="14">',
+      '<rect width="100%" height="100%" fill="white"/>',
+      '<text x="250" y="40" text-anchor="end">Right edge</text>',
+      '<text x="150" y="100" text-anchor="middle" font-weight="bold">Centred</text>',
+      '<text transform="translate(30 120) rotate(-90)" text-anchor="middle">Upward</text>',
+      '</svg>',
+    ].join('');
+    const [pdf, svgPixels] = await Promise.all([renderPdf(svgToPdf(svg)), grey(sharp(Buffer.from(svg)))]);
+    // The fonts differ (Helvetica, DejaVu Sans): the anchors must not.
+    const box = (img: Grey, x0: number, y0: number, x1: number, y1: number) => inkBox(img, x0, y0, x1, y1);
+    for (const img of [pdf, svgPixels]) {
+      const right = box(img, 100, 20, 300, 50);
+      expect(Math.abs(right.maxX - 250), 'end anchor').toBeLessThanOrEqual(3);
+      const centre = box(img, 50, 80, 250, 110);
+      expect(Math.abs((centre.minX + centre.maxX) / 2 - 150), 'middle anchor').toBeLessThanOrEqual(3);
+      const up = box(img, 0, 40, 60, 200);
+      expect(Math.abs((up.minY + up.maxY) / 2 - 120), 'rotated, middle').toBeLessThanOrEqual(3);
+      expect(up.maxX).toBeLessThanOrEqual(32); // the baseline at x = 30, glyphs to its left
+      expect(up.maxY - up.minY).toBeGreaterThan(up.maxX - up.minX); // reads upward
+    }
+  });
+
+  it('draws the charts as the SVG does, pixel for pixel apart from the text', async () => {
+    const noText = (svg: string) => svg.replace(/<text\b[^>]*>[^<]*<\/text>/g, '');
+    const bars = groupedBarSvg(
+      't',
+      ['a', 'b', 'c'],
+      [
+        { label: 'p', values: [0.5, 0.9, null], intervals: [[0.3, 0.7], [0.8, 0.95], null] },
+        { label: 'q', values: [0.2, 1, 0.4] },
+      ],
+    );
+    const heat = heatmapSvg({
+      title: 't',
+      rowTitle: 'r',
+      columnTitle: 'c',
+      scaleTitle: 's',
+      rows: ['a', 'b', 'c'],
+      columns: ['x', 'y'],
+      value: (r, c) => (r === 2 && c === 1 ? null : (r + c) / 3),
+      cellN: () => null,
+      rowN: () => '',
+    });
+    for (const svg of [noText(bars), noText(heat)]) {
+      // Blurred a little: thin lines at half pixels are anti-aliased differently by the two
+      // rasterisers (poppler snaps a 1 px line to one column, librsvg spreads it on two).
+      const [pdf, ref] = await Promise.all([
+        renderPdf(svgToPdf(svg), 1.2),
+        grey(sharp(Buffer.from(svg)), 1.2),
+      ]);
+      expect([pdf.width, pdf.height]).toEqual([ref.width, ref.height]);
+      let off = 0;
+      for (let i = 0; i < pdf.data.length; i++)
+        if (Math.abs((pdf.data[i] ?? 0) - (ref.data[i] ?? 0)) > 48) off++;
+      expect(off / pdf.data.length).toBeLessThan(0.002);
+    }
   });
 });
+
+interface Grey {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+async function grey(img: Sharp, blur?: number): Promise<Grey> {
+  const { data, info } = await (blur ? img.blur(blur) : img)
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+
+/** The PDF's page as pixels, one per SVG pixel (96 dpi), by poppler's pdftoppm. */
+async function renderPdf(pdf: Buffer, blur?: number): Promise<Grey> {
+  const dir = await mkdtemp(join(tmpdir(), 'pdf-render-'));
+  dirs.push(dir);
+  await writeFile(join(dir, 'f.pdf'), pdf);
+  const r = spawnSync('pdftoppm', ['-png', '-r', '96', '-singlefile', join(dir, 'f.pdf'), join(dir, 'f')]);
+  if (r.error || r.status !== 0)
+    throw new Error(
+      `pdftoppm (Debian's poppler-utils, which .ci/run installs) failed: ${r.error?.message ?? r.stderr}`,
+    );
+  return grey(sharp(join(dir, 'f.png')), blur);
+}
+
+/** The bounding box of dark pixels inside a region. */
+function inkBox(img: Grey, x0: number, y0: number, x1: number, y1: number) {
+  let [minX, minY, maxX, maxY] = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, -1, -1];
+  for (let y = y0; y < Math.min(y1, img.height); y++)
+    for (let x = x0; x < Math.min(x1, img.width); x++)
+      if ((img.data[y * img.width + x] ?? 255) < 128) {
+        minX = Math.min(minX, x);
+        maxX = Math.max(maxX, x);
+        minY = Math.min(minY, y);
+        maxY = Math.max(maxY, y);
+      }
+  if (maxX < 0) throw new Error(`no ink in (${x0}, ${y0})–(${x1}, ${y1})`);
+  return { minX, minY, maxX, maxY };
+}
 
 describe('LaTeX tables', () => {
   it('escape names and set the results in booktabs with the best value of each column bold', () => {
