@@ -27,6 +27,13 @@ import { monotonicUs } from './profile.ts';
 /** Benchmarks the scenarios draw items from (code execution scoring left out: it measures Python, not the cluster). */
 export const BENCH_BENCHMARKS: string[] = FIXTURE_BENCHMARKS.filter((b) => b !== 'humanevalv');
 
+export interface SweepFileOptions {
+  /** Another registry file than the stage's. */
+  registryFile?: string;
+  /** Other benchmarks than the bench's default set. */
+  benchmarks?: string[];
+}
+
 export interface BenchContextOptions {
   /** Use this Redis instead of starting a private one. */
   redisUrl?: string;
@@ -242,6 +249,25 @@ export class Stage {
     this.dir = join(ctx.root, `stage-${opts.name}-${randomBytes(3).toString('hex')}`);
   }
 
+  /**
+   * A stage without workers or traffic, over `dataDir`: a registry for sweep files (one
+   * expert, Solo), a key prefix and the simulator, for scenarios that plan, feed or read
+   * sweeps themselves.
+   */
+  static quiet(ctx: BenchContext, name: string, dataDir: string): Promise<Stage> {
+    return Stage.start(ctx, {
+      name,
+      latencyScale: 0,
+      dataDir,
+      registry: {
+        maxTurns: 4,
+        policy: { medianMs: 1, capacity: 64 },
+        experts: [{ name: 'Solo', capacity: 64, medianMs: 1, domains: ['counting'] }],
+      },
+      workers: [],
+    });
+  }
+
   static async start(ctx: BenchContext, opts: StageOptions): Promise<Stage> {
     const stage = new Stage(ctx, opts);
     try {
@@ -323,8 +349,11 @@ export class Stage {
     }
   }
 
-  /** Writes a sweep file over the bench benchmarks with these policies and seeds; returns its path. */
-  sweepFile(name: string, policies: string[], seeds: number[], opts: { registryFile?: string } = {}): string {
+  /**
+   * Writes a sweep file over the bench benchmarks (or `opts.benchmarks`) with these policies
+   * and seeds; returns its path.
+   */
+  sweepFile(name: string, policies: string[], seeds: number[], opts: SweepFileOptions = {}): string {
     const file = join(this.dir, `${name}.sweep.yaml`);
     writeFileSync(
       file,
@@ -333,7 +362,7 @@ export class Stage {
         registry: [opts.registryFile ?? this.registryFile],
         catalog: DEFAULT_CATALOG,
         suite: DEFAULT_SUITE,
-        benchmarks: BENCH_BENCHMARKS,
+        benchmarks: opts.benchmarks ?? BENCH_BENCHMARKS,
         policies,
         seeds,
       }),
@@ -341,19 +370,19 @@ export class Stage {
     return file;
   }
 
-  /** Plans a sweep over the bench benchmarks with these policies and seeds. */
+  /** Plans a sweep (see sweepFile) against the bench's data folder, or `store`'s. */
   async plan(
     name: string,
     policies: string[],
     seeds: number[],
-    opts: { registryFile?: string } = {},
+    opts: SweepFileOptions & { store?: DataStore } = {},
   ): Promise<SweepPlan> {
     const config = loadSweepFile(this.sweepFile(name, policies, seeds, opts));
     return planSweep(config, {
       registry: loadRegistry(config.registry, {}),
       catalog: this.ctx.catalog,
       suite: this.ctx.suite,
-      store: this.ctx.store,
+      store: opts.store ?? this.ctx.store,
     });
   }
 

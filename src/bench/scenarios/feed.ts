@@ -7,16 +7,12 @@
  * by the window); the `done` index grows by one entry per scored rollout.
  */
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
 import { keys, ROLLOUT_QUEUE } from '../../core/queues.ts';
-import { loadRegistry } from '../../core/registry.ts';
 import type { DataStore } from '../../data/store.ts';
-import { loadSweepFile } from '../../producer/config.ts';
 import { feedSweep } from '../../producer/feed.ts';
-import { planSweep, type SweepPlan } from '../../producer/plan.ts';
+import type { SweepPlan } from '../../producer/plan.ts';
 import { type BenchContext, Stage } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
 import { round } from '../stats.ts';
@@ -55,28 +51,11 @@ interface Checkpoint {
   elapsedS: number;
 }
 
-/** Writes the sweep file (direct baseline over the text items, `total / ITEMS` seeds) and plans it. */
-async function planFeed(ctx: BenchContext, stage: Stage, store: DataStore, total: number) {
-  const file = join(stage.dir, 'feed.sweep.yaml');
+/** Plans the sweep (direct baseline over the text items, `total / ITEMS` seeds). */
+async function planFeed(stage: Stage, store: DataStore, total: number) {
   const seeds = Array.from({ length: total / ITEMS }, (_, i) => i);
-  const doc = {
-    name: 'feed',
-    registry: [stage.registryFile],
-    catalog: DEFAULT_CATALOG,
-    suite: DEFAULT_SUITE,
-    benchmarks: [BENCHMARK],
-    policies: ['direct:Solo'],
-    seeds,
-  };
-  writeFileSync(file, JSON.stringify(doc));
   const started = performance.now();
-  const config = loadSweepFile(file);
-  const plan = await planSweep(config, {
-    registry: loadRegistry(config.registry, {}),
-    catalog: ctx.catalog,
-    suite: ctx.suite,
-    store,
-  });
+  const plan = await stage.plan('feed', ['direct:Solo'], seeds, { benchmarks: [BENCHMARK], store });
   return { plan, planMs: performance.now() - started };
 }
 
@@ -201,19 +180,9 @@ export const feedScenario: Scenario = {
     const dataDir = join(ctx.root, 'feed-data');
     // 500 distinct planned items, repeated: planning cost stays out of the measure.
     const store = await writeTextItems(dataDir, BENCHMARK, ITEMS, 'generated:feed', (i) => i % 500);
-    const stage = await Stage.start(ctx, {
-      name: 'feed',
-      latencyScale: 0,
-      dataDir,
-      registry: {
-        maxTurns: 4,
-        policy: { medianMs: 1, capacity: 64 },
-        experts: [{ name: 'Solo', capacity: 64, medianMs: 1, domains: ['counting'] }],
-      },
-      workers: [],
-    });
+    const stage = await Stage.quiet(ctx, 'feed', dataDir);
     try {
-      const { plan, planMs } = await planFeed(ctx, stage, store, total);
+      const { plan, planMs } = await planFeed(stage, store, total);
       const fed = await feedMeasured(ctx, stage, store, plan, total);
       return feedResult(total, planMs, fed, started);
     } finally {

@@ -9,11 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RolloutJobData } from '../../core/jobs.ts';
-import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
-import { loadRegistry } from '../../core/registry.ts';
 import type { DataStore } from '../../data/store.ts';
-import { loadSweepFile } from '../../producer/config.ts';
-import { planSweep } from '../../producer/plan.ts';
 import { saveSweepMeta } from '../../producer/submit.ts';
 import { type BenchContext, Stage, spawnNode } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
@@ -80,22 +76,9 @@ function record(r: RolloutJobData, i: number): Record<string, unknown> {
 
 /** Plans a direct sweep of `n` rollouts (ITEMS items × n / ITEMS seeds) and writes its records. */
 async function finishedSweep(ctx: BenchContext, stage: Stage, store: DataStore, n: number): Promise<string> {
-  const file = join(stage.dir, `report-${n}.sweep.yaml`);
-  const doc = {
-    name: `report-scale-${n}`,
-    registry: [stage.registryFile],
-    catalog: DEFAULT_CATALOG,
-    suite: DEFAULT_SUITE,
+  const seeds = Array.from({ length: n / ITEMS }, (_, i) => i);
+  const plan = await stage.plan(`report-scale-${n}`, ['direct:Solo'], seeds, {
     benchmarks: [BENCHMARK],
-    policies: ['direct:Solo'],
-    seeds: Array.from({ length: n / ITEMS }, (_, i) => i),
-  };
-  writeFileSync(file, JSON.stringify(doc));
-  const config = loadSweepFile(file);
-  const plan = await planSweep(config, {
-    registry: loadRegistry(config.registry, {}),
-    catalog: ctx.catalog,
-    suite: ctx.suite,
     store,
   });
   await saveSweepMeta(ctx.conn, stage.prefix, store, plan.meta);
@@ -165,17 +148,7 @@ export const reportScaleScenario: Scenario = {
     const [small, large] = quick ? [2_000, 10_000] : [10_000, 50_000];
     const dataDir = join(ctx.root, 'report-scale-data');
     const store = await writeTextItems(dataDir, BENCHMARK, ITEMS, 'generated:report-scale');
-    const stage = await Stage.start(ctx, {
-      name: 'report-scale',
-      latencyScale: 0,
-      dataDir,
-      registry: {
-        maxTurns: 4,
-        policy: { medianMs: 1, capacity: 64 },
-        experts: [{ name: 'Solo', capacity: 64, medianMs: 1, domains: ['counting'] }],
-      },
-      workers: [],
-    });
+    const stage = await Stage.quiet(ctx, 'report-scale', dataDir);
     const runs: Run[] = [];
     try {
       const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
