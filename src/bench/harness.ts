@@ -22,7 +22,7 @@ import { loadSweepFile } from '../producer/config.ts';
 import { planSweep, type SweepPlan } from '../producer/plan.ts';
 import { submitSweep } from '../producer/submit.ts';
 import type { EndpointStats } from '../sim/server.ts';
-import { monotonicUs } from './profile.ts';
+import { monotonicUs, type ProfileWindow } from './profile.ts';
 
 /** Benchmarks the scenarios draw items from (code execution scoring left out: it measures Python, not the cluster). */
 export const BENCH_BENCHMARKS: string[] = FIXTURE_BENCHMARKS.filter((b) => b !== 'humanevalv');
@@ -67,7 +67,7 @@ export class BenchContext {
   /** The baseline checkouts measured beside this one: a label (the folder's name) and CLI entry. */
   readonly baselines: Array<{ label: string; bin: string }>;
   /** The measured phase of the current scenario (monotonic µs), for CPU profile summaries. */
-  profileWindow: { startUs: number; endUs: number } | undefined;
+  profileWindows: ProfileWindow[] = [];
   /** Labels of the worker processes started, by pid (to name their CPU profiles). */
   readonly processLabels = new Map<number, string>();
   redisUrl = '';
@@ -119,8 +119,9 @@ export class BenchContext {
   /** Marks the start or the end of the scenario's measured phase (for CPU profiles). */
   mark(edge: 'start' | 'end'): void {
     const now = monotonicUs();
-    if (edge === 'start') this.profileWindow = { startUs: now, endUs: Number.MAX_SAFE_INTEGER };
-    else if (this.profileWindow) this.profileWindow.endUs = now;
+    const last = this.profileWindows.at(-1);
+    if (edge === 'start') this.profileWindows.push({ startUs: now, endUs: Number.MAX_SAFE_INTEGER });
+    else if (last) last.endUs = now;
   }
 
   /** Redis server facts for the report. */

@@ -87,18 +87,25 @@ export interface ProfileSummary {
 }
 
 /** Monotonic clock in µs (CLOCK_MONOTONIC on Linux, the clock V8 stamps profiles with). */
+/** A measured phase of a scenario, in monotonic µs (monotonicUs). */
+export interface ProfileWindow {
+  startUs: number;
+  endUs: number;
+}
+
 export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
 /**
- * Self time by origin and function. With `window` (monotonic µs, see monotonicUs), only
- * samples inside it count: the measured phase, without start-up and shutdown.
+ * Self time by origin and function. With `windows` (monotonic µs, see monotonicUs), only
+ * samples inside one of them count: the measured phases (a scenario that measures several
+ * versions in turn has one per run), without start-up, warm-up and shutdown.
  */
 export async function summarizeProfile(
   file: string,
   top = 12,
-  window?: { startUs: number; endUs: number },
+  windows?: readonly ProfileWindow[],
 ): Promise<ProfileSummary> {
   const p = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -107,7 +114,7 @@ export async function summarizeProfile(
   p.samples.forEach((id, i) => {
     const delta = p.timeDeltas[i] ?? 0;
     t += delta;
-    if (window && (t < window.startUs || t > window.endUs)) return;
+    if (windows && !windows.some((w) => t >= w.startUs && t <= w.endUs)) return;
     self.set(id, (self.get(id) ?? 0) + delta / 1000);
   });
   const origins = new Map<string, number>();

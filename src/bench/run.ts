@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
 import { ROOT } from '../core/paths.ts';
 import { BenchContext } from './harness.ts';
-import { profilesIn, summarizeProfile } from './profile.ts';
+import { type ProfileWindow, profilesIn, summarizeProfile } from './profile.ts';
 import {
   type BenchReport,
   type ScenarioResult,
@@ -68,7 +68,7 @@ export interface BenchOptions {
 async function profileTables(
   dir: string,
   labels: Map<number, string>,
-  window: { startUs: number; endUs: number } | undefined,
+  windows: ProfileWindow[],
 ): Promise<ScenarioResult['tables']> {
   let files: Array<{ file: string; pid: number }> = [];
   try {
@@ -78,7 +78,7 @@ async function profileTables(
   }
   const tables: ScenarioResult['tables'] = [];
   for (const { file, pid } of files) {
-    const s = await summarizeProfile(file, 10, window);
+    const s = await summarizeProfile(file, 10, windows.length ? windows : undefined);
     const label = labels.get(pid) ?? `pid ${pid}`;
     tables.push({
       title: `CPU profile of ${label}, measured phase: ${round(s.totalMs / 1000, 2)} s on CPU (${basename(file)})`,
@@ -130,10 +130,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<{ report: Bench
     for (const s of chosen) {
       log(`\n▶ ${s.title}`);
       if (opts.cpuProfileDir) ctx.cpuProfileDir = join(resolve(opts.cpuProfileDir), s.id);
-      ctx.profileWindow = undefined;
+      ctx.profileWindows = [];
       const r = await s.run(ctx, { quick });
       if (ctx.cpuProfileDir)
-        r.tables.push(...(await profileTables(ctx.cpuProfileDir, ctx.processLabels, ctx.profileWindow)));
+        r.tables.push(...(await profileTables(ctx.cpuProfileDir, ctx.processLabels, ctx.profileWindows)));
       results.push(r);
       log(
         `  ${r.headline} — target ${r.target}: ${r.pass === null ? 'reported' : r.pass ? 'met' : 'MISSED'} (${round(r.durationS, 0)} s)`,

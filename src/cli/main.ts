@@ -85,6 +85,10 @@ program
     'windowed submission: at most N rollouts queued or running, topped up as they finish (stays until all are added)',
     int,
   )
+  .option(
+    '--png',
+    'with --wait: the report also rasters its figures to PNG (2×; SVG and PDF are always written)',
+  )
   .action(
     async (
       file: string,
@@ -101,6 +105,7 @@ program
         resume?: boolean;
         reuse?: boolean;
         window?: number;
+        png?: boolean;
       },
     ) => {
       const { runSweepCommand, sweepJson } = await import('./sweep.ts');
@@ -119,6 +124,7 @@ program
         resume: o.resume ?? false,
         reuse: o.reuse ?? false,
         ...(o.window ? { window: o.window } : {}),
+        png: o.png ?? false,
       });
       if (o.json) console.log(JSON.stringify(sweepJson(out)));
     },
@@ -177,15 +183,16 @@ program
 program
   .command('report')
   .description(
-    'write the results tables (Markdown, CSV, JSON, LaTeX), the figures (SVG, PNG, PDF) and per-item JSONL of a sweep',
+    'write the results tables (Markdown, CSV, JSON, LaTeX), the figures (SVG and PDF; PNG with --png) and per-item JSONL of a sweep',
   )
   .argument('[sweep]', 'sweep id or name (default: the latest)')
   .option('--out <dir>', 'output directory (default: <data-dir>/sweeps/<id>/report)')
+  .option('--png', 'also raster the figures to PNG (2×, with sharp)')
   .option('--json', 'print the results as JSON (docs/json.md)')
-  .action(async (sweep: string | undefined, o: { out?: string; json?: boolean }) => {
+  .action(async (sweep: string | undefined, o: { out?: string; json?: boolean; png?: boolean }) => {
     const { runReport, reportJson } = await import('./report.ts');
     const env = resolveEnv(globals());
-    const r = await runReport(dataStore(env), sweep, o.out);
+    const r = await runReport(dataStore(env), sweep, o.out, { png: o.png ?? false });
     if (o.json) {
       console.log(JSON.stringify(reportJson(r)));
       return;

@@ -40,7 +40,12 @@ export async function sweepItemFields(
  * Writes the report of a sweep from its durable records (no Redis needed). The records it
  * returns are slim (slimRecord: without their long texts); DataStore.readRecords gives them whole.
  */
-export async function runReport(store: DataStore, sweep: string | undefined, outDir?: string) {
+export async function runReport(
+  store: DataStore,
+  sweep: string | undefined,
+  outDir?: string,
+  opts: { png?: boolean } = {},
+) {
   const meta = findSweep(store, sweep);
   // Rollouts that failed for good count too: as errors with their cause, never left out.
   const failures = await store.readFailures(meta.id);
@@ -62,6 +67,7 @@ export async function runReport(store: DataStore, sweep: string | undefined, out
     title: `Sweep ${meta.id}`,
     prices,
     itemFields: await sweepItemFields(store, meta, catalog),
+    png: opts.png ?? false,
     fullRecord: async (r) => (stored.has(r) ? ((await store.readRecord(meta.id, r.rolloutId)) ?? r) : r),
   });
   return { meta, records, failed: failures.length, out, ...report };

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Redis } from 'ioredis';
 import type { Env } from '../core/env.ts';
-import { MaestroError } from '../core/errors.ts';
+import { ConfigError, MaestroError } from '../core/errors.ts';
 import { readPause } from '../core/guards.ts';
 import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
@@ -36,6 +36,8 @@ export interface SweepCommandOptions extends PlanFilters {
   reuse?: boolean;
   /** Windowed submission: at most this many rollouts unfinished (see feedSweep). */
   window?: number;
+  /** With `wait`: the report also rasters its figures to PNG. */
+  png?: boolean;
   log?: (line: string) => void;
 }
 
@@ -96,6 +98,15 @@ export async function preflight(
 
 export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCommandOptions) {
   const log = opts.log ?? ((l: string) => console.log(l));
+  if (opts.png && !opts.wait)
+    throw new ConfigError(
+      '(sweep)',
+      '--png',
+      'needs --wait: it is an option of the report written at the end',
+      {
+        hint: `without --wait, run \`maestro-eval report <sweep> --png\` when the sweep has finished`,
+      },
+    );
   const config = loadSweepFile(opts.file);
   const registry = loadRegistry(opts.registry?.length ? opts.registry : config.registry);
   const { catalog, suite } = loadBenchmarks(config.catalog, config.suite);
@@ -145,7 +156,10 @@ export async function runSweepCommand(env: Env, store: DataStore, opts: SweepCom
     if (pause && !opts.wait) log(pausedMessage(plan.meta.id, pause.reason, opts.file));
     let waited: WaitResult | undefined;
     if (opts.wait && !opts.dryRun)
-      waited = await waitThroughOutages(env, store, plan, opts.file, log, opts.table !== false);
+      waited = await waitThroughOutages(env, store, plan, opts.file, log, {
+        printTable: opts.table !== false,
+        png: opts.png ?? false,
+      });
     return { plan, result: res, dryRun: opts.dryRun ?? false, ...(waited ? { waited } : {}) };
   } finally {
     conn.disconnect();
@@ -171,7 +185,7 @@ async function waitThroughOutages(
   plan: SweepPlan,
   file: string,
   log: (line: string) => void,
-  printTable: boolean,
+  report: { printTable: boolean; png: boolean },
 ): Promise<WaitResult> {
   const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
   let progress: { done: number; failed: number };
@@ -187,10 +201,10 @@ async function waitThroughOutages(
     watch.disconnect();
   }
   const { runReport } = await import('./report.ts');
-  const report = await runReport(store, plan.meta.id);
-  if (printTable) log(report.text);
+  const written = await runReport(store, plan.meta.id, undefined, { png: report.png });
+  if (report.printTable) log(written.text);
   if (failedOutright) throw failedOutright;
-  return { ...progress, table: report.markdown, reportDir: report.out, summary: report.summary };
+  return { ...progress, table: written.markdown, reportDir: written.out, summary: written.summary };
 }
 
 /** `sweep --json`: what was planned and enqueued, and with --wait the outcome and results. */

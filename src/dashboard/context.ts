@@ -27,7 +27,7 @@ import { benchmarkOrder } from '../scoring/aggregate.ts';
 import { type Html, html, page, seg } from './html.ts';
 import { type SweepSnapshot, snapshotCells } from './live.ts';
 import { progressFromRecords, RecordCache } from './records.ts';
-import { pngSize, REPORT_FILE, type ResultCells, resultsHtml } from './sweep-views.ts';
+import { REPORT_FILE, type ResultCells, resultsHtml, svgSize } from './sweep-views.ts';
 
 export interface BasicAuth {
   user: string;
@@ -228,7 +228,7 @@ export class DashboardContext {
     const dir = this.reportDir(id);
     const names = (await readdir(dir)).filter((n) => REPORT_FILE.test(n)).sort();
     const sizes: Record<string, { width: number; height: number } | null> = {};
-    for (const n of names.filter((x) => x.endsWith('.png'))) sizes[n] = await pngHeader(join(dir, n));
+    for (const n of names.filter((x) => x.endsWith('.svg'))) sizes[n] = await svgHeader(join(dir, n));
     const cells = await resultCells(join(dir, 'results.json'));
     return resultsHtml(id, await readFile(join(dir, 'results.md'), 'utf8'), names, sizes, cells);
   }
@@ -255,13 +255,14 @@ async function resultCells(path: string): Promise<ResultCells | undefined> {
   }
 }
 
-async function pngHeader(path: string): Promise<{ width: number; height: number } | null> {
+/** The size of a chart's SVG (its root element is in its first bytes). */
+async function svgHeader(path: string): Promise<{ width: number; height: number } | null> {
   const file = await open(path, 'r').catch(() => null);
   if (!file) return null;
   try {
-    const head = Buffer.alloc(24);
-    await file.read(head, 0, 24, 0);
-    return pngSize(head);
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return svgSize(head.subarray(0, bytesRead).toString('utf8'));
   } finally {
     await file.close();
   }

@@ -90,10 +90,10 @@ export function resolveReportTarget(target: string, base: string, names: string[
 }
 
 const dims = (size: { width: number; height: number } | null | undefined) =>
-  size ? html` width="${Math.round(size.width / 2)}" height="${Math.round(size.height / 2)}"` : '';
+  size ? html` width="${Math.round(size.width)}" height="${Math.round(size.height)}"` : '';
 
 const chartAlt = (n: string) =>
-  n === 'accuracy.png'
+  n === 'accuracy.svg'
     ? 'accuracy per benchmark and policy with 95 % intervals'
     : n.startsWith('fanout-')
       ? `fan-out: which pairs answered correctly (${n.slice(7, -4)})`
@@ -119,17 +119,18 @@ function resultCellLink(
   return cellUrl(sweepId, policy, bench.id);
 }
 
-/** Width and height of a PNG from its header, or null when the bytes are not a PNG. */
-export function pngSize(head: Uint8Array): { width: number; height: number } | null {
-  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (head.length < 24 || sig.some((b, i) => head[i] !== b)) return null;
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  return { width: view.getUint32(16), height: view.getUint32(20) };
+/** Width and height of a chart's SVG from its root element, or null when it has none. */
+export function svgSize(head: string): { width: number; height: number } | null {
+  const root = /<svg\b[^>]*>/.exec(head)?.[0];
+  const width = Number(/\swidth="([\d.]+)"/.exec(root ?? '')?.[1]);
+  const height = Number(/\sheight="([\d.]+)"/.exec(root ?? '')?.[1]);
+  return width > 0 && height > 0 ? { width, height } : null;
 }
 
 /**
- * The results section from a report directory's files. `sizes` has the charts' pixel sizes:
- * they are drawn at 2×, so the page shows them at half that.
+ * The results section from a report directory's files. The charts are shown as their SVG
+ * (drawn by the browser, sharp at any zoom), with their PDF (and PNG, when the report was
+ * written with `--png`) as downloads; `sizes` has their sizes in CSS pixels.
  */
 export function resultsHtml(
   sweepId: string,
@@ -144,14 +145,13 @@ export function resultsHtml(
     ...(cells ? { cellLink: (head, row, i) => resultCellLink(sweepId, cells, head, row, i) } : {}),
   });
   const charts = names.filter(
-    (n) => n === 'accuracy.png' || /^routing-.+\.png$/.test(n) || /^fanout-.+\.png$/.test(n),
+    (n) => n === 'accuracy.svg' || /^routing-.+\.svg$/.test(n) || /^fanout-.+\.svg$/.test(n),
   );
-  const others = names.filter(
-    (n) => !n.endsWith('.png') && !charts.some((c) => n.startsWith(c.slice(0, -4))),
-  );
-  const siblings = (png: string) =>
-    ['svg', 'pdf']
-      .map((ext) => `${png.slice(0, -4)}.${ext}`)
+  const stems = charts.map((c) => c.slice(0, -4));
+  const others = names.filter((n) => !stems.includes(n.slice(0, n.lastIndexOf('.'))));
+  const siblings = (svg: string) =>
+    ['svg', 'pdf', 'png']
+      .map((ext) => `${svg.slice(0, -4)}.${ext}`)
       .filter((n) => names.includes(n))
       .map((n) => html` · <a href="${base}${seg(n)}">${n.slice(n.lastIndexOf('.') + 1).toUpperCase()}</a>`);
   return html`<div id="results-table" class="scroll">${new Html(body)}</div>

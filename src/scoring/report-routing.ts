@@ -20,7 +20,7 @@ export function routedPolicies(routing: RoutingCell[], fanout: ReadonlySet<strin
   const out = new Map<string, string>();
   for (const [policy, set] of pairs) {
     const stem = fanout.has(policy) ? 'fanout' : 'routing';
-    if (set.size > 1) out.set(policy, `${stem}-${policy.replace(/[^A-Za-z0-9_.-]+/g, '_')}.png`);
+    if (set.size > 1) out.set(policy, `${stem}-${policy.replace(/[^A-Za-z0-9_.-]+/g, '_')}.svg`);
   }
   return out;
 }

@@ -74,6 +74,11 @@ export interface ReportOptions {
    * (DataStore.readRecords with `slim`); without it, items.jsonl is written from `records`.
    */
   fullRecord?: (r: ItemRecord) => Promise<ItemRecord>;
+  /**
+   * Also raster the figures to PNG (2×, with sharp). Off by default: the SVG and PDF figures
+   * are the report's, and the raster costs ~0.3 s of CPU and ~20 MB of resident memory.
+   */
+  png?: boolean;
 }
 
 export interface Report {
@@ -282,7 +287,7 @@ export async function writeReport(
   const heatmaps = routedPolicies(routing, fanout);
   const table = resultsMarkdown(summary, opts);
   const notes = [scoringNote(records), promptSources(records)].filter(Boolean).join('\n');
-  const markdown = `${table}${notes ? `\n${notes}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.png) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
+  const markdown = `${table}${notes ? `\n${notes}\n` : ''}\nCharts: [accuracy per benchmark and policy](accuracy.svg) · [routing analytics, heatmaps and cost](routing.md) · [mean@k ± s.e. and the release reward](samples.md)\n`;
   const sorted = [...records].sort(compareRecords);
   const caption = opts.title ?? `Results, suite ${summary.suite}`;
   const contents: Record<string, string> = {
@@ -321,7 +326,7 @@ export async function writeReport(
   const binary: Record<string, Uint8Array> = {};
   for (const [stem, svg] of Object.entries(figures)) {
     contents[`${stem}.svg`] = svg;
-    binary[`${stem}.png`] = await svgToPng(svg, 2);
+    if (opts.png) binary[`${stem}.png`] = await svgToPng(svg, 2);
     binary[`${stem}.pdf`] = svgToPdf(svg);
   }
   const files: Record<string, string> = {};
@@ -344,9 +349,13 @@ export async function writeReport(
   return { files, markdown, text: notes ? `${table}\n${notes}\n` : table, summary };
 }
 
-/** Heatmaps an earlier report of the same directory wrote for policies that no longer get one. */
+/**
+ * Figures an earlier report of the same directory wrote and this one did not: heatmaps of
+ * policies that no longer get one, and rasters of an earlier `png` report (out of date now).
+ */
 async function removeStaleFigures(dir: string, written: Record<string, string>): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (/^(routing|fanout)-.+\.(png|svg|pdf)$/.test(name) && !(name in written)) await rm(join(dir, name));
+    if (/^(accuracy|routing-.+|fanout-.+)\.(png|svg|pdf)$/.test(name) && !(name in written))
+      await rm(join(dir, name));
   }
 }

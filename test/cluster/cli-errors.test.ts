@@ -86,10 +86,29 @@ describe('command-line errors are one actionable line and lose nothing', () => {
     expect(r.stdout).toContain('0 enqueued');
   });
 
-  it('prints the results table with `report`', async () => {
+  it('prints the results table with `report`; PNG figures only with --png', async () => {
+    const figures = () =>
+      readdirSync(join(cluster.store.sweepDir(plan.meta.id), 'report'))
+        .filter((n) => n.startsWith('accuracy.'))
+        .sort();
+    expect(figures()).toEqual(['accuracy.pdf', 'accuracy.svg']);
+    const png = await cli(['report', plan.meta.id, '--png'], cluster.env());
+    expect(png.code, png.stderr).toBe(0);
+    expect(png.stdout).toContain('accuracy.png');
+    expect(figures()).toEqual(['accuracy.pdf', 'accuracy.png', 'accuracy.svg']);
     const r = await cli(['report', plan.meta.id], cluster.env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('maestro');
     expect(r.stdout).toContain('items.jsonl');
+    expect(figures()).toEqual(['accuracy.pdf', 'accuracy.svg']);
+  });
+
+  it('refuses --png without --wait before planning anything', async () => {
+    const r = await cli(['sweep', file, '--png'], cluster.env());
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^error: \(sweep\) at --png: needs --wait: .*\(without --wait, run `maestro-eval report <sweep> --png`/,
+    );
   });
 });

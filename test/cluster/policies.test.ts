@@ -83,15 +83,15 @@ describe('every policy side by side in one sweep', () => {
     }
 
     // Charts are written and linked.
-    expect(report.markdown).toContain('(accuracy.png)');
+    expect(report.markdown).toContain('(accuracy.svg)');
     expect(report.markdown).toContain('(routing.md)');
     const routing = readFileSync(join(out, 'routing.md'), 'utf8');
-    expect(routing).toContain('](routing-maestro.png)');
+    expect(routing).toContain('](routing-maestro.svg)');
     expect(routing).toMatch(/\| direct:gpt-5 \| \d+ \|.*\| 0\.\d{4} \|/); // priced API model has a cost
-    for (const png of ['accuracy.png', 'routing-maestro.png', 'routing-rules.png', 'routing-bandit.png']) {
-      const meta = await sharp(join(out, png)).metadata();
-      expect(meta.format, png).toBe('png');
-      expect(meta.width ?? 0, png).toBeGreaterThan(300);
+    for (const svg of ['accuracy.svg', 'routing-maestro.svg', 'routing-rules.svg', 'routing-bandit.svg']) {
+      const meta = await sharp(join(out, svg)).metadata();
+      expect(meta.format, svg).toBe('svg');
+      expect(meta.width ?? 0, svg).toBeGreaterThan(300);
     }
   }, 600_000);
 });

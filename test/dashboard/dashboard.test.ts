@@ -165,7 +165,7 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
     for (const path of [
       `/sweeps/${sweepId}`,
       '/queues',
-      `/sweeps/${sweepId}/report/accuracy.png`,
+      `/sweeps/${sweepId}/report/accuracy.svg`,
       ...itemPaths,
     ]) {
       expect((await fetch(`${dashboard.url}${path}`)).status, path).toBe(401);
@@ -243,9 +243,9 @@ describe('the dashboard, in headless Chromium, over a finished sweep', () => {
       })),
     );
     const charts = reportFiles
-      .filter((f) => f.endsWith('.png') && (f === 'accuracy.png' || /^(routing|fanout)-/.test(f)))
+      .filter((f) => f.endsWith('.svg') && (f === 'accuracy.svg' || /^(routing|fanout)-/.test(f)))
       .sort();
-    expect(charts).toContain('accuracy.png');
+    expect(charts).toContain('accuracy.svg');
     expect(images.map((i) => i.src.split('/').pop()).sort()).toEqual(charts);
     for (const img of images) expect(img.width, img.src).toBeGreaterThan(0);
 

@@ -16,7 +16,7 @@ import {
   RecordCache,
   turnsOf,
 } from '../../src/dashboard/records.ts';
-import { failedSection, pngSize } from '../../src/dashboard/sweep-views.ts';
+import { failedSection, resultsHtml, svgSize } from '../../src/dashboard/sweep-views.ts';
 import { DataStore } from '../../src/data/store.ts';
 import { failedRecord } from '../../src/scoring/failed.ts';
 import { rec } from '../scoring/helpers.ts';
@@ -176,14 +176,39 @@ describe('the item pages', () => {
   });
 });
 
-describe('pngSize', () => {
-  it('reads width and height from a PNG header and refuses other bytes', () => {
-    const head = Buffer.alloc(24);
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(head);
-    head.writeUInt32BE(1234, 16);
-    head.writeUInt32BE(567, 20);
-    expect(pngSize(head)).toEqual({ width: 1234, height: 567 });
-    expect(pngSize(Buffer.from('GIF89a'.padEnd(24, ' ')))).toBeNull();
+describe('the charts of the results section', () => {
+  it('reads a chart size from its SVG root and refuses an SVG without one', () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="338.5" viewBox="0 0 640 338.5"><rect width="9" height="9"/></svg>';
+    expect(svgSize(svg)).toEqual({ width: 640, height: 338.5 });
+    expect(svgSize('<svg viewBox="0 0 10 10"><rect width="9" height="9"/></svg>')).toBeNull();
+    expect(svgSize('GIF89a')).toBeNull();
+  });
+
+  it('shows each chart as its SVG at its size, with PDF and PNG (when written) as downloads', () => {
+    const names = [
+      'accuracy.pdf',
+      'accuracy.png',
+      'accuracy.svg',
+      'results.md',
+      'routing-m.pdf',
+      'routing-m.svg',
+      'routing.md',
+    ];
+    const out = resultsHtml('s1', '# Results', names, {
+      'accuracy.svg': { width: 640, height: 338 },
+    }).toString();
+    const imgs = [...out.matchAll(/<img src="([^"]+)"[^>]*>/g)].map((m) => m[0]);
+    expect(imgs).toHaveLength(2);
+    expect(imgs[0]).toContain('src="/sweeps/s1/report/accuracy.svg"');
+    expect(imgs[0]).toContain('width="640" height="338"');
+    expect(imgs[1]).toContain('src="/sweeps/s1/report/routing-m.svg"');
+    expect(out).toContain('href="/sweeps/s1/report/accuracy.png">PNG</a>');
+    expect(out).not.toContain('routing-m.png');
+    // The report files list has the other files, not the charts' formats.
+    const list = out.slice(out.indexOf('Report files'));
+    expect(list).toContain('results.md');
+    expect(list).not.toMatch(/accuracy\.(svg|pdf|png)/);
   });
 });
 

@@ -287,7 +287,7 @@ describe('LaTeX tables', () => {
 });
 
 describe('writeReport', () => {
-  it('writes SVG, PNG and PDF of each figure, a fan-out view for the oracle and a terminal text without links', async () => {
+  it('writes SVG and PDF of each figure (PNG with png), a fan-out view for the oracle and a terminal text without links', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'figures-test-'));
     dirs.push(dir);
     const records = [
@@ -295,22 +295,30 @@ describe('writeReport', () => {
       rec({ policy: 'm', benchmark: 'alpha', itemId: 'a0', steps: [search('X', 's')] }),
       rec({ policy: 'm', benchmark: 'alpha', itemId: 'a1', steps: [search('Y', 's')] }),
     ];
-    const r = await writeReport(dir, records, { catalog, suite, sweepId: 's' });
+    const r = await writeReport(dir, records, { catalog, suite, sweepId: 's', png: true });
     const names = Object.keys(r.files);
     for (const stem of ['accuracy', 'fanout-oracle', 'routing-m']) {
       for (const ext of ['svg', 'png', 'pdf']) expect(names, `${stem}.${ext}`).toContain(`${stem}.${ext}`);
     }
-    expect(names).not.toContain('routing-oracle.png');
-    expect(await readFile(join(dir, 'routing.md'), 'utf8')).toContain('](fanout-oracle.png)');
-    expect(r.markdown).toContain('](accuracy.png)');
+    const raster = await sharp(join(dir, 'accuracy.png')).metadata();
+    expect(raster.format).toBe('png');
+    // Drawn at 2×: twice the SVG's width.
+    const svgWidth = Number(/width="(\d+)"/.exec(await readFile(join(dir, 'accuracy.svg'), 'utf8'))?.[1]);
+    expect(raster.width).toBe(2 * svgWidth);
+    expect(names).not.toContain('routing-oracle.svg');
+    expect(await readFile(join(dir, 'routing.md'), 'utf8')).toContain('](fanout-oracle.svg)');
+    expect(r.markdown).toContain('](accuracy.svg)');
     expect(r.text).not.toMatch(/\]\(/);
     expect(r.text).toContain('| Policy | Alpha |');
     expect((await readFile(join(dir, 'accuracy.pdf'))).subarray(0, 5).toString()).toBe('%PDF-');
-    // A later report where m no longer routes drops m's old heatmap files.
+    // A later report where m no longer routes drops m's old heatmap files; written without
+    // png, it drops the earlier rasters too (they would be out of date).
     const again = await writeReport(dir, oracleRecords(), { catalog, suite, sweepId: 's' });
-    expect(Object.keys(again.files)).not.toContain('routing-m.png');
+    expect(Object.keys(again.files)).not.toContain('routing-m.svg');
     const left = await readdir(dir);
     expect(left.filter((n) => n.startsWith('routing-m.'))).toEqual([]);
+    expect(left.filter((n) => n.endsWith('.png'))).toEqual([]);
     expect(left).toContain('fanout-oracle.pdf');
+    expect(left).toContain('accuracy.svg');
   });
 });

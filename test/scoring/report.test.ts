@@ -53,7 +53,6 @@ const FILES = [
   'details.tex',
   'subscores.tex',
   'accuracy.svg',
-  'accuracy.png',
   'accuracy.pdf',
 ];
 
