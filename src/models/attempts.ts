@@ -1,8 +1,11 @@
 /**
- * Counts the HTTP requests behind one model call, retries included. An OpenAI client built
- * with {@link countingFetch} reports every request it sends to the attempt log of the call
- * that is running (found through AsyncLocalStorage, so calls in parallel on one client keep
- * separate counts); the request itself is passed on unchanged.
+ * Counts the HTTP requests behind one model call, retries included. A chat call through the
+ * lean poster sends one request and counts it in the log it is given ({@link countedRequest}).
+ * An OpenAI client built with {@link countingFetch} reports every request it sends (its own
+ * retries included) to the log of the call that is running, found through AsyncLocalStorage
+ * ({@link withFetchAttemptLog}), so calls in parallel on one client keep separate counts.
+ * Only those calls enter an AsyncLocalStorage context: it turns on promise hooks for the
+ * whole process (about 3 % of a worker's CPU), which the chat path does without.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ATTEMPT_ERROR_CHARS, MAX_ATTEMPT_ERRORS } from '../core/items.ts';
@@ -45,10 +48,12 @@ export function countingFetch(base: () => typeof fetch = () => globalThis.fetch)
 
 /**
  * Counts one request sent by other means than a counting `fetch` (the lean chat poster) in
- * the running call's log: its failure, or its error status, is noted like fetch's.
+ * `log`: its failure, or its error status, is noted like fetch's.
  */
-export async function countedRequest<T extends { status: number }>(send: () => Promise<T>): Promise<T> {
-  const log = current.getStore();
+export async function countedRequest<T extends { status: number }>(
+  log: AttemptLog | undefined,
+  send: () => Promise<T>,
+): Promise<T> {
   if (log) log.attempts += 1;
   try {
     const res = await send();
@@ -78,8 +83,23 @@ const statusTexts: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-/** Runs `fn` with a fresh attempt log; the log is filled in as its requests go out. */
-export function withAttemptLog<T>(fn: () => Promise<T>): { log: AttemptLog; result: Promise<T> } {
+/**
+ * Runs `fn` with a fresh attempt log, given to it to pass on to its chat call
+ * (`ChatRequest.attempts`); the log is filled in as the requests go out.
+ */
+export function withAttemptLog<T>(fn: (log: AttemptLog) => Promise<T>): {
+  log: AttemptLog;
+  result: Promise<T>;
+} {
+  const log: AttemptLog = { attempts: 0, errors: [] };
+  return { log, result: fn(log) };
+}
+
+/**
+ * Runs `fn` with a fresh attempt log that a counting `fetch` (an OpenAI client's requests,
+ * its retries included) finds by itself; for calls through the SDK.
+ */
+export function withFetchAttemptLog<T>(fn: () => Promise<T>): { log: AttemptLog; result: Promise<T> } {
   const log: AttemptLog = { attempts: 0, errors: [] };
   return { log, result: current.run(log, fn) };
 }

@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import { z } from 'zod';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { redactError } from '../core/redact.ts';
-import { countedRequest, countingFetch } from './attempts.ts';
+import { type AttemptLog, countedRequest, countingFetch } from './attempts.ts';
 import { authHeaders, type EndpointConfig, endpointApiKey, listModels, parseRetryAfter } from './endpoint.ts';
 import { JsonPoster, statusError } from './http.ts';
 import { SendError, type SendFailure } from './send-error.ts';
@@ -30,6 +30,8 @@ export interface ChatRequest {
   continueFinalMessage?: boolean;
   addGenerationPrompt?: boolean;
   chatTemplate?: string;
+  /** The attempt log of the call this request belongs to (withAttemptLog): it is counted there. */
+  attempts?: AttemptLog;
 }
 
 /** vLLM's `/tokenize` reply (prompt form). */
@@ -129,7 +131,7 @@ export class ModelClient {
     };
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
-      const reply = await countedRequest(() =>
+      const reply = await countedRequest(req.attempts, () =>
         this.poster.post('/chat/completions', body, { ...req.headers, ...this.auth }),
       );
       if (reply.status < 200 || reply.status >= 300)

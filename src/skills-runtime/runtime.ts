@@ -26,7 +26,7 @@ import { CALL_OUTPUT_CHARS, type CallTrace, type ImageRef, type Item } from '../
 import type { Expert, Registry, Service, Skill } from '../core/registry.ts';
 import { DEFAULT_MAX_PIXELS, fitPixels, ImageTools, picture } from '../data/image-tools.ts';
 import type { DataStore } from '../data/store.ts';
-import { type AttemptLog, attemptFields, withAttemptLog } from '../models/attempts.ts';
+import { type AttemptLog, attemptFields, withAttemptLog, withFetchAttemptLog } from '../models/attempts.ts';
 import { type ChatResult, ClientCache, type ModelClient, SendError } from '../models/client.ts';
 import { LocalLimiter, type ServiceLimiter } from '../models/limiter.ts';
 import { SentImages, sentImageUrls } from './sent-images.ts';
@@ -317,7 +317,7 @@ export class SkillRuntime {
     const entry = run.begin('expert', ctx.client.endpoint.model, req.note);
     const started = performance.now();
     let kept: Promise<ImageRef[]> | undefined;
-    const { log, result } = withAttemptLog(async () => {
+    const { log, result } = withAttemptLog(async (attempts) => {
       const images = req.images ?? (await ctx.expertImages());
       kept = run.sentImages.refs(images);
       return beforeDeadline(
@@ -326,6 +326,7 @@ export class SkillRuntime {
           temperature: req.temperature ?? ctx.expert.temperature,
           maxTokens: req.maxTokens ?? ctx.expert.maxTokens,
           headers: ctx.headers,
+          attempts,
         }),
         run.budget.deadline,
         ctx.expert.name,
@@ -385,7 +386,7 @@ export class SkillRuntime {
       if (abort.signal.aborted) throw late();
       // Stored beside the request, from the same strings: what is sent stays as it is.
       kept = run.sentImages.refs(sentImageUrls(messagesOf(req.body)));
-      const sending = withAttemptLog(() =>
+      const sending = withFetchAttemptLog(() =>
         client.send(req.body, {
           timeoutMs: req.timeoutMs,
           maxRetries: req.maxRetries,
@@ -493,12 +494,13 @@ export class SkillRuntime {
       // to answer without it.
       const auxDeadline = Date.now() + Math.max(0, run.budget.deadline - Date.now()) / 2;
       const lease = await this.limiter.acquire(service.name, service.capacity, { deadline: auxDeadline });
-      const { log, result: call } = withAttemptLog(() =>
+      const { log, result: call } = withAttemptLog((attempts) =>
         client.chat({
           messages: [imageMessage([url], req.prompt)],
           temperature: service.temperature,
           maxTokens: service.maxTokens,
           headers: ctx.headers,
+          attempts,
         }),
       );
       attempts = log;

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../src/core/errors.ts';
+import { withAttemptLog } from '../../src/models/attempts.ts';
 import { ModelClient } from '../../src/models/client.ts';
 
 /** A server whose reply depends on the request's `x-case` header. */
@@ -112,6 +113,23 @@ describe('chat over the keep-alive poster', () => {
     await expect(ask(c, 'not-json')).rejects.toThrow(/not JSON/);
     await expect(ask(c, 'no-choices')).rejects.toThrow(/no choices/);
     await expect(ask(c, 'cut')).rejects.toBeInstanceOf(RetryableError);
+  });
+
+  it('counts each request in the attempt log it is given; calls in parallel keep their own', async () => {
+    const c = client();
+    const failed = withAttemptLog((attempts) =>
+      c.chat({ messages: [], temperature: 0, maxTokens: 4, headers: { 'x-case': '500' }, attempts }),
+    );
+    const fine = withAttemptLog((attempts) =>
+      c.chat({ messages: [], temperature: 0, maxTokens: 4, attempts }),
+    );
+    await expect(failed.result).rejects.toBeInstanceOf(RetryableError);
+    await fine.result;
+    expect(failed.log).toEqual({ attempts: 1, errors: ['HTTP 500 Internal Server Error'] });
+    expect(fine.log).toEqual({ attempts: 1, errors: [] });
+    // A call without a log is not counted anywhere (and needs no async context).
+    await ask(c);
+    expect(fine.log.attempts).toBe(1);
   });
 
   it('gives up on a request that takes longer than the endpoint timeout', async () => {

@@ -163,6 +163,36 @@ describe('a skill defined only in YAML (generic skill + services)', () => {
     expect(textOf(expertReq!, 'system')).toContain('Receipt text: (unavailable: GLM-OCR: server error 500)');
   });
 
+  it("gives every model call its own attempt log, and keeps what the client counted in the call's trace", async () => {
+    // What the model client does with the log it is given (client-http.test.ts checks the real one).
+    const counted = (req: ChatRequest, errors: string[]) => {
+      if (!req.attempts) throw new Error('the call was sent without an attempt log');
+      req.attempts.attempts += errors.length + 1;
+      req.attempts.errors.push(...errors);
+    };
+    const { rt } = runtime({
+      'GLM-OCR': (req) => {
+        counted(req, []);
+        req.attempts?.errors.push('HTTP 503 Service Unavailable');
+        return new RetryableError('GLM-OCR: server error 503');
+      },
+      caption: (req) => {
+        counted(req, []);
+        return 'A till receipt.';
+      },
+      'GLM-4.6V-Flash': (req) => {
+        counted(req, ['HTTP 429 Too Many Requests']);
+        return 'The answer is 3.';
+      },
+    });
+    const out = await rt.run(request('Receipt_Reader'));
+    expect(out.calls.map((c) => [c.service, c.attempts, c.attemptErrors])).toEqual([
+      ['GLM-OCR', undefined, ['HTTP 503 Service Unavailable']],
+      ['caption', undefined, undefined],
+      ['expert', 2, ['HTTP 429 Too Many Requests']],
+    ]);
+  });
+
   it('a YAML-only skill with solvers routes to the solver the expert picks and runs it', async () => {
     const { rt, clients } = runtime({
       'GLM-OCR': () => 'APPLES x3',
