@@ -19,8 +19,8 @@ export interface PauseInfo {
 /** How long an orchestrator delays a not-yet-started rollout of a paused sweep before looking again (ms). */
 export const PAUSED_RECHECK_MS = 10_000;
 
-/** Push one outcome, keep the last `window`, and count errors among them (atomic). */
-const PUSH_AND_COUNT = loadLua(import.meta.url, './guards-push-and-count.lua');
+/** Count a record, push its outcome, keep the last `window`, and count errors among them (atomic). */
+const COUNT_RECORD = loadLua(import.meta.url, './guards-count-record.lua');
 
 export async function readPause(conn: Redis, prefix: string, sweepId: string): Promise<PauseInfo | null> {
   const raw = await conn.get(keys.paused(prefix, sweepId));
@@ -34,28 +34,28 @@ export async function readPause(conn: Redis, prefix: string, sweepId: string): P
 }
 
 /**
- * Records a finished item's status for the error threshold. When more than `rule.rate` of the
- * last `rule.window` items are errors, pauses the sweep (once: the first writer's reason
- * stays) and returns the pause; otherwise null.
+ * Counts a finished item's durable record in Redis in one atomic step (one round trip): its
+ * scored count and compact result (`done`), and, under an error threshold, its status among
+ * the sweep's last `rule.window`. When more than `rule.rate` of those are errors, pauses the
+ * sweep (once: the first writer's reason stays) and returns the pause; otherwise null.
  */
-export async function noteOutcome(
+export async function countRecord(
   conn: Redis,
   prefix: string,
   sweepId: string,
+  record: { rolloutId: string; compact: string; status: string; error?: string | undefined },
   rule: PauseOnErrors | undefined,
-  outcome: { status: string; error?: string | undefined },
 ): Promise<PauseInfo | null> {
-  if (!rule) return null;
   const [errors, seen] = (await runLua(
     conn,
-    PUSH_AND_COUNT,
-    [keys.recent(prefix, sweepId)],
-    [outcome.status === 'error' ? 'error' : 'ok', String(rule.window)],
+    COUNT_RECORD,
+    [keys.scored(prefix, sweepId), keys.done(prefix, sweepId), keys.recent(prefix, sweepId)],
+    [record.rolloutId, record.compact, record.status === 'error' ? 'error' : 'ok', String(rule?.window ?? 0)],
   )) as [number, number];
-  if (seen < rule.window || errors <= rule.rate * seen) return null;
+  if (!rule || seen < rule.window || errors <= rule.rate * seen) return null;
   const info: PauseInfo = {
     reason: `${errors} of the last ${seen} finished items are errors (threshold ${Math.round(rule.rate * 100)} %)${
-      outcome.error ? `; latest: ${outcome.error.slice(0, 300)}` : ''
+      record.error ? `; latest: ${record.error.slice(0, 300)}` : ''
     }`,
     at: new Date().toISOString(),
   };

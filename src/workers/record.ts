@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Benchmark, BenchmarkCatalog } from '../core/benchmarks.ts';
-import { noteOutcome } from '../core/guards.ts';
+import { countRecord } from '../core/guards.ts';
 import type { CandidateVerdict, Item, ItemRecord, ScoreResult } from '../core/items.ts';
 import { compactResult, type RolloutJobData, type RolloutState, type ScoreJobResult } from '../core/jobs.ts';
 import { keys } from '../core/queues.ts';
@@ -110,13 +110,14 @@ export async function writeRecord(
     if (theirs) return theirs;
     throw new Error(`record of ${rolloutId} exists but cannot be read`);
   }
-  await deps.connection
-    .multi()
-    .hincrby(keys.scored(deps.prefix, sweepId), rolloutId, 1)
-    .hset(keys.done(deps.prefix, sweepId), rolloutId, compactResult(record))
-    .exec();
+  const paused = await countRecord(
+    deps.connection,
+    deps.prefix,
+    sweepId,
+    { rolloutId, compact: compactResult(record), status: record.status, error: record.error },
+    meta.pauseOnErrors,
+  );
   itemDone(record.status);
-  const paused = await noteOutcome(deps.connection, deps.prefix, sweepId, meta.pauseOnErrors, record);
   if (paused) console.error(`[${who}] sweep ${sweepId} paused: ${paused.reason}`);
   return resultOf(record);
 }

@@ -1,0 +1,18 @@
+-- Counts one written record, atomically: its scored count and compact result and, under an
+-- error threshold, its outcome among the sweep's last ones (errors counted among them).
+-- KEYS[1]: the sweep's scored hash; KEYS[2]: its done hash; KEYS[3]: its recent outcomes list.
+-- ARGV[1]: rollout id; ARGV[2]: compact result; ARGV[3]: 'ok' or 'error';
+-- ARGV[4]: the threshold's window (0: no threshold, nothing pushed).
+-- Returns { errors, outcomes } among the recent ones ({ 0, 0 } without a threshold).
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local window = tonumber(ARGV[4])
+if window == 0 then return { 0, 0 } end
+redis.call('LPUSH', KEYS[3], ARGV[3])
+redis.call('LTRIM', KEYS[3], 0, window - 1)
+local items = redis.call('LRANGE', KEYS[3], 0, -1)
+local errors = 0
+for _, v in ipairs(items) do
+  if v == 'error' then errors = errors + 1 end
+end
+return { errors, #items }
