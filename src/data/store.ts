@@ -63,6 +63,14 @@ const DATASET_RECHECK_MS = 1_000;
  * The data directory every host reads: content-addressed images, canonical datasets and
  * per-item sweep records. Job payloads carry references into it, never bytes.
  */
+/**
+ * Names a record's temporary file apart from any other writer's: this process's id and a
+ * random tag drawn once (processes on other hosts sharing the folder may have the same id),
+ * then a count.
+ */
+const TEMP_TAG = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let tempCount = 0;
+
 export class DataStore {
   readonly root: string;
   /** Record directories known to exist (created once per process). */
@@ -232,7 +240,7 @@ export class DataStore {
    */
   async createRecord(record: ItemRecord): Promise<boolean> {
     const path = this.recordPath(record.sweepId, record.rolloutId);
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${path}.${TEMP_TAG}.${++tempCount}.tmp`;
     // The file operations that return at once (open, write, close, link, unlink) run
     // synchronously; only the fsync, which waits for the disk, goes to the thread pool.
     // Errors before the link (a records folder that cannot be made or written) are storage

@@ -261,10 +261,10 @@ export const directPeerScenario: Scenario = {
     const n = quick ? 300 : 1_000;
     const dataDir = join(ctx.root, 'direct-peer-data');
     await writeTextItems(dataDir, BENCHMARK, n, 'generated:direct-peer');
-    // Each baseline, then this checkout with expert calls through the queue ("this") and made
+    // Each baseline, then this checkout, with expert calls through the queue ("this") and made
     // by the orchestrator ("this-inline", registry `dispatch: inline`), twice over.
     const versions: Array<{ label: string; bin?: string | undefined; dispatch?: 'inline' }> = [
-      ...ctx.baselines,
+      ...ctx.baselines.flatMap((b) => [b, { ...b, label: `${b.label}-inline`, dispatch: 'inline' as const }]),
       { label: 'this', bin: undefined },
       { label: 'this-inline', bin: undefined, dispatch: 'inline' },
     ];
@@ -283,7 +283,7 @@ export const directPeerScenario: Scenario = {
       ),
     );
     out.notes.push(
-      `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" sends each expert call through the expert's queue (registry default, dispatch: queue); "this-inline" has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
+      `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" (and each baseline) sends each expert call through the expert's queue (registry default, dispatch: queue); "this-inline" (and "<baseline>-inline") has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
       `Creating a small file in the data folder (${dataDir}) cost ${fileMs} ms of CPU here (2,000 files, measured after the runs); each rollout creates one (its record), so this much of the worker's CPU per rollout depends on the file system and the folder (\`--work-dir\`).`,
     );
     return out;
