@@ -187,6 +187,9 @@ async function waitThroughOutages(
   log: (line: string) => void,
   report: { printTable: boolean; png: boolean },
 ): Promise<WaitResult> {
+  // The report's code loads while the rollouts run (the client is idle then), not after.
+  const reporting = import('./report.ts');
+  reporting.catch(() => {}); // awaited below; a failed load is reported there
   const watch = connectWatching(env.REDIS_URL, { log: (l) => console.error(l) });
   let progress: { done: number; failed: number };
   // Rollouts that failed outright are noted (the report counts them as failed: wrong), the table
@@ -200,7 +203,7 @@ async function waitThroughOutages(
   } finally {
     watch.disconnect();
   }
-  const { runReport } = await import('./report.ts');
+  const { runReport } = await reporting;
   const written = await runReport(store, plan.meta.id, undefined, { png: report.png });
   if (report.printTable) log(written.text);
   if (failedOutright) throw failedOutright;
@@ -234,6 +237,25 @@ export function sweepJson(out: Awaited<ReturnType<typeof runSweepCommand>>) {
  */
 /** How long `waitForSweep` sees no progress before it checks for lost done entries. */
 const REPAIR_AFTER_MS = 5_000;
+/** The wait's poll interval (ms), and its floor near the end (see nextPollMs). */
+const POLL_MS = 300;
+const MIN_POLL_MS = 20;
+
+/**
+ * When to look again: every `maxMs`, sooner when the rate seen since the first poll says the
+ * rest will be done before then (no sooner than 20 ms). A short sweep's end is then seen
+ * within a few tens of milliseconds instead of half a poll interval late on average; a long
+ * wait still reads the count about three times a second.
+ */
+export function nextPollMs(
+  progress: { doneSinceFirst: number; left: number; elapsedMs: number },
+  maxMs = POLL_MS,
+): number {
+  const { doneSinceFirst, left, elapsedMs } = progress;
+  if (doneSinceFirst <= 0 || left <= 0 || elapsedMs <= 0) return maxMs;
+  const etaMs = (left * elapsedMs) / doneSinceFirst;
+  return Math.round(Math.min(maxMs, Math.max(MIN_POLL_MS, etaMs)));
+}
 
 export async function waitForSweep(
   conn: Redis,
@@ -265,10 +287,12 @@ export async function waitForSweep(
   let failed = new Set<string>();
   let lastDone = 0;
   let lastProgress = Date.now();
+  let first: { done: number; at: number } | undefined;
   try {
     while (remaining.size > 0) {
       // The count of the done hash each poll; the remaining ids one by one only now and then.
       const done = await watch.poll();
+      first ??= { done, at: performance.now() };
       const errors = watch.errors;
       const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
       bar?.update(done, { rate, errors });
@@ -308,7 +332,11 @@ export async function waitForSweep(
           },
         );
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 300));
+      const next = nextPollMs(
+        { doneSinceFirst: done - first.done, left: total - done, elapsedMs: performance.now() - first.at },
+        opts.pollMs ?? POLL_MS,
+      );
+      await new Promise((r) => setTimeout(r, next));
     }
   } finally {
     bar?.stop();

@@ -330,23 +330,34 @@ export async function writeReport(
     binary[`${stem}.pdf`] = svgToPdf(svg);
   }
   const files: Record<string, string> = {};
+  const writes: Array<Promise<void>> = [];
   for (const [name, text] of [...Object.entries(contents), ...Object.entries(binary)]) {
     const path = join(dir, name);
-    await writeFileAtomic(path, text);
     files[name] = path;
+    writes.push(writeFileAtomic(path, text));
   }
   // One line per record, written as it is made: a large sweep's lines do not fit one string.
   const items = join(dir, 'items.jsonl');
   const full = opts.fullRecord;
-  await writeLinesAtomic(
-    items,
-    (async function* () {
-      for (const r of sorted) yield itemLine(full ? await full(r) : r);
-    })(),
+  writes.push(
+    writeLinesAtomic(
+      items,
+      (async function* () {
+        for (const r of sorted) yield itemLine(full ? await full(r) : r);
+      })(),
+    ),
   );
   files['items.jsonl'] = items;
+  // Written side by side: each file waits for its own fsync, not for the ones before it.
+  await settleAll(writes);
   await removeStaleFigures(dir, files);
   return { files, markdown, text: notes ? `${table}\n${notes}\n` : table, summary };
+}
+
+/** Waits for every promise; fails with the first failure once all have settled (no write left running). */
+async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
