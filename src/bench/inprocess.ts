@@ -154,7 +154,7 @@ export class InProcessRunner {
             answerOf: policy.answerOf?.bind(policy),
           }),
         );
-        await timed('record', () => this.deps.store.writeRecord(record));
+        await timed('record', () => this.deps.store.appendRecord(record));
         const result = { status: record.status, correct: record.correct, score: record.score };
         return { type: 'children', results: [{ kind: 'scored', result }] };
       },

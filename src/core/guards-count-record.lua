@@ -3,7 +3,11 @@
 -- KEYS[1]: the sweep's scored hash; KEYS[2]: its done hash; KEYS[3]: its recent outcomes list.
 -- ARGV[1]: rollout id; ARGV[2]: compact result; ARGV[3]: 'ok' or 'error';
 -- ARGV[4]: the threshold's window (0: no threshold, nothing pushed).
--- Returns { errors, outcomes } among the recent ones ({ 0, 0 } without a threshold).
+-- Returns { errors, outcomes } among the recent ones ({ 0, 0 } without a threshold), or
+-- { -1, 0, compact } when the rollout was counted already (another record of it came
+-- first): nothing is changed then, and the caller voids its record.
+local prior = redis.call('HGET', KEYS[2], ARGV[1])
+if prior and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { -1, 0, prior } end
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local window = tonumber(ARGV[4])

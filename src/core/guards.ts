@@ -37,7 +37,8 @@ export async function readPause(conn: Redis, prefix: string, sweepId: string): P
  * Counts a finished item's durable record in Redis in one atomic step (one round trip): its
  * scored count and compact result (`done`), and, under an error threshold, its status among
  * the sweep's last `rule.window`. When more than `rule.rate` of those are errors, pauses the
- * sweep (once: the first writer's reason stays) and returns the pause; otherwise null.
+ * sweep (once: the first writer's reason stays) and returns the pause. When the rollout was
+ * counted already, nothing changes and `taken` is the counted record's compact result.
  */
 export async function countRecord(
   conn: Redis,
@@ -45,13 +46,27 @@ export async function countRecord(
   sweepId: string,
   record: { rolloutId: string; compact: string; status: string; error?: string | undefined },
   rule: PauseOnErrors | undefined,
-): Promise<PauseInfo | null> {
-  const [errors, seen] = (await runLua(
+): Promise<{ taken: string | null; paused: PauseInfo | null }> {
+  const [errors, seen, prior] = (await runLua(
     conn,
     COUNT_RECORD,
     [keys.scored(prefix, sweepId), keys.done(prefix, sweepId), keys.recent(prefix, sweepId)],
     [record.rolloutId, record.compact, record.status === 'error' ? 'error' : 'ok', String(rule?.window ?? 0)],
-  )) as [number, number];
+  )) as [number, number, string?];
+  if (errors < 0) return { taken: prior ?? '', paused: null };
+  return { taken: null, paused: await pauseIfOver(conn, prefix, sweepId, record, rule, errors, seen) };
+}
+
+/** Pauses the sweep when the recent outcomes are over its error threshold (once). */
+async function pauseIfOver(
+  conn: Redis,
+  prefix: string,
+  sweepId: string,
+  record: { error?: string | undefined },
+  rule: PauseOnErrors | undefined,
+  errors: number,
+  seen: number,
+): Promise<PauseInfo | null> {
   if (!rule || seen < rule.window || errors <= rule.rate * seen) return null;
   const info: PauseInfo = {
     reason: `${errors} of the last ${seen} finished items are errors (threshold ${Math.round(rule.rate * 100)} %)${

@@ -1,8 +1,8 @@
 /**
- * The dashboard's view of a sweep's durable records (`<data>/sweeps/<id>/records/*.json`):
- * a cache keyed by the records folder's modification time, the item browser's filters, the
- * item-by-item comparison of two policies, and progress counted from records when Redis
- * no longer (or not yet) has the sweep.
+ * The dashboard's view of a sweep's durable records (`<data>/sweeps/<id>/records/`): a
+ * cache keyed by the records' version (the folder and its journals' sizes), the item
+ * browser's filters, the item-by-item comparison of two policies, and progress counted from
+ * records when Redis no longer (or not yet) has the sweep.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,11 +26,11 @@ export class RecordCache {
   async records(sweepId: string): Promise<ItemRecord[]> {
     const dir = this.store.sweepDir(sweepId);
     const [info, failed] = await Promise.all([
-      stat(join(dir, 'records')).catch(() => null),
+      this.store.recordsVersion(sweepId),
       stat(join(dir, 'failed')).catch(() => null),
     ]);
     if (!info && !failed) return [];
-    const key = `${info?.mtimeMs}:${info?.size}:${failed?.mtimeMs}:${failed?.size}`;
+    const key = `${info}:${failed?.mtimeMs}:${failed?.size}`;
     const hit = this.cache.get(sweepId);
     if (hit && hit.key === key) return hit.records;
     const records = [

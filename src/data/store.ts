@@ -1,16 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsync,
-  linkSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
 import { FailedItem } from '../core/failed.ts';
@@ -18,6 +9,7 @@ import { writeFileAtomic } from '../core/files.ts';
 import { slug } from '../core/hash.ts';
 import { type ImageRef, Item, ItemRecord, slimRecord } from '../core/items.ts';
 import { issuePath } from '../core/yaml-file.ts';
+import { JournalWriter, type RecordEntry, RecordIndex, recordLine, voidLine } from './journal.ts';
 
 const EXT: Record<ImageRef['mime'], string> = {
   'image/png': 'png',
@@ -63,18 +55,23 @@ const DATASET_RECHECK_MS = 1_000;
  * The data directory every host reads: content-addressed images, canonical datasets and
  * per-item sweep records. Job payloads carry references into it, never bytes.
  */
+/** How long a journal nobody appends to stays open (ms). */
+const JOURNAL_IDLE_MS = 30_000;
+
 /**
- * Names a record's temporary file apart from any other writer's: this process's id and a
- * random tag drawn once (processes on other hosts sharing the folder may have the same id),
- * then a count.
+ * Names this process's journals and record writes apart from any other writer's: its id and
+ * a random tag drawn once (processes on other hosts sharing the folder may have the same
+ * id); each write adds a count.
  */
-const TEMP_TAG = `${process.pid}-${randomBytes(4).toString('hex')}`;
-let tempCount = 0;
+const WRITER_TAG = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let writeCount = 0;
 
 export class DataStore {
   readonly root: string;
-  /** Record directories known to exist (created once per process). */
-  private readonly recordDirs = new Set<string>();
+  /** This process's journal writer per records folder, and the folders' indexes. */
+  private readonly writers = new Map<string, JournalWriter>();
+  private readonly indexes = new Map<string, RecordIndex>();
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -228,79 +225,152 @@ export class DataStore {
     return join(this.sweepDir(sweepId), 'records', `${slug(rolloutId, 200)}.json`);
   }
 
-  /** Durable per-item record (fsync'd). Same rollout → same file: writing twice cannot count twice. */
+  /**
+   * A record in a file of its own (fsync'd, replacing an earlier one of this kind): records
+   * made outside the workers (`maestro-eval score`). It counts over the journals' records
+   * of the rollout when it is the newer.
+   */
   async writeRecord(record: ItemRecord): Promise<void> {
     await writeFileAtomic(this.recordPath(record.sweepId, record.rolloutId), JSON.stringify(record));
   }
 
-  /**
-   * Writes a rollout's record only if it has none yet (temp file, fsync, then a hard link,
-   * which fails if the record exists, even on NFS). Returns false when another writer got
-   * there first: two processes scoring the same rollout at once write one record.
-   */
-  async createRecord(record: ItemRecord): Promise<boolean> {
-    const path = this.recordPath(record.sweepId, record.rolloutId);
-    const tmp = `${path}.${TEMP_TAG}.${++tempCount}.tmp`;
-    // The file operations that return at once (open, write, close, link, unlink) run
-    // synchronously; only the fsync, which waits for the disk, goes to the thread pool.
-    // Errors before the link (a records folder that cannot be made or written) are storage
-    // errors; only the link's EEXIST means the record exists.
-    const fd = await this.openInRecordDir(tmp);
-    try {
-      try {
-        writeFileSync(fd, JSON.stringify(record));
-        await new Promise<void>((done, fail) => fsync(fd, (err) => (err ? fail(err) : done())));
-      } finally {
-        closeSync(fd);
-      }
-      linkSync(tmp, path);
-      return true;
-    } catch (err) {
-      if (
-        (err as NodeJS.ErrnoException).syscall === 'link' &&
-        (err as NodeJS.ErrnoException).code === 'EEXIST'
-      )
-        return false;
-      throw err;
-    } finally {
-      try {
-        unlinkSync(tmp);
-      } catch {}
-    }
+  /** The records folder of a sweep. */
+  recordsDir(sweepId: string): string {
+    return join(this.sweepDir(sweepId), 'records');
   }
 
-  /** Opens a new file in a records directory, made once per process (again if it was removed). */
-  private async openInRecordDir(file: string): Promise<number> {
-    const dir = dirname(file);
-    if (this.recordDirs.has(dir)) {
-      try {
-        return openSync(file, 'w');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  /**
+   * Appends a rollout's record (`json`: its JSON text, when the caller made it already) to
+   * this process's journal of the sweep (see journal.ts) and resolves once it is on the disk, with the write's id (to void it with, should another
+   * record of the rollout have been counted first).
+   */
+  async appendRecord(record: ItemRecord, json = JSON.stringify(record)): Promise<string> {
+    const wid = `${WRITER_TAG}.${++writeCount}`;
+    await this.journal(record.sweepId).append(recordLine(wid, Date.now(), record.rolloutId, json));
+    return wid;
+  }
+
+  /** Voids records written earlier (by their write ids); durable when it resolves. */
+  async voidRecords(sweepId: string, wids: string[]): Promise<void> {
+    if (!wids.length) return;
+    const now = Date.now();
+    await this.journal(sweepId).append(wids.map((w) => voidLine(w, now)).join(''));
+  }
+
+  /**
+   * Removes the records of these rollouts (so they can run again): the journals' ones are
+   * voided, files of the older kind removed. Returns how many records went.
+   */
+  async removeRecords(sweepId: string, rolloutIds: string[]): Promise<number> {
+    const index = this.index(sweepId);
+    const wids: string[] = [];
+    let removed = 0;
+    for (const id of rolloutIds) {
+      for (const e of index.live(id)) {
+        if (e.length < 0) await rm(e.file, { force: true });
+        else wids.push(e.wid);
+        removed++;
       }
     }
-    await mkdir(dir, { recursive: true });
-    this.recordDirs.add(dir);
-    return openSync(file, 'w');
+    await this.voidRecords(sweepId, wids);
+    return removed;
+  }
+
+  /** The journal this process appends a sweep's records to now. */
+  journalPath(sweepId: string): string {
+    return this.journal(sweepId).file;
+  }
+
+  /** This process's journal writer for a sweep (one per records folder). */
+  private journal(sweepId: string): JournalWriter {
+    const dir = this.recordsDir(sweepId);
+    let writer = this.writers.get(dir);
+    if (!writer) {
+      writer = new JournalWriter(dir, WRITER_TAG);
+      this.writers.set(dir, writer);
+      this.closeIdleJournals();
+    }
+    return writer;
+  }
+
+  /** Closes the journals of sweeps this process has not written to for a while. */
+  private closeIdleJournals(): void {
+    if (this.idleTimer) return;
+    this.idleTimer = setInterval(() => {
+      const now = performance.now();
+      for (const [dir, w] of this.writers) {
+        if (w.busy || now - w.lastUsed < JOURNAL_IDLE_MS) continue;
+        w.close();
+        this.writers.delete(dir);
+      }
+      if (!this.writers.size) {
+        clearInterval(this.idleTimer);
+        this.idleTimer = undefined;
+      }
+    }, JOURNAL_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** The sweep's record index, brought up to date. */
+  private index(sweepId: string): RecordIndex {
+    const dir = this.recordsDir(sweepId);
+    let index = this.indexes.get(dir);
+    if (!index) {
+      index = new RecordIndex(dir);
+      this.indexes.set(dir, index);
+    }
+    index.refresh();
+    return index;
+  }
+
+  /** Parses one record's text (naming where it is when it is broken). */
+  private parseRecord(index: RecordIndex, entry: RecordEntry): ItemRecord {
+    const where = entry.length < 0 ? '' : `bytes ${entry.start}+${entry.length}`;
+    const parsed = ItemRecord.safeParse(parseJson(index.text(entry), entry.file, where));
+    if (!parsed.success)
+      throw new ConfigError(entry.file, where, parsed.error.issues[0]?.message ?? 'invalid record');
+    return parsed.data;
   }
 
   async readRecord(sweepId: string, rolloutId: string): Promise<ItemRecord | null> {
     try {
-      // A record is a small local file: read at once (a promise read costs ten times the CPU).
-      return ItemRecord.parse(JSON.parse(readFileSync(this.recordPath(sweepId, rolloutId), 'utf8')));
+      const index = this.index(sweepId);
+      const entry = index.winner(rolloutId);
+      return entry ? this.parseRecord(index, entry) : null;
     } catch {
       return null;
     }
   }
 
-  /** How many records a sweep has (file names only: nothing is parsed). */
-  async countRecords(sweepId: string): Promise<number> {
+  /** Whether a rollout has a record. */
+  hasRecord(sweepId: string, rolloutId: string): boolean {
+    return this.index(sweepId).winner(rolloutId) !== undefined;
+  }
+
+  /**
+   * What changes when a sweep's records do (the records folder and its journals' sizes):
+   * readers that cache the records compare it.
+   */
+  async recordsVersion(sweepId: string): Promise<string | null> {
+    const dir = this.recordsDir(sweepId);
+    let names: string[];
     try {
-      return (await readdir(join(this.sweepDir(sweepId), 'records'))).filter((n) => n.endsWith('.json'))
-        .length;
+      names = await readdir(dir);
     } catch {
-      return 0;
+      return null;
     }
+    const parts = [String((await stat(dir)).mtimeMs)];
+    for (const name of names.filter((n) => n.endsWith('.journal')).sort()) {
+      parts.push(`${name}:${(await stat(join(dir, name)).catch(() => null))?.size}`);
+    }
+    return parts.join(',');
+  }
+
+  /** How many rollouts of a sweep have a record (records' texts are not parsed). */
+  async countRecords(sweepId: string): Promise<number> {
+    let n = 0;
+    for (const _ of this.index(sweepId).winners()) n++;
+    return n;
   }
 
   /**
@@ -308,23 +378,16 @@ export class DataStore {
    * `slim`: without their long texts (see slimRecord), for tables over large sweeps.
    */
   async readRecords(sweepId: string, opts: { slim?: boolean } = {}): Promise<ItemRecord[]> {
-    const dir = join(this.sweepDir(sweepId), 'records');
-    let names: string[];
-    try {
-      names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
-    } catch {
-      return [];
-    }
+    const index = this.index(sweepId);
+    const entries = [...index.winners()].sort((a, b) =>
+      a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.start - b.start,
+    );
     const records: ItemRecord[] = [];
-    for (const [i, name] of names.entries()) {
-      const file = join(dir, name);
-      // Small local files, read at once (a promise read costs ten times the CPU); other work
-      // of this process gets a turn every 500 files.
+    for (const [i, entry] of entries.entries()) {
+      // Other work of this process gets a turn every 500 records.
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
-      const parsed = ItemRecord.safeParse(parseJson(readFileSync(file, 'utf8'), file));
-      if (!parsed.success)
-        throw new ConfigError(file, '', parsed.error.issues[0]?.message ?? 'invalid record');
-      records.push(opts.slim ? slimRecord(parsed.data) : parsed.data);
+      const record = this.parseRecord(index, entry);
+      records.push(opts.slim ? slimRecord(record) : record);
     }
     records.sort((a, b) =>
       a.policy !== b.policy
@@ -371,8 +434,7 @@ export class DataStore {
       const parsed = FailedItem.safeParse(
         parseJson(await readFile(join(dir, name), 'utf8'), join(dir, name)),
       );
-      if (parsed.success && !existsSync(this.recordPath(sweepId, parsed.data.rolloutId)))
-        out.push(parsed.data);
+      if (parsed.success && !this.hasRecord(sweepId, parsed.data.rolloutId)) out.push(parsed.data);
     }
     return out;
   }

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { clearPause, type PauseInfo, readPause } from '../core/guards.ts';
@@ -61,7 +60,7 @@ export async function resetErroredRollouts(
         }
         await job.remove({ removeChildren: true });
       }
-      await rm(store.recordPath(sweepId, id), { force: true });
+      await store.removeRecords(sweepId, [id]);
       await store.removeFailure(sweepId, id);
       await conn.multi().hdel(keys.done(prefix, sweepId), id).hdel(keys.scored(prefix, sweepId), id).exec();
       result.reset.push(id);

@@ -1,10 +1,16 @@
 import type { Redis } from 'ioredis';
 import type { Benchmark, BenchmarkCatalog } from '../core/benchmarks.ts';
 import { countRecord } from '../core/guards.ts';
-import type { CandidateVerdict, Item, ItemRecord, ScoreResult } from '../core/items.ts';
+import {
+  type CandidateVerdict,
+  type Item,
+  type ItemRecord,
+  RolloutStatus,
+  type ScoreResult,
+} from '../core/items.ts';
 import { compactResult, type RolloutJobData, type RolloutState, type ScoreJobResult } from '../core/jobs.ts';
 import { keys } from '../core/queues.ts';
-import { redactDeep } from '../core/redact.ts';
+import { redactJson } from '../core/redact.ts';
 import type { SweepMeta } from '../core/sweep.ts';
 import { DEFAULT_STORAGE_DEADLINE_MS, withStorageRetry } from '../data/storage-retry.ts';
 import type { DataStore } from '../data/store.ts';
@@ -47,36 +53,45 @@ const resultOf = (r: ItemRecord): ScoreJobResult => ({
   score: r.score,
 });
 
-/** Keeps Redis in line with a record written earlier; no second record is written. */
-async function reuseRecord(deps: RecordDeps, existing: ItemRecord): Promise<ScoreJobResult> {
-  // `scored` is set to 1 only if absent: a Redis that lost its last second of writes
-  // (AOF everysec) may have lost the increment of the first write.
-  await deps.connection
-    .multi()
-    .hsetnx(keys.scored(deps.prefix, existing.sweepId), existing.rolloutId, 1)
-    .hset(keys.done(deps.prefix, existing.sweepId), existing.rolloutId, compactResult(existing))
-    .exec();
-  return resultOf(existing);
+/** A rollout's result from its `done` entry (`status|correct|…`), when its record cannot be read. */
+function resultOfCompact(compact: string): ScoreJobResult {
+  const [status, correct] = compact.split('|');
+  const ok = correct === '1';
+  const parsed = RolloutStatus.safeParse(status);
+  return { status: parsed.success ? parsed.data : 'error', correct: ok, score: ok ? 1 : 0 };
 }
 
 /**
- * The result of a rollout whose record exists (a retry after a crash), with Redis put in
- * line with it; null when there is no record yet. No second record is ever written.
+ * The result of a rollout already counted in Redis (a retry after a crash, or the same
+ * rollout run twice at once), read from its record; null when it is not counted yet.
  */
 export async function recordedResult(
   deps: RecordDeps,
   sweepId: string,
   rolloutId: string,
 ): Promise<ScoreJobResult | null> {
-  const existing = await deps.store.readRecord(sweepId, rolloutId);
-  return existing ? reuseRecord(deps, existing) : null;
+  const [scored, compact] = await Promise.all([
+    deps.connection.hget(keys.scored(deps.prefix, sweepId), rolloutId),
+    deps.connection.hget(keys.done(deps.prefix, sweepId), rolloutId),
+  ]);
+  if (!scored || !compact) return null;
+  return theirs(deps, sweepId, rolloutId, compact);
+}
+
+/** The counted record's result (its score read from the disk when it can be). */
+async function theirs(deps: RecordDeps, sweepId: string, rolloutId: string, compact: string) {
+  const record = await deps.store.readRecord(sweepId, rolloutId);
+  return record && compactResult(record) === compact ? resultOf(record) : resultOfCompact(compact);
 }
 
 /**
- * Applies the benchmark's metric to a finished rollout, writes its durable record (fsync'd,
- * created once, storage errors waited out until the deadline), then its compact result and
- * count in Redis, and notes the outcome for the sweep's error threshold. The caller
- * completes the rollout only after this returns.
+ * Applies the benchmark's metric to a finished rollout, appends its durable record to this
+ * process's journal (on the disk when this returns; storage errors waited out until the
+ * deadline), then counts it in Redis with its compact result and notes the outcome for the
+ * sweep's error threshold. When Redis has counted another record of the rollout first (the
+ * same rollout run twice at once, or retried after a crash that followed the count), this
+ * one is voided and theirs is the result: an item is counted once, and its record is the
+ * one counted. The caller completes the rollout only after this returns.
  */
 export async function writeRecord(
   deps: RecordDeps,
@@ -88,37 +103,36 @@ export async function writeRecord(
 ): Promise<ScoreJobResult> {
   const { sweepId, rolloutId } = rollout;
   const log = deps.log ?? ((l: string) => console.error(l));
+  const record = await deps.makeRecord(rollout, item, sweepBenchmark(meta, rollout.benchmark, deps.catalog), {
+    combine: policy.combine?.bind(policy),
+    answerOf: policy.answerOf?.bind(policy),
+    mode: meta.scoring ?? 'official',
+    judge: meta.judge,
+  });
   // Traces may carry what an endpoint echoed (error texts): no key reaches a record.
-  const record = redactDeep(
-    await deps.makeRecord(rollout, item, sweepBenchmark(meta, rollout.benchmark, deps.catalog), {
-      combine: policy.combine?.bind(policy),
-      answerOf: policy.answerOf?.bind(policy),
-      mode: meta.scoring ?? 'official',
-      judge: meta.judge,
-    }),
-  );
+  const json = redactJson(record);
   // A full disk or an unwritable folder is waited out (until the deadline): the item is
   // not turned into a failure by an outage of the data directory.
-  const created = await withStorageRetry(() => deps.store.createRecord(record), {
-    deadlineMs: deps.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS,
-    path: deps.store.recordPath(sweepId, rolloutId),
-    log: (line) => log(`[${who}] ${line}`),
-  });
-  if (!created) {
-    // Another process wrote it meanwhile (the same rollout run twice at once): keep theirs.
-    const theirs = await recordedResult(deps, sweepId, rolloutId);
-    if (theirs) return theirs;
-    throw new Error(`record of ${rolloutId} exists but cannot be read`);
-  }
-  const paused = await countRecord(
+  const storage = (what: () => Promise<string | undefined>) =>
+    withStorageRetry(what, {
+      deadlineMs: deps.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS,
+      path: deps.store.journalPath(sweepId),
+      log: (line) => log(`[${who}] ${line}`),
+    });
+  const wid = (await storage(() => deps.store.appendRecord(record, json))) as string;
+  const counted = await countRecord(
     deps.connection,
     deps.prefix,
     sweepId,
     { rolloutId, compact: compactResult(record), status: record.status, error: record.error },
     meta.pauseOnErrors,
   );
+  if (counted.taken !== null) {
+    await storage(() => deps.store.voidRecords(sweepId, [wid]).then(() => undefined));
+    return theirs(deps, sweepId, rolloutId, counted.taken);
+  }
   itemDone(record.status);
-  if (paused) console.error(`[${who}] sweep ${sweepId} paused: ${paused.reason}`);
+  if (counted.paused) console.error(`[${who}] sweep ${sweepId} paused: ${counted.paused.reason}`);
   return resultOf(record);
 }
 
@@ -157,8 +171,8 @@ export function inlineScorer(
   };
   return (data: RolloutJobData, item: Item, meta: SweepMeta, policy: Policy) => {
     if (!deps || !inline?.cheap(sweepBenchmark(meta, data.benchmark, deps.catalog), meta)) return undefined;
-    // No look for an existing record first: the metric is cheap, and a record written
-    // before a crash makes the create fail, and that record is the one kept.
+    // No look for a counted record first: the metric is cheap, and a record counted before
+    // a crash makes the count of this one refuse it, and the counted one is kept.
     return (state: RolloutState) => writeRecord(deps, { ...data, state }, item, meta, policy, 'orchestrator');
   };
 }

@@ -193,7 +193,7 @@ describe('end to end', () => {
         itemsLost: a.lost,
         itemsDoubleCounted: a.doubleCounted,
       });
-      expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
+      expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0 });
     } finally {
       await cluster.cleanup();
     }

@@ -136,7 +136,7 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
       expect(c.attemptErrors?.length ?? 0).toBeLessThanOrEqual((c.attempts ?? 1) - (c.ok ? 1 : 0));
     const a = await audit(cluster, plan);
     tally(a);
-    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
+    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0 });
   }, 300_000);
 
   it('records a permanently failing skill as an error with its cause; --retry-errors re-runs only those', async () => {
@@ -204,7 +204,13 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
     expect(third.filter((r) => r.status === 'error')).toEqual([]);
     const a = await audit(cluster, plan);
     tally(a);
-    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0, records: plan.rollouts.length });
+    expect(a).toMatchObject({
+      lost: 0,
+      doubleCounted: 0,
+      mismatched: 0,
+      scoredMissing: 0,
+      records: plan.rollouts.length,
+    });
   }, 300_000);
 
   it('lets other experts finish while one endpoint hangs, then records its items as timed out', async () => {
@@ -241,6 +247,6 @@ describe('experts failing: 5xx, 429, resets, bad bodies, permanent errors, hangs
     cluster.sim.setFaults({});
     const a = await audit(cluster, plan);
     tally(a);
-    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
+    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0 });
   }, 300_000);
 });

@@ -4,6 +4,7 @@
  * uninterrupted baseline, a seeded PRNG, and the ledger that writes the suite's figures to
  * test/chaos/last-run.json.
  */
+
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { loadCatalog } from '../../src/core/benchmarks.ts';
 import { readEnv } from '../../src/core/env.ts';
 import { mulberry32 } from '../../src/core/hash.ts';
 import type { ItemRecord } from '../../src/core/items.ts';
+import { compactResult } from '../../src/core/jobs.ts';
 import { keys, ROLLOUT_QUEUE } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
 import { trackPid } from '../../src/process/pids.ts';
@@ -148,6 +150,8 @@ export interface Audit {
   doubleCounted: number;
   /** Rollouts with a record but no `scored` entry. */
   scoredMissing: number;
+  /** Rollouts whose record on disk is not the one Redis counted (another `done` result). */
+  mismatched: number;
   /** Records that belong to no planned rollout. */
   strays: number;
   errors: number;
@@ -157,6 +161,7 @@ export interface Audit {
 export async function audit(cluster: TestCluster, plan: SweepPlan): Promise<Audit> {
   const records = await cluster.store.readRecords(plan.meta.id);
   const scored = await cluster.conn.hgetall(keys.scored(cluster.prefix, plan.meta.id));
+  const done = await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id));
   const planned = new Set(plan.rollouts.map((r) => r.rolloutId));
   const have = new Set(records.map((r) => r.rolloutId));
   return {
@@ -165,6 +170,9 @@ export async function audit(cluster: TestCluster, plan: SweepPlan): Promise<Audi
     lost: [...planned].filter((id) => !have.has(id)).length,
     doubleCounted: Object.values(scored).filter((v) => Number(v) > 1).length,
     scoredMissing: [...have].filter((id) => scored[id] === undefined).length,
+    mismatched: records.filter(
+      (r) => done[r.rolloutId] !== undefined && done[r.rolloutId] !== compactResult(r),
+    ).length,
     strays: [...have].filter((id) => !planned.has(id)).length,
     errors: records.filter((r) => r.status === 'error').length,
   };

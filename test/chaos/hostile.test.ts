@@ -141,6 +141,6 @@ describe('untrusted model output: hostile policies and prompt injection from exp
     }
     expect(observations).toBeGreaterThan(0);
     const a = await audit(cluster, plan);
-    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
+    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0 });
   });
 });

@@ -74,7 +74,7 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
     figures.items += a.items;
     figures.lost += a.lost;
     figures.double += a.doubleCounted;
-    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0, strays: 0 });
+    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0, strays: 0 });
   }, 300_000);
 
   it('past the deadline exits, and the unfinished job is taken up by another worker', async () => {
@@ -116,7 +116,7 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
       figures.items += a.items;
       figures.lost += a.lost;
       figures.double += a.doubleCounted;
-      expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0 });
+      expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0 });
     } finally {
       await queue.close();
       if (pool.child.exitCode === null) pool.child.kill('SIGKILL');

@@ -100,7 +100,7 @@ describe('worker processes killed with SIGKILL mid-sweep', () => {
     expect(killed).toBe(KILLS);
     // Every kill landed while items were still to do (kill points are at most 85 % through).
     expect(killedBusy).toBe(KILLS);
-    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, scoredMissing: 0, strays: 0 });
+    expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0, strays: 0 });
     expect(a.records).toBe(plan.rollouts.length);
     expect(outcomes(got.records)).toEqual(outcomes(expected.records));
     expect(got.md).toBe(expected.md);
@@ -159,7 +159,7 @@ describe('worker processes killed with SIGKILL mid-sweep', () => {
       const [record] = await cluster.store.readRecords(plan.meta.id);
       expect(record?.status).toBe('answered');
       const a = await audit(cluster, plan);
-      expect(a).toMatchObject({ lost: 0, doubleCounted: 0 });
+      expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0 });
       await recordChaos('stalled-recovery', {
         processesKilled: 1,
         workerRestarts: 1,

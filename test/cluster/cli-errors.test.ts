@@ -42,14 +42,16 @@ describe('command-line errors are one actionable line and lose nothing', () => {
     expect(first.code, first.stderr).toBe(0);
     plan = await cluster.plan(file);
     doneBefore = await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id));
-    recordsBefore = readdirSync(join(cluster.store.sweepDir(plan.meta.id), 'records')).sort();
+    recordsBefore = (await cluster.store.readRecords(plan.meta.id)).map((r) => JSON.stringify(r));
     expect(recordsBefore).toHaveLength(plan.rollouts.length);
   }, 300_000);
 
   afterAll(async () => {
     // Nothing finished was lost by the failed commands.
     expect(await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id))).toEqual(doneBefore);
-    expect(readdirSync(join(cluster.store.sweepDir(plan.meta.id), 'records')).sort()).toEqual(recordsBefore);
+    expect((await cluster.store.readRecords(plan.meta.id)).map((r) => JSON.stringify(r))).toEqual(
+      recordsBefore,
+    );
     await cluster.cleanup();
   });
 

@@ -4,6 +4,7 @@ import {
   redact,
   redactDeep,
   redactError,
+  redactJson,
   registerSecrets,
   secretsFromEnv,
 } from '../../src/core/redact.ts';
@@ -34,6 +35,24 @@ describe('redact', () => {
     expect(err.message).toBe('outer ***');
     expect(err.stack).not.toContain('secret-value-1');
     expect((err.cause as Error).message).toBe('inner ***');
+  });
+
+  it('redacts JSON text as the walked value would be, escapes and all', () => {
+    registerSecrets(['secret-value-1', 'quote"and\\slash-key']);
+    const cases: unknown[] = [
+      { a: ['x secret-value-1'], b: { c: 'Bearer q1', n: 3 } },
+      { line: 'header:\nBearer tok.en-1\tafter', tab: 'Bearer\tabc', cr: 'BEARER\r\nxyz' },
+      { odd: 'key quote"and\\slash-key end', plain: 'nothing here', k: [1, null, true] },
+      'secret-value-1 alone',
+    ];
+    for (const value of cases) {
+      const text = redactJson(value);
+      expect(JSON.parse(text)).toEqual(redactDeep(value));
+      expect(text).not.toContain('secret-value-1');
+    }
+    // Nothing to redact: the text is JSON.stringify's.
+    const clean = { a: 'b', c: [1, 2] };
+    expect(redactJson(clean)).toBe(JSON.stringify(clean));
   });
 
   it('redacts a model error that echoes the key', async () => {

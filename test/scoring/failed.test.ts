@@ -75,7 +75,7 @@ describe('rollouts that failed outright', () => {
     await store.writeFailure(failure('a3'));
     expect((await store.readFailures('sweep-1')).map((f) => f.itemId)).toEqual(['a2', 'a3']);
     // a3 was retried and scored: its record wins.
-    await store.createRecord(rec({ policy: 'maestro', benchmark: 'alpha', itemId: 'a3', correct: true }));
+    await store.appendRecord(rec({ policy: 'maestro', benchmark: 'alpha', itemId: 'a3', correct: true }));
     expect((await store.readFailures('sweep-1')).map((f) => f.itemId)).toEqual(['a2']);
     await store.removeFailure('sweep-1', failure('a2').rolloutId);
     expect(await store.readFailures('sweep-1')).toEqual([]);

@@ -284,7 +284,7 @@ export const directPeerScenario: Scenario = {
     );
     out.notes.push(
       `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" (and each baseline) sends each expert call through the expert's queue (registry default, dispatch: queue); "this-inline" (and "<baseline>-inline") has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
-      `Creating a small file in the data folder (${dataDir}) cost ${fileMs} ms of CPU here (2,000 files, measured after the runs); each rollout creates one (its record), so this much of the worker's CPU per rollout depends on the file system and the folder (\`--work-dir\`).`,
+      `Creating a small file in the data folder (${dataDir}) cost ${fileMs} ms of CPU here (2,000 files, measured after the runs); records go to journals (one file per writing process, appended in groups), so no rollout creates a file: this figure is the cost a file per record would add here (\`--work-dir\` picks the folder).`,
     );
     return out;
   },

@@ -1,0 +1,171 @@
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ItemRecord } from '../../src/core/items.ts';
+import { DataStore } from '../../src/data/store.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fresh(): DataStore {
+  const root = mkdtempSync(join(tmpdir(), 'maestro-journal-'));
+  dirs.push(root);
+  return new DataStore(root);
+}
+
+function record(rolloutId: string, over: Partial<ItemRecord> = {}): ItemRecord {
+  return {
+    v: 1,
+    sweepId: 's',
+    rolloutId,
+    itemId: rolloutId,
+    benchmark: 'alpha',
+    policy: 'direct:A',
+    seed: 0,
+    sample: 0,
+    status: 'answered',
+    rawOutput: 'tab\there, line\nbreak, "quotes" and ünïcode',
+    extracted: '1',
+    correct: true,
+    score: 1,
+    scoreReason: 'exact',
+    steps: [],
+    latencyMs: 1,
+    policyLatencyMs: 0,
+    expertLatencyMs: 0,
+    expertCalls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    startedAt: new Date(0).toISOString(),
+    finishedAt: new Date(0).toISOString(),
+    ...over,
+  };
+}
+
+const journals = (store: DataStore) =>
+  readdirSync(store.recordsDir('s')).filter((n) => n.endsWith('.journal'));
+
+describe('record journal', () => {
+  it('writes records appended at once in groups, one journal per process, all read back', async () => {
+    const store = fresh();
+    const wids = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.appendRecord(record(`r${i}`))),
+    );
+    expect(new Set(wids).size).toBe(200);
+    // No file per record: one journal holds them.
+    expect(readdirSync(store.recordsDir('s'))).toEqual(journals(store));
+    expect(journals(store)).toHaveLength(1);
+    const read = await store.readRecords('s');
+    expect(read).toHaveLength(200);
+    expect(read.find((r) => r.rolloutId === 'r7')).toEqual(ItemRecord.parse(record('r7')));
+    expect(await store.countRecords('s')).toBe(200);
+    // Another process's store (a reader elsewhere) sees the same.
+    expect(await new DataStore(store.root).countRecords('s')).toBe(200);
+  });
+
+  it('reads a rollout as its last record that is not void', async () => {
+    const store = fresh();
+    const first = await store.appendRecord(record('r1', { extracted: 'first' }));
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await store.appendRecord(record('r1', { extracted: 'second' }));
+    expect((await store.readRecord('s', 'r1'))?.extracted).toBe('second');
+    expect(await store.countRecords('s')).toBe(1);
+    await store.voidRecords('s', [second]);
+    expect((await store.readRecord('s', 'r1'))?.extracted).toBe('first');
+    await store.voidRecords('s', [first]);
+    expect(await store.readRecord('s', 'r1')).toBeNull();
+    expect(store.hasRecord('s', 'r1')).toBe(false);
+    expect(await store.readRecords('s')).toEqual([]);
+  });
+
+  it('removes every record of a rollout, journal and file alike, and takes new ones after', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r1', { status: 'error', correct: false }));
+    await store.appendRecord(record('r2'));
+    await store.writeRecord(record('r1', { status: 'error', correct: false, extracted: 'file' }));
+    expect(await store.removeRecords('s', ['r1'])).toBe(2);
+    expect((await store.readRecords('s')).map((r) => r.rolloutId)).toEqual(['r2']);
+    await store.appendRecord(record('r1', { extracted: 'rerun' }));
+    expect((await store.readRecord('s', 'r1'))?.extracted).toBe('rerun');
+  });
+
+  it('reads records in files of their own beside the journals; the newer counts', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r1', { extracted: 'journal' }));
+    await store.writeRecord(record('r1', { extracted: 'file' }));
+    await store.writeRecord(record('r2', { extracted: 'file only' }));
+    expect((await store.readRecord('s', 'r1'))?.extracted).toBe('file');
+    // A file older than the journal's record loses to it.
+    const old = (Date.now() - 60_000) / 1000;
+    utimesSync(store.recordPath('s', 'r1'), old, old);
+    expect((await store.readRecord('s', 'r1'))?.extracted).toBe('journal');
+    expect((await store.readRecords('s')).map((r) => r.extracted).sort()).toEqual(['file only', 'journal']);
+  });
+
+  it('sees what journals gained since the last look, and never reads a line cut short', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r1'));
+    expect(await store.countRecords('s')).toBe(1);
+    const [name] = journals(store);
+    const file = join(store.recordsDir('s'), name ?? '');
+    // A writer killed in the middle of a line: no line break at the end.
+    appendFileSync(file, 'R\tx.1\t1\t"r9"\t{"v":1,"sweepId":"s","rollou');
+    expect(await store.countRecords('s')).toBe(1);
+    expect((await store.readRecords('s')).map((r) => r.rolloutId)).toEqual(['r1']);
+    // Other writers' journals appear and grow.
+    const other = new DataStore(store.root);
+    await other.appendRecord(record('r2'));
+    await other.appendRecord(record('r3'));
+    expect(await store.countRecords('s')).toBe(3);
+    expect(store.hasRecord('s', 'r3')).toBe(true);
+    // The folder removed (the sweep reset): nothing of it is remembered.
+    rmSync(store.recordsDir('s'), { recursive: true });
+    expect(await store.countRecords('s')).toBe(0);
+    expect(store.hasRecord('s', 'r3')).toBe(false);
+    // ... and this process writes to a new journal, not the removed one.
+    await store.appendRecord(record('r4'));
+    expect((await store.readRecords('s')).map((r) => r.rolloutId)).toEqual(['r4']);
+  });
+
+  it('names the journal and line of a broken line', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r1'));
+    const file = join(store.recordsDir('s'), journals(store)[0] ?? '');
+    appendFileSync(file, 'garbage\n');
+    expect(() => store.hasRecord('s', 'r1')).toThrow(`${file} at line 2: not a journal line`);
+    const store2 = fresh();
+    await store2.appendRecord(record('r1'));
+    const file2 = join(store2.recordsDir('s'), journals(store2)[0] ?? '');
+    writeFileSync(file2, readFileSync(file2, 'utf8').replace('"sweepId":"s"', '"sweepId":5'));
+    await expect(store2.readRecords('s')).rejects.toThrow(file2);
+  });
+
+  it('moves to a new journal after a failed write, and the failed write is an error to its caller', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r1'));
+    const dir = store.recordsDir('s');
+    const before = journals(store);
+    // The records folder replaced by a file: the next group cannot be written.
+    rmSync(dir, { recursive: true });
+    writeFileSync(dir, 'not a folder');
+    await expect(store.appendRecord(record('r2'))).rejects.toThrow(/ENOTDIR|EEXIST/);
+    rmSync(dir);
+    await store.appendRecord(record('r3'));
+    const after = journals(store);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[0]?.replace(/-\d+\.journal$/, '')).toBe(before[0]?.replace(/-\d+\.journal$/, ''));
+    expect((await store.readRecords('s')).map((r) => r.rolloutId)).toEqual(['r3']);
+  });
+});
