@@ -173,11 +173,13 @@ export class RecordIndex {
   private readonly byRollout = new Map<string, RecordEntry[]>();
   /** Void write ids, each with the journal that voided it. */
   private readonly voided = new Map<string, string>();
+  private readonly readers = new Map<string, number>();
 
   constructor(readonly dir: string) {}
 
   /** Reads what is new in the folder. */
   refresh(): void {
+    this.closeReaders();
     let names: string[];
     try {
       names = readdirSync(this.dir);
@@ -221,18 +223,37 @@ export class RecordIndex {
   text(entry: RecordEntry): string {
     if (entry.length < 0) return readFileSync(entry.file, 'utf8');
     const buf = Buffer.allocUnsafe(entry.length);
-    const fd = openSync(entry.file, 'r');
-    try {
-      let got = 0;
-      while (got < entry.length) {
-        const n = readSync(fd, buf, got, entry.length - got, entry.start + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } finally {
-      closeSync(fd);
+    const fd = this.reader(entry.file);
+    let got = 0;
+    while (got < entry.length) {
+      const n = readSync(fd, buf, got, entry.length - got, entry.start + got);
+      if (n === 0) break;
+      got += n;
     }
     return buf.toString('utf8');
+  }
+
+  /**
+   * A journal opened for reading records one by one (a report reads thousands): kept open
+   * until the next look at the folder, at most a second.
+   */
+  private reader(file: string): number {
+    let fd = this.readers.get(file);
+    if (fd === undefined) {
+      fd = openSync(file, 'r');
+      this.readers.set(file, fd);
+      if (this.readers.size === 1) setTimeout(() => this.closeReaders(), 1_000).unref();
+    }
+    return fd;
+  }
+
+  private closeReaders(): void {
+    for (const fd of this.readers.values()) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    this.readers.clear();
   }
 
   private add(rolloutId: string, entry: RecordEntry): void {

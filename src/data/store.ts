@@ -72,6 +72,8 @@ export class DataStore {
   private readonly writers = new Map<string, JournalWriter>();
   private readonly indexes = new Map<string, RecordIndex>();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Where each record `readRecords` handed out was read from (for `wholeRecord`). */
+  private readonly handedOut = new WeakMap<ItemRecord, { index: RecordIndex; entry: RecordEntry }>();
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -342,6 +344,18 @@ export class DataStore {
     }
   }
 
+  /**
+   * The whole record of one `readRecords` gave (slim or not), read again from where it was
+   * found (journals only grow, so the bytes are the ones checked then); a record this store
+   * did not hand out is returned as it is.
+   */
+  wholeRecord(record: ItemRecord): ItemRecord {
+    const from = this.handedOut.get(record);
+    if (!from) return record;
+    if (from.entry.length < 0) return this.parseRecord(from.index, from.entry);
+    return JSON.parse(from.index.text(from.entry)) as ItemRecord;
+  }
+
   /** Whether a rollout has a record. */
   hasRecord(sweepId: string, rolloutId: string): boolean {
     return this.index(sweepId).winner(rolloutId) !== undefined;
@@ -387,7 +401,9 @@ export class DataStore {
       // Other work of this process gets a turn every 500 records.
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
       const record = this.parseRecord(index, entry);
-      records.push(opts.slim ? slimRecord(record) : record);
+      const out = opts.slim ? slimRecord(record) : record;
+      this.handedOut.set(out, { index, entry });
+      records.push(out);
     }
     records.sort((a, b) =>
       a.policy !== b.policy

@@ -74,6 +74,19 @@ describe('record journal', () => {
     expect(await new DataStore(store.root).countRecords('s')).toBe(200);
   });
 
+  it('gives back the whole record of a slim one it read, from where it read it', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r1'));
+    await store.writeRecord(record('r2'));
+    const slim = await store.readRecords('s', { slim: true });
+    expect(slim.map((r) => r.rawOutput)).toEqual(['', '']);
+    for (const r of slim) expect(store.wholeRecord(r)).toEqual(await store.readRecord('s', r.rolloutId));
+    expect(store.wholeRecord(slim[0] as ItemRecord).rawOutput).toBe(record('r1').rawOutput);
+    // A record it did not read is returned as it is.
+    const other = record('r3');
+    expect(store.wholeRecord(other)).toBe(other);
+  });
+
   it('reads a rollout as its last record that is not void', async () => {
     const store = fresh();
     const first = await store.appendRecord(record('r1', { extracted: 'first' }));
