@@ -1,15 +1,12 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { type Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PermanentError, RetryableError } from '../core/errors.ts';
+import { type JsonReply, LeanPool } from './http-lean.ts';
 
 /** A reply larger than this is refused (retryable): no endpoint answers a chat call with more. */
 const MAX_REPLY_BYTES = 64 * 2 ** 20;
 
-export interface JsonReply {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
+export type { JsonReply };
 
 function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
@@ -99,13 +96,16 @@ function requestJson(r: JsonRequest): Promise<JsonReply> {
 }
 
 /**
- * A lean JSON-over-HTTP poster for the chat calls of a rollout: one keep-alive agent per
- * endpoint, one write per request, no retries (the queue retries). It costs a fraction of
- * the general-purpose SDK's CPU per request, which matters at hundreds of calls a second.
+ * A lean JSON-over-HTTP poster for the chat calls of a rollout: kept-alive connections per
+ * endpoint, one write per request, no retries (the queue retries). Plain `http:` goes
+ * through a small HTTP/1.1 client of its own (http-lean.ts), `https:` through node:https
+ * with a keep-alive agent; either costs a fraction of the general-purpose SDK's CPU per
+ * request, which matters at hundreds of calls a second.
  */
 export class JsonPoster {
   private readonly url: URL;
-  private readonly agent: HttpAgent;
+  private readonly agent: HttpsAgent | undefined;
+  private readonly lean: LeanPool | undefined;
 
   /**
    * `idleMs`: a kept-alive connection unused this long is closed here, before the server's own
@@ -119,21 +119,30 @@ export class JsonPoster {
     idleMs = 4_000,
   ) {
     this.url = new URL(baseUrl.replace(/\/+$/, ''));
+    if (this.url.protocol === 'http:') this.lean = new LeanPool(name, this.url, idleMs);
     // The agent's `timeout` closes idle sockets only; a request in flight has its own timer.
-    const opts = { keepAlive: true, timeout: idleMs };
-    this.agent = this.url.protocol === 'https:' ? new HttpsAgent(opts) : new HttpAgent(opts);
+    else this.agent = new HttpsAgent({ keepAlive: true, timeout: idleMs });
   }
 
   /** POSTs `body` to base URL + `path`; the parsed JSON reply of any status, or a typed error. */
   post(path: string, body: unknown, headers: Record<string, string>): Promise<JsonReply> {
+    const payload = Buffer.from(JSON.stringify(body));
+    if (this.lean)
+      return this.lean.post({
+        path: `${this.url.pathname}${path}`,
+        headers,
+        payload,
+        timeoutMs: this.timeoutMs,
+        maxReplyBytes: MAX_REPLY_BYTES,
+      });
     return requestJson({
       name: this.name,
       url: this.url,
       method: 'POST',
       path,
       headers,
-      payload: Buffer.from(JSON.stringify(body)),
-      agent: this.agent,
+      payload,
+      agent: this.agent as HttpsAgent,
       timeoutMs: this.timeoutMs,
     });
   }
