@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MaestroError } from './errors.ts';
 
@@ -18,7 +19,42 @@ export function connectRedis(url: string, role: ConnectionRole, extra: RedisOpti
           connectTimeout: 3_000,
           retryStrategy: (n) => (n > 3 ? null : 200 * n),
         };
-  return new Redis(url, { ...opts, ...extra, lazyConnect: false });
+  return coalesceWrites(new Redis(url, { ...opts, ...extra, lazyConnect: false }));
+}
+
+const COALESCING = Symbol('coalescing writes');
+
+/**
+ * Sends the commands a process issues in one turn of its event loop (a batch of replies
+ * handled, each continuation sending its next command) in one socket write instead of one
+ * write each: the socket is corked at the first write and uncorked once the turn's
+ * callbacks and promise continuations have run. Commands, their order and their replies
+ * are unchanged (this is not ioredis's auto-pipelining); only the system calls are fewer,
+ * and a write to a local socket costs tens of microseconds of CPU.
+ */
+export function coalesceWrites(conn: Redis): Redis {
+  const patch = () => {
+    const stream = (conn as unknown as { stream?: Socket & { [COALESCING]?: true } }).stream;
+    if (!stream || stream[COALESCING]) return;
+    stream[COALESCING] = true;
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      stream.uncork();
+    };
+    stream.write = ((...args: unknown[]) => {
+      if (!corked) {
+        corked = true;
+        stream.cork();
+        process.nextTick(uncork);
+      }
+      return write(...args);
+    }) as typeof stream.write;
+  };
+  conn.on('connect', patch);
+  patch();
+  return conn;
 }
 
 /** Reconnection backoff of long-running clients: 250 ms, doubling, at most 5 s; never gives up. */
