@@ -56,6 +56,38 @@ const sourceUrls = {
   },
 };
 
+/**
+ * The package's own YAML files (catalog, formats, suites, registries) parsed once here, by
+ * the sha256 of their text: every process reads them at start-up, and parsing YAML there
+ * costs tens of milliseconds of cold code (src/core/yaml-file.ts uses an entry only when the
+ * file's text has that hash). Files whose values JSON cannot hold (.inf, .nan) are left out.
+ */
+async function parsedYaml() {
+  const { parseDocument } = await import('yaml');
+  const { createHash } = await import('node:crypto');
+  const { readdir } = await import('node:fs/promises');
+  const { isDeepStrictEqual } = await import('node:util');
+  const cache = {};
+  const walk = async (dir) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (/\.ya?ml$/.test(entry.name)) {
+        const text = await readFile(path, 'utf8');
+        const doc = parseDocument(text, { prettyErrors: true });
+        if (doc.errors.length) continue;
+        const value = doc.toJS();
+        const json = JSON.stringify(value);
+        if (json === undefined || !isDeepStrictEqual(JSON.parse(json), value)) continue;
+        cache[createHash('sha256').update(text).digest('hex')] = json;
+      }
+    }
+  };
+  for (const dir of ['benchmarks', 'registry', 'sweeps'])
+    if (existsSync(join(root, dir))) await walk(join(root, dir));
+  return cache;
+}
+
 const started = Date.now();
 await rm(dist, { recursive: true, force: true });
 try {
@@ -97,5 +129,6 @@ try {
   );
   process.exit(1);
 }
+await writeFile(join(dist, 'yaml-cache.json'), JSON.stringify(await parsedYaml()));
 await writeFile(join(dist, '.stamp'), `${new Date().toISOString()}\n`);
 console.log(`build: dist/ bundled in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,7 +1,30 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { ROOT } from './paths.ts';
+
+/** The package's YAML files parsed at build time, by the sha256 of their text (scripts/build.mjs). */
+let parsedAtBuild: Map<string, string> | undefined;
+
+function builtYaml(text: string): unknown {
+  if (!parsedAtBuild) {
+    parsedAtBuild = new Map();
+    try {
+      const file = join(ROOT, 'dist', 'yaml-cache.json');
+      parsedAtBuild = new Map(
+        Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>),
+      );
+    } catch {
+      // No build (the sources run through tsx) or an unreadable cache: files are parsed.
+    }
+  }
+  if (!parsedAtBuild.size) return undefined;
+  const json = parsedAtBuild.get(createHash('sha256').update(text).digest('hex'));
+  return json === undefined ? undefined : JSON.parse(json);
+}
 
 /** Reads a YAML (or JSON) file, or throws a ConfigError naming the file and line. */
 export function readYamlFile(file: string): unknown {
@@ -11,6 +34,8 @@ export function readYamlFile(file: string): unknown {
   } catch (cause) {
     throw new ConfigError(file, '', 'cannot read the file', { cause, hint: 'check the path' });
   }
+  const built = builtYaml(text);
+  if (built !== undefined) return built;
   const doc = parseDocument(text, { prettyErrors: true });
   const first = doc.errors[0];
   if (first) {
