@@ -26,7 +26,7 @@ export interface StorageRetryOptions {
   /** Give up after this long (ms). */
   deadlineMs: number;
   /** Where the write goes (named in the log lines). */
-  path: string;
+  path: string | (() => string);
   log: (line: string) => void;
   /** First pause (ms), doubled up to `maxDelayMs`. */
   baseDelayMs?: number;
@@ -63,7 +63,7 @@ export async function withStorageRetry<T>(write: () => Promise<T>, opts: Storage
       const out = await write();
       if (failures > 0)
         opts.log(
-          `storage ok again: ${opts.path} written after ${failures} failures in ${now() - started} ms`,
+          `storage ok again: ${pathOf(opts.path)} written after ${failures} failures in ${now() - started} ms`,
         );
       return out;
     } catch (err) {
@@ -74,7 +74,7 @@ export async function withStorageRetry<T>(write: () => Promise<T>, opts: Storage
       const message = err instanceof Error ? err.message : String(err);
       if (elapsed >= opts.deadlineMs) {
         throw new StorageDeadlineError(
-          `storage error writing ${opts.path}: ${code} for ${elapsed} ms (${failures} tries): ${message}`,
+          `storage error writing ${pathOf(opts.path)}: ${code} for ${elapsed} ms (${failures} tries): ${message}`,
           {
             cause: err,
             hint: 'free space or fix the data directory (permissions, mount); raise MAESTRO_STORAGE_DEADLINE_MS to wait longer',
@@ -84,7 +84,7 @@ export async function withStorageRetry<T>(write: () => Promise<T>, opts: Storage
       if (now() - lastLog >= 30_000) {
         lastLog = now();
         opts.log(
-          `storage error writing ${opts.path}: ${code} (${message}); retrying with backoff for up to ${Math.round((opts.deadlineMs - elapsed) / 1000)} s more`,
+          `storage error writing ${pathOf(opts.path)}: ${code} (${message}); retrying with backoff for up to ${Math.round((opts.deadlineMs - elapsed) / 1000)} s more`,
         );
       }
       await sleep(Math.min(delay, Math.max(1, opts.deadlineMs - elapsed)));
@@ -92,3 +92,6 @@ export async function withStorageRetry<T>(write: () => Promise<T>, opts: Storage
     }
   }
 }
+
+/** The path to log (worked out only when there is something to log). */
+const pathOf = (path: string | (() => string)) => (typeof path === 'function' ? path() : path);

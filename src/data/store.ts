@@ -446,11 +446,12 @@ export class DataStore {
       return [];
     }
     const out: FailedItem[] = [];
+    const index = this.index(sweepId);
     for (const name of names) {
       const parsed = FailedItem.safeParse(
         parseJson(await readFile(join(dir, name), 'utf8'), join(dir, name)),
       );
-      if (parsed.success && !this.hasRecord(sweepId, parsed.data.rolloutId)) out.push(parsed.data);
+      if (parsed.success && !index.winner(parsed.data.rolloutId)) out.push(parsed.data);
     }
     return out;
   }

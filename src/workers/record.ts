@@ -116,7 +116,7 @@ export async function writeRecord(
   const storage = (what: () => Promise<string | undefined>) =>
     withStorageRetry(what, {
       deadlineMs: deps.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS,
-      path: deps.store.journalPath(sweepId),
+      path: () => deps.store.journalPath(sweepId),
       log: (line) => log(`[${who}] ${line}`),
     });
   const wid = (await storage(() => deps.store.appendRecord(record, json))) as string;
