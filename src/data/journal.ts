@@ -37,8 +37,11 @@ import { ConfigError } from '../core/errors.ts';
 
 const TAB = 9;
 const NEWLINE = 10;
-/** How much of a journal is read at a time when scanning it. */
+/** How much of a journal is read at a time when scanning it, into one buffer kept for it. */
 const CHUNK = 1 << 20;
+let chunk: Buffer | undefined;
+/** Where one record's text is read (grown to the largest record read). */
+let scratch = Buffer.alloc(0);
 
 const syncData = (fd: number) =>
   new Promise<void>((done, fail) => fdatasync(fd, (err) => (err ? fail(err) : done())));
@@ -170,7 +173,8 @@ export function voidLine(wid: string, at: number): string {
 export class RecordIndex {
   private readonly journals = new Map<string, { offset: number; lines: number }>();
   private readonly files = new Map<string, { mtimeMs: number; size: number; rolloutId: string }>();
-  private readonly byRollout = new Map<string, RecordEntry[]>();
+  /** Each rollout's records: one entry, or a list when it has several (rare). */
+  private readonly byRollout = new Map<string, RecordEntry | RecordEntry[]>();
   /** Void write ids, each with the journal that voided it. */
   private readonly voided = new Map<string, string>();
   private readonly readers = new Map<string, number>();
@@ -199,7 +203,7 @@ export class RecordIndex {
   /** The record that counts for a rollout (none when all its records are void). */
   winner(rolloutId: string): RecordEntry | undefined {
     let best: RecordEntry | undefined;
-    for (const e of this.byRollout.get(rolloutId) ?? []) {
+    for (const e of this.entries(rolloutId)) {
       if (this.voided.has(e.wid)) continue;
       if (!best || later(e, best)) best = e;
     }
@@ -216,21 +220,24 @@ export class RecordIndex {
 
   /** All records of a rollout not yet void (what `--retry-errors` voids). */
   live(rolloutId: string): RecordEntry[] {
-    return (this.byRollout.get(rolloutId) ?? []).filter((e) => !this.voided.has(e.wid));
+    return this.entries(rolloutId).filter((e) => !this.voided.has(e.wid));
   }
 
   /** A record's JSON text. */
   text(entry: RecordEntry): string {
     if (entry.length < 0) return readFileSync(entry.file, 'utf8');
-    const buf = Buffer.allocUnsafe(entry.length);
+    // Read into one buffer kept for the purpose: a report reads records by the thousand,
+    // and a buffer each would pile up outside the heap until the next collection.
+    if (scratch.length < entry.length)
+      scratch = Buffer.allocUnsafeSlow(Math.max(entry.length, scratch.length * 2, 64 * 1024));
     const fd = this.reader(entry.file);
     let got = 0;
     while (got < entry.length) {
-      const n = readSync(fd, buf, got, entry.length - got, entry.start + got);
+      const n = readSync(fd, scratch, got, entry.length - got, entry.start + got);
       if (n === 0) break;
       got += n;
     }
-    return buf.toString('utf8');
+    return scratch.toString('utf8', 0, got);
   }
 
   /**
@@ -256,10 +263,25 @@ export class RecordIndex {
     this.readers.clear();
   }
 
+  private entries(rolloutId: string): RecordEntry[] {
+    const known = this.byRollout.get(rolloutId);
+    return known === undefined ? [] : Array.isArray(known) ? known : [known];
+  }
+
+  /** Keeps the records of a rollout that pass `test`. */
+  private keep(rolloutId: string, test: (e: RecordEntry) => boolean): void {
+    const all = this.entries(rolloutId);
+    const kept = all.filter(test);
+    if (kept.length === all.length) return;
+    if (!kept.length) this.byRollout.delete(rolloutId);
+    else this.byRollout.set(rolloutId, kept.length === 1 ? (kept[0] as RecordEntry) : kept);
+  }
+
   private add(rolloutId: string, entry: RecordEntry): void {
-    const list = this.byRollout.get(rolloutId);
-    if (list) list.push(entry);
-    else this.byRollout.set(rolloutId, [entry]);
+    const known = this.byRollout.get(rolloutId);
+    if (!known) this.byRollout.set(rolloutId, entry);
+    else if (Array.isArray(known)) known.push(entry);
+    else this.byRollout.set(rolloutId, [known, entry]);
   }
 
   /** A record file of the older kind: its rollout (read once per change of the file). */
@@ -291,21 +313,14 @@ export class RecordIndex {
     const known = this.files.get(name);
     if (!known) return;
     this.files.delete(name);
-    const list = this.byRollout.get(known.rolloutId)?.filter((e) => e.wid !== `file:${name}`) ?? [];
-    if (list.length) this.byRollout.set(known.rolloutId, list);
-    else this.byRollout.delete(known.rolloutId);
+    this.keep(known.rolloutId, (e) => e.wid !== `file:${name}`);
   }
 
   /** Drops what a journal that is gone (or was replaced by a shorter one) said. */
   private forgetJournal(name: string): void {
     const file = join(this.dir, name);
     this.journals.delete(name);
-    for (const [id, list] of this.byRollout) {
-      const kept = list.filter((e) => e.file !== file);
-      if (kept.length === list.length) continue;
-      if (kept.length) this.byRollout.set(id, kept);
-      else this.byRollout.delete(id);
-    }
+    for (const id of [...this.byRollout.keys()]) this.keep(id, (e) => e.file !== file);
     for (const [wid, from] of this.voided) if (from === file) this.voided.delete(wid);
   }
 
@@ -326,8 +341,8 @@ export class RecordIndex {
       let carry: Buffer = Buffer.alloc(0);
       let pos = state.offset;
       while (pos < size) {
-        const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
-        const n = readSync(fd, chunk, 0, chunk.length, pos);
+        chunk ??= Buffer.allocUnsafeSlow(CHUNK);
+        const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - pos), pos);
         if (n === 0) break;
         pos += n;
         const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
@@ -339,7 +354,8 @@ export class RecordIndex {
           state.offset = base + nl + 1;
           from = nl + 1;
         }
-        carry = buf.subarray(from);
+        // Copied: the chunk is read into again.
+        carry = Buffer.from(buf.subarray(from));
       }
     } finally {
       closeSync(fd);

@@ -73,7 +73,7 @@ export class DataStore {
   private readonly indexes = new Map<string, RecordIndex>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Where each record `readRecords` handed out was read from (for `wholeRecord`). */
-  private readonly handedOut = new WeakMap<ItemRecord, { index: RecordIndex; entry: RecordEntry }>();
+  private readonly handedOut = new WeakMap<ItemRecord, RecordEntry>();
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -350,10 +350,11 @@ export class DataStore {
    * did not hand out is returned as it is.
    */
   wholeRecord(record: ItemRecord): ItemRecord {
-    const from = this.handedOut.get(record);
-    if (!from) return record;
-    if (from.entry.length < 0) return this.parseRecord(from.index, from.entry);
-    return JSON.parse(from.index.text(from.entry)) as ItemRecord;
+    const entry = this.handedOut.get(record);
+    const index = this.indexes.get(this.recordsDir(record.sweepId));
+    if (!entry || !index) return record;
+    if (entry.length < 0) return this.parseRecord(index, entry);
+    return JSON.parse(index.text(entry)) as ItemRecord;
   }
 
   /** Whether a rollout has a record. */
@@ -402,7 +403,7 @@ export class DataStore {
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
       const record = this.parseRecord(index, entry);
       const out = opts.slim ? slimRecord(record) : record;
-      this.handedOut.set(out, { index, entry });
+      this.handedOut.set(out, entry);
       records.push(out);
     }
     records.sort((a, b) =>

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { ItemRecord } from '../../core/items.ts';
 import type { RolloutJobData } from '../../core/jobs.ts';
 import type { DataStore } from '../../data/store.ts';
 import { saveSweepMeta } from '../../producer/submit.ts';
@@ -74,14 +75,32 @@ function record(r: RolloutJobData, i: number): Record<string, unknown> {
   };
 }
 
-/** Plans a direct sweep of `n` rollouts (ITEMS items × n / ITEMS seeds) and writes its records. */
-async function finishedSweep(ctx: BenchContext, stage: Stage, store: DataStore, n: number): Promise<string> {
+/**
+ * Plans a direct sweep of `n` rollouts (ITEMS items × n / ITEMS seeds) and writes its
+ * records: in a journal, as workers write them now, or one file per record, as versions
+ * before the journals did (what a baseline reads).
+ */
+async function finishedSweep(
+  ctx: BenchContext,
+  stage: Stage,
+  store: DataStore,
+  n: number,
+  format: 'journal' | 'files',
+): Promise<string> {
   const seeds = Array.from({ length: n / ITEMS }, (_, i) => i);
-  const plan = await stage.plan(`report-scale-${n}`, ['direct:Solo'], seeds, {
+  const plan = await stage.plan(`report-scale-${n}-${format}`, ['direct:Solo'], seeds, {
     benchmarks: [BENCHMARK],
     store,
   });
   await saveSweepMeta(ctx.conn, stage.prefix, store, plan.meta);
+  if (format === 'journal') {
+    for (let i = 0; i < plan.rollouts.length; i += 2_000) {
+      const batch = plan.rollouts.slice(i, i + 2_000);
+      // The report checks every record it reads (a malformed one fails the run).
+      await Promise.all(batch.map((r, j) => store.appendRecord(record(r, i + j) as unknown as ItemRecord)));
+    }
+    return plan.meta.id;
+  }
   mkdirSync(dirname(store.recordPath(plan.meta.id, 'x')), { recursive: true });
   plan.rollouts.forEach((r, i) => {
     writeFileSync(store.recordPath(plan.meta.id, r.rolloutId), JSON.stringify(record(r, i)));
@@ -153,8 +172,10 @@ export const reportScaleScenario: Scenario = {
     try {
       const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
       for (const n of [small, large]) {
-        const sweepId = await finishedSweep(ctx, stage, store, n);
+        const journal = await finishedSweep(ctx, stage, store, n, 'journal');
+        const files = ctx.baselines.length ? await finishedSweep(ctx, stage, store, n, 'files') : '';
         for (const v of versions) {
+          const sweepId = v.bin ? files : journal;
           const m = await timedReport(ctx, stage, sweepId, v.label, v.bin);
           runs.push({ version: v.label, records: n, ...m });
           ctx.log(`  report-scale ${v.label} ${n}: ${JSON.stringify(m)}`);
@@ -196,7 +217,7 @@ export const reportScaleScenario: Scenario = {
         },
       ],
       notes: [
-        `Each record: a rollout of direct:Solo on ${BENCHMARK} written as a routed one (two policy turns, two expert calls with their outputs; about 3 KB of JSON). The sweeps are planned as usual (sweep.json), their records written straight to the data folder; no worker runs.`,
+        `Each record: a rollout of direct:Solo on ${BENCHMARK} written as a routed one (two policy turns, two expert calls with their outputs; about 3 KB of JSON). The sweeps are planned as usual (sweep.json), their records written straight to the data folder (no worker runs): for this checkout in a journal, as its workers write them; for a baseline one file per record, as versions before the journals wrote them.`,
         'CPU and peak RSS (VmHWM) of the report process, read from /proc every 20 ms until it exits; it writes every report file (tables, items.jsonl, figures). Per record: the difference between the two sweeps, divided by the difference in records; the million-record column extends that line (it ignores the heap limit of Node, about 4 GiB by default).',
       ],
       durationS: elapsedS(started),
