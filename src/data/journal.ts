@@ -338,24 +338,24 @@ export class RecordIndex {
       if (size < (this.journals.get(name)?.offset ?? 0)) this.forgetJournal(name);
       const state = this.journals.get(name) ?? { offset: 0, lines: 0 };
       this.journals.set(name, state);
-      let carry: Buffer = Buffer.alloc(0);
+      // Each read starts at the first line not read yet, so no part of a line is carried
+      // over (no buffer is made per read); a line longer than the buffer grows the buffer.
       let pos = state.offset;
       while (pos < size) {
         chunk ??= Buffer.allocUnsafeSlow(CHUNK);
-        const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - pos), pos);
+        const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
         if (n === 0) break;
-        pos += n;
-        const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-        const base = state.offset;
         let from = 0;
-        for (let nl = buf.indexOf(NEWLINE, from); nl !== -1; nl = buf.indexOf(NEWLINE, from)) {
+        for (let nl = chunk.indexOf(NEWLINE, from); nl !== -1 && nl < n; nl = chunk.indexOf(NEWLINE, from)) {
           state.lines++;
-          this.parseLine(file, state.lines, buf, from, nl, base);
-          state.offset = base + nl + 1;
+          this.parseLine(file, state.lines, chunk, from, nl, pos);
           from = nl + 1;
         }
-        // Copied: the chunk is read into again.
-        carry = Buffer.from(buf.subarray(from));
+        state.offset = pos + from;
+        if (from > 0) pos += from;
+        else if (n < chunk.length)
+          break; // the last line is not complete (cut, or being written)
+        else chunk = Buffer.allocUnsafeSlow(chunk.length * 2);
       }
     } finally {
       closeSync(fd);

@@ -87,6 +87,21 @@ describe('record journal', () => {
     expect(store.wholeRecord(other)).toBe(other);
   });
 
+  it('reads journals larger than its read buffer, and lines longer than it', async () => {
+    const store = fresh();
+    const big = 'y'.repeat(1_500_000);
+    await Promise.all(
+      Array.from({ length: 1_500 }, (_, i) =>
+        store.appendRecord(record(`r${i}`, { rawOutput: i === 700 ? big : `${i} ${'z'.repeat(3_000)}` })),
+      ),
+    );
+    const read = await store.readRecords('s');
+    expect(read).toHaveLength(1_500);
+    expect(read.find((r) => r.rolloutId === 'r700')?.rawOutput).toBe(big);
+    expect(read.find((r) => r.rolloutId === 'r1499')?.rawOutput).toBe(`1499 ${'z'.repeat(3_000)}`);
+    expect(await new DataStore(store.root).countRecords('s')).toBe(1_500);
+  });
+
   it('reads a rollout as its last record that is not void', async () => {
     const store = fresh();
     const first = await store.appendRecord(record('r1', { extracted: 'first' }));
