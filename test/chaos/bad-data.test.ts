@@ -11,9 +11,10 @@ import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Item, ItemRecord } from '../../src/core/items.ts';
+import type { Item } from '../../src/core/items.ts';
 import { DataStore } from '../../src/data/store.ts';
 import { loadSweepFile } from '../../src/producer/config.ts';
+import { itemRecord } from '../helpers/records.ts';
 import { audit, ChaosCluster, cli, recordChaos } from './harness.ts';
 
 const PNG_1PX =
@@ -115,31 +116,7 @@ describe('the data directory', () => {
   it('ignores the temp file of a record write that crashed, and names a corrupt record', async () => {
     const dir = fresh();
     const store = new DataStore(dir);
-    const record: ItemRecord = {
-      v: 1,
-      sweepId: 's',
-      rolloutId: 'r1',
-      policy: 'p',
-      benchmark: 'chartqa',
-      itemId: 'a',
-      seed: 0,
-      sample: 0,
-      status: 'answered',
-      rawOutput: '1',
-      extracted: '1',
-      correct: true,
-      score: 1,
-      scoreReason: 'exact',
-      steps: [],
-      latencyMs: 1,
-      policyLatencyMs: 0,
-      expertLatencyMs: 0,
-      expertCalls: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-      startedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
-    };
+    const record = itemRecord({ policy: 'p', benchmark: 'chartqa', itemId: 'a' });
     await store.writeRecord(record);
     const records = join(store.sweepDir('s'), 'records');
     // A writer killed between "write temp file" and "rename": never read as a record.

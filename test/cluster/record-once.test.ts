@@ -19,6 +19,7 @@ import { DataStore } from '../../src/data/store.ts';
 import type { Policy } from '../../src/policies/index.ts';
 import { type RecordDeps, recordedResult, writeRecord } from '../../src/workers/record.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
+import { itemRecord } from '../helpers/records.ts';
 
 const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 const roots: string[] = [];
@@ -38,32 +39,8 @@ const rollout = (sweepId: string): RolloutJobData =>
   }) as RolloutJobData;
 
 function record(sweepId: string, correct: boolean, score: number): ItemRecord {
-  const at = new Date().toISOString();
-  return {
-    v: 1,
-    sweepId,
-    rolloutId: 'r1',
-    itemId: 'i1',
-    benchmark: 'tallyqa',
-    policy: 'direct:A',
-    seed: 0,
-    sample: 0,
-    status: 'answered',
-    rawOutput: correct ? '3' : '4',
-    extracted: correct ? '3' : '4',
-    correct,
-    score,
-    scoreReason: 'exact',
-    steps: [],
-    latencyMs: 1,
-    policyLatencyMs: 0,
-    expertLatencyMs: 0,
-    expertCalls: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    startedAt: at,
-    finishedAt: at,
-  };
+  const answer = correct ? '3' : '4';
+  return itemRecord({ sweepId, benchmark: 'tallyqa', rawOutput: answer, extracted: answer, correct, score });
 }
 
 /** A sweep of its own (prefix and data folder) and the record each write makes, in turn. */

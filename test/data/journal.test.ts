@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ItemRecord } from '../../src/core/items.ts';
 import { DataStore } from '../../src/data/store.ts';
+import { itemRecord } from '../helpers/records.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -25,32 +26,12 @@ function fresh(): DataStore {
 }
 
 function record(rolloutId: string, over: Partial<ItemRecord> = {}): ItemRecord {
-  return {
-    v: 1,
-    sweepId: 's',
+  return itemRecord({
     rolloutId,
     itemId: rolloutId,
-    benchmark: 'alpha',
-    policy: 'direct:A',
-    seed: 0,
-    sample: 0,
-    status: 'answered',
     rawOutput: 'tab\there, line\nbreak, "quotes" and ünïcode',
-    extracted: '1',
-    correct: true,
-    score: 1,
-    scoreReason: 'exact',
-    steps: [],
-    latencyMs: 1,
-    policyLatencyMs: 0,
-    expertLatencyMs: 0,
-    expertCalls: 0,
-    promptTokens: 0,
-    completionTokens: 0,
-    startedAt: new Date(0).toISOString(),
-    finishedAt: new Date(0).toISOString(),
     ...over,
-  };
+  });
 }
 
 const journals = (store: DataStore) =>
