@@ -224,7 +224,7 @@ export class DataStore {
   }
 
   recordPath(sweepId: string, rolloutId: string): string {
-    return join(this.sweepDir(sweepId), 'records', `${slug(rolloutId, 200)}.json`);
+    return join(this.recordsDir(sweepId), `${slug(rolloutId, 200)}.json`);
   }
 
   /**
@@ -243,8 +243,9 @@ export class DataStore {
 
   /**
    * Appends a rollout's record (`json`: its JSON text, when the caller made it already) to
-   * this process's journal of the sweep (see journal.ts) and resolves once it is on the disk, with the write's id (to void it with, should another
-   * record of the rollout have been counted first).
+   * this process's journal of the sweep (see journal.ts) and resolves once it is on the
+   * disk, with the write's id (to void it with, should another record of the rollout have
+   * been counted first).
    */
   async appendRecord(record: ItemRecord, json = JSON.stringify(record)): Promise<string> {
     const wid = `${WRITER_TAG}.${++writeCount}`;

@@ -113,13 +113,13 @@ export async function writeRecord(
   const json = redactJson(record);
   // A full disk or an unwritable folder is waited out (until the deadline): the item is
   // not turned into a failure by an outage of the data directory.
-  const storage = (what: () => Promise<string | undefined>) =>
+  const storage = <T>(what: () => Promise<T>) =>
     withStorageRetry(what, {
       deadlineMs: deps.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS,
       path: () => deps.store.journalPath(sweepId),
       log: (line) => log(`[${who}] ${line}`),
     });
-  const wid = (await storage(() => deps.store.appendRecord(record, json))) as string;
+  const wid = await storage(() => deps.store.appendRecord(record, json));
   const counted = await countRecord(
     deps.connection,
     deps.prefix,
@@ -128,7 +128,7 @@ export async function writeRecord(
     meta.pauseOnErrors,
   );
   if (counted.taken !== null) {
-    await storage(() => deps.store.voidRecords(sweepId, [wid]).then(() => undefined));
+    await storage(() => deps.store.voidRecords(sweepId, [wid]));
     return theirs(deps, sweepId, rolloutId, counted.taken);
   }
   itemDone(record.status);
