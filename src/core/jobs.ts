@@ -21,7 +21,7 @@ export const MAX_JOB_TEXT = 8_000;
  * Byte limits of job payloads, passed to BullMQ as the `sizeLimit` job option (checked when a
  * job is added). Texts are bounded (MAX_JOB_TEXT) and images are references, so a payload over
  * its limit is a bug or hostile input, refused before it reaches Redis. The rollout limit is
- * also checked by the orchestrator before every `updateData` (BullMQ checks only at add time).
+ * also checked by the orchestrator before every state save (BullMQ checks only at add time).
  */
 export const JOB_SIZE_LIMITS = {
   /** Rollout: ids plus the state (up to maxTurns steps of bounded texts). */

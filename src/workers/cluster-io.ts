@@ -9,6 +9,7 @@ import {
   type RolloutState,
   type ScoreJobResult,
 } from '../core/jobs.ts';
+import { loadLua, runLua } from '../core/lua.ts';
 import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
@@ -73,13 +74,14 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       // BullMQ checks `sizeLimit` only when a job is added, so it is checked here.
       // The trace leaves the worker here (Redis): error texts echoed by endpoints are redacted.
       const next = redactDeep({ ...data, state });
-      const bytes = Buffer.byteLength(JSON.stringify(next));
+      const json = JSON.stringify(next);
+      const bytes = Buffer.byteLength(json);
       if (bytes > JOB_SIZE_LIMITS.rollout) {
         throw new UnrecoverableError(
           `rollout state is ${bytes} bytes, over the ${JOB_SIZE_LIMITS.rollout}-byte limit (turn ${state.turn})`,
         );
       }
-      await job.updateData(next);
+      await saveState(p.conn, job, token, next, json);
     },
     async decide(state, first) {
       const ctx = p.context(state);
@@ -113,6 +115,33 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       await p.policy.onOutcome?.({ sweepId, rolloutId, status: result.status, correct: result.correct });
     },
   };
+}
+
+const SAVE_STATE = loadLua(import.meta.url, './save-state.lua');
+
+/**
+ * Saves a rollout's state as its job's data, under the job's lock: a stale activation (its
+ * lock lost, the job taken again) fails here instead of overwriting the current state.
+ */
+export async function saveState(
+  conn: Redis,
+  job: Job,
+  token: string,
+  data: object,
+  json = JSON.stringify(data),
+): Promise<void> {
+  const key = `${job.queueQualifiedName}:${job.id}`;
+  const saved = await runLua(conn, SAVE_STATE, [key, `${key}:lock`], [token, json]);
+  if (saved === 1) {
+    job.data = data;
+    return;
+  }
+  throw new MaestroError(
+    saved === 0
+      ? `rollout ${job.id}: its lock is no longer this worker's (another activation holds it); state not saved`
+      : `rollout ${job.id}: the job is gone; state not saved`,
+    { retryable: true },
+  );
 }
 
 /**
