@@ -105,8 +105,12 @@ export async function startWorkers(opts: RunWorkerOptions) {
       store: opts.store,
       catalog: opts.catalog,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-      ...((roles.has('scorer') && opts.env.MAESTRO_INLINE_SCORING !== 'off') ||
-      opts.env.MAESTRO_INLINE_SCORING === 'always'
+      ...(scoresInline(
+        opts.env.MAESTRO_INLINE_SCORING,
+        roles.has('scorer'),
+        () => opts.store.canWriteRecords(),
+        log,
+      )
         ? {
             // Code execution (code_pass) stays on the scoring queue: it runs Python; so do
             // benchmarks whose scorer may ask the sweep's judge model (a network call).
@@ -143,6 +147,25 @@ export async function startWorkers(opts: RunWorkerOptions) {
       connection.disconnect();
     },
   };
+}
+
+/**
+ * Whether an orchestrator scores cheap metrics in the rollout's last step (no scoring job),
+ * given MAESTRO_INLINE_SCORING, whether the scorer role runs in this process, and whether
+ * this host can write the records.
+ */
+export function scoresInline(
+  mode: Env['MAESTRO_INLINE_SCORING'],
+  besideScorer: boolean,
+  canWriteRecords: () => boolean,
+  log: (line: string) => void = () => {},
+): boolean {
+  if (mode === 'off') return false;
+  if (mode === 'always' || besideScorer) return true;
+  if (mode === 'beside-scorer') return false;
+  if (canWriteRecords()) return true;
+  log('orchestrator: the data directory is not writable here: rollouts are scored by scoring jobs');
+  return false;
 }
 
 /**

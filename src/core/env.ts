@@ -31,15 +31,16 @@ const Env = z.object({
    */
   MAESTRO_CHARXIV_DIR: z.string().min(1).optional(),
   /**
-   * `1` (default): a worker running both the orchestrator and the scorer role scores cheap
-   * metrics in the rollout's last step (no scoring job); `always`: orchestrators do so without
-   * the scorer role too (their host must hold the data directory the records go to); `0`:
-   * every rollout goes through the scoring queue.
+   * Who scores cheap metrics in the rollout's last step, with no scoring job. `auto`
+   * (default): an orchestrator whose host can write the data directory (the records go
+   * there), or that runs beside the scorer role; `1`: only an orchestrator beside the scorer
+   * role; `always`: every orchestrator; `0`: nobody (every rollout goes through the scoring
+   * queue).
    */
   MAESTRO_INLINE_SCORING: z
-    .enum(['0', '1', 'always'])
-    .default('1')
-    .transform((v) => (v === '0' ? 'off' : v === '1' ? 'beside-scorer' : 'always')),
+    .enum(['0', '1', 'auto', 'always'])
+    .default('auto')
+    .transform((v) => (v === '0' ? 'off' : v === '1' ? 'beside-scorer' : v)),
 });
 export type Env = z.infer<typeof Env>;
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { z } from 'zod';
@@ -234,6 +234,20 @@ export class DataStore {
    */
   async writeRecord(record: ItemRecord): Promise<void> {
     await writeFileAtomic(this.recordPath(record.sweepId, record.rolloutId), JSON.stringify(record));
+  }
+
+  /**
+   * Whether this process can write records here: the sweeps folder (or, before the first
+   * sweep, the data directory) is writable, e.g. not a read-only mount.
+   */
+  canWriteRecords(): boolean {
+    const sweeps = join(this.root, 'sweeps');
+    try {
+      accessSync(existsSync(sweeps) ? sweeps : this.root, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The records folder of a sweep. */

@@ -57,8 +57,9 @@ describe('limits: payload size, item time budget, error threshold', () => {
   });
 
   it('sets sizeLimit on rollout, expert and scoring jobs, and BullMQ refuses a payload over it', async () => {
-    // Only an orchestrator: expert jobs stay queued, so their options can be read.
-    await cluster.worker(['--role', 'orchestrator']);
+    // Only an orchestrator: expert jobs stay queued, so their options can be read. It leaves
+    // scoring to scoring jobs (not its default inline scoring), so theirs can be read too.
+    await cluster.worker(['--role', 'orchestrator'], { MAESTRO_INLINE_SCORING: '1' });
     const plan = await cluster.plan(cluster.sweepFile('sizes', ['direct:Chart-R1']), {
       benchmarks: ['chartqa'],
       limit: 2,

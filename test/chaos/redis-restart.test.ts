@@ -83,7 +83,9 @@ describe('Redis restarted mid-sweep (AOF, appendfsync everysec)', () => {
 
     const plan = await cluster.plan(cluster.sweepFile('aof', POLICIES));
     const workers = await Promise.all([
-      cluster.worker(['--role', 'orchestrator']),
+      // Scoring jobs (not the orchestrator's inline scoring): the restore cases of a scorer
+      // mid-job are what this run is about (docs/reliability.md).
+      cluster.worker(['--role', 'orchestrator'], { MAESTRO_INLINE_SCORING: '1' }),
       cluster.worker(['--role', 'expert']),
       cluster.worker(['--role', 'scorer']),
     ]);

@@ -42,13 +42,21 @@ describe('worker processes killed with SIGKILL mid-sweep', () => {
     const plan = await cluster.plan(file);
     expect(plan.meta.id).toBe(refPlan.meta.id);
     type Role = 'orchestrator' | 'expert';
+    // One orchestrator scores in the rollout's last step (the default), the other leaves it
+    // to scoring jobs (MAESTRO_INLINE_SCORING=1): kills land on both paths.
+    const envOf = new Map<SpawnedWorker, Record<string, string>>();
+    const start = async (role: Role, env: Record<string, string> = {}) => {
+      const w = await cluster.worker(['--role', role], env);
+      envOf.set(w, env);
+      return w;
+    };
     // Processes that are up (ready); a replacement joins when its start-up is done.
     const alive: Record<Role, SpawnedWorker[]> = {
       orchestrator: await Promise.all([
-        cluster.worker(['--role', 'orchestrator']),
-        cluster.worker(['--role', 'orchestrator']),
+        start('orchestrator'),
+        start('orchestrator', { MAESTRO_INLINE_SCORING: '1' }),
       ]),
-      expert: await Promise.all([cluster.worker(['--role', 'expert']), cluster.worker(['--role', 'expert'])]),
+      expert: await Promise.all([start('expert'), start('expert')]),
     };
     await cluster.worker(['--role', 'scorer']);
     await cluster.submit(plan);
@@ -81,7 +89,7 @@ describe('worker processes killed with SIGKILL mid-sweep', () => {
       await victim.exited;
       killed++;
       // The replacement starts at once; the schedule does not wait for it.
-      restarts.push(cluster.worker(['--role', role]).then((w) => pool.push(w)));
+      restarts.push(start(role, envOf.get(victim)).then((w) => pool.push(w)));
     }
     await Promise.all(restarts);
     await cluster.wait(plan);
@@ -102,6 +110,10 @@ describe('worker processes killed with SIGKILL mid-sweep', () => {
     expect(killedBusy).toBe(KILLS);
     expect(a).toMatchObject({ lost: 0, doubleCounted: 0, mismatched: 0, scoredMissing: 0, strays: 0 });
     expect(a.records).toBe(plan.rollouts.length);
+    // Both ways of scoring ran: some rollouts through scoring jobs, the rest inline.
+    const scoringJobs = await cluster.scoringJobsAdded();
+    expect(scoringJobs).toBeGreaterThan(0);
+    expect(scoringJobs).toBeLessThan(plan.rollouts.length);
     expect(outcomes(got.records)).toEqual(outcomes(expected.records));
     expect(got.md).toBe(expected.md);
     const counts = await cluster.scoredCounts(plan.meta.id);

@@ -1,21 +1,13 @@
 /**
- * Inline scoring: a worker running the orchestrator beside the scorer role scores cheap
- * metrics in the rollout's last step (no scoring job), with the same records as the
- * scoring queue gives; MAESTRO_INLINE_SCORING=0 keeps every rollout on the queue.
+ * Inline scoring: an orchestrator scores cheap metrics in the rollout's last step (no
+ * scoring job), with the same records as the scoring queue gives: by default where it can
+ * write the data directory or runs beside the scorer role; MAESTRO_INLINE_SCORING=1 only
+ * beside the scorer role, =0 never.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { SCORE_QUEUE } from '../../src/core/queues.ts';
 import { TestCluster } from '../helpers/cluster.ts';
 
 const POLICIES = ['direct:GLM-4.6V-Flash', 'oracle', 'random'];
-
-/** How many jobs were ever added to the scoring queue (its event stream's `added` entries). */
-async function scoringJobsAdded(cluster: TestCluster): Promise<number> {
-  const events = (await cluster.conn.xrange(`${cluster.prefix}:${SCORE_QUEUE}:events`, '-', '+')) as Array<
-    [string, string[]]
-  >;
-  return events.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'added').length;
-}
 
 describe('inline scoring', () => {
   const clusters: TestCluster[] = [];
@@ -41,7 +33,7 @@ describe('inline scoring', () => {
       plan,
       outcomes: records.map((r) => `${r.rolloutId} ${r.status} ${r.correct} ${r.score}`).sort(),
       counts: Object.values(await cluster.scoredCounts(plan.meta.id)),
-      scoringJobs: await scoringJobsAdded(cluster),
+      scoringJobs: await cluster.scoringJobsAdded(),
     };
   }
 
@@ -60,14 +52,15 @@ describe('inline scoring', () => {
     expect(queued.outcomes).toEqual(inline.outcomes);
   }, 240_000);
 
-  it('MAESTRO_INLINE_SCORING=always: an orchestrator without the scorer role scores too', async () => {
-    const always = await run({ MAESTRO_INLINE_SCORING: 'always' }, true);
-    const split = await run({}, true);
-    const n = always.plan.rollouts.length;
-    expect(always.scoringJobs).toBe(0);
-    expect(split.scoringJobs).toBe(n);
-    expect(always.counts).toHaveLength(n);
-    expect(always.counts.every((c) => c === 1)).toBe(true);
-    expect(always.outcomes).toEqual(split.outcomes);
+  it('by default an orchestrator without the scorer role scores too; =1 leaves it to scoring jobs', async () => {
+    const auto = await run({}, true);
+    const beside = await run({ MAESTRO_INLINE_SCORING: '1' }, true);
+    const n = auto.plan.rollouts.length;
+    expect(auto.scoringJobs).toBe(0);
+    expect(beside.scoringJobs).toBe(n);
+    expect(auto.counts).toHaveLength(n);
+    expect(auto.counts.every((c) => c === 1)).toBe(true);
+    expect(beside.counts.every((c) => c === 1)).toBe(true);
+    expect(auto.outcomes).toEqual(beside.outcomes);
   }, 240_000);
 });

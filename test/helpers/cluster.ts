@@ -7,7 +7,7 @@ import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { loadBenchmarks } from '../../src/cli/context.ts';
 import { waitForSweep } from '../../src/cli/sweep.ts';
 import { loadCatalog, loadSuite } from '../../src/core/benchmarks.ts';
-import { keys } from '../../src/core/queues.ts';
+import { keys, SCORE_QUEUE } from '../../src/core/queues.ts';
 import { loadRegistry } from '../../src/core/registry.ts';
 import { DataStore } from '../../src/data/store.ts';
 import { type SpawnedWorker, spawnCli, stopProcess } from '../../src/process/spawn.ts';
@@ -160,6 +160,14 @@ export class TestCluster {
   async scoredCounts(sweepId: string): Promise<Record<string, number>> {
     const raw = await this.conn.hgetall(keys.scored(this.prefix, sweepId));
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** How many jobs were ever added to the scoring queue (its event stream's `added` entries). */
+  async scoringJobsAdded(): Promise<number> {
+    const events = (await this.conn.xrange(`${this.prefix}:${SCORE_QUEUE}:events`, '-', '+')) as Array<
+      [string, string[]]
+    >;
+    return events.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'added').length;
   }
 
   async stopWorkers(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') {

@@ -24,7 +24,8 @@ const IN_PROCESS_CONCURRENCY = 64;
 
 /**
  * The cluster with expert calls through the queue (`ceiling`) or made by the orchestrators,
- * which also score (`ceiling-inline`: registry `dispatch: inline`, MAESTRO_INLINE_SCORING=always).
+ * (`ceiling-inline`: registry `dispatch: inline`); the orchestrators score the cheap metric
+ * in the rollout's last step either way (the default where they can write the data directory).
  */
 function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
   const inline = dispatch === 'inline';
@@ -55,15 +56,13 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
               ...[1, 2].map(() => ({
                 role: 'orchestrator' as const,
                 args: ['--concurrency', String(orchestratorConcurrency)],
-                env: { MAESTRO_INLINE_SCORING: 'always' },
               })),
               { role: 'scorer' as const },
             ]
           : [
               { role: 'orchestrator', args: ['--concurrency', String(orchestratorConcurrency)] },
               { role: 'expert' },
-              // Two scorers: scoring fsyncs each record, and a scorer process runs 4 at a time.
-              { role: 'scorer' },
+              // Idle here (the orchestrator scores); kept as a deployment has it.
               { role: 'scorer' },
             ],
       });
@@ -198,8 +197,8 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           notes: [
             `${n} rollouts of the simulated maestro policy (2 policy steps and one skill call each, up to 3 allowed), zero-latency servers in their own process; both runs write every durable record (fsync) and score every item.`,
             inline
-              ? `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: two orchestrators (concurrency ${orchestratorConcurrency} each) that make the expert calls (registry dispatch: inline) and score the rollouts (MAESTRO_INLINE_SCORING=always), and a scorer process (idle here), all on this machine.`
-              : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}), one expert pool and two scorer processes, all on this machine (of the layouts tried — 1 or 2 orchestrators, 1 or 2 scorers, all roles in one or two processes — all reached 83–102 rollouts/s here; this one was the fastest).`,
+              ? `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: two orchestrators (concurrency ${orchestratorConcurrency} each) that make the expert calls (registry dispatch: inline) and score the rollouts, and a scorer process (idle here), all on this machine.`
+              : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}) that scores the rollouts, one expert pool and a scorer process (idle here), all on this machine.`,
             'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout.',
           ],
           durationS: elapsedS(started),

@@ -137,7 +137,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           dispatch,
         },
         workers: inline
-          ? [{ role: 'orchestrator', env: { MAESTRO_INLINE_SCORING: 'always' } }, { role: 'scorer' }]
+          ? [{ role: 'orchestrator' }, { role: 'scorer' }]
           : [{ role: 'orchestrator' }, { role: 'expert' }, { role: 'scorer' }],
       });
       const eventsConn = ctx.conn.duplicate();
@@ -235,9 +235,10 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
         traces.sort((a, b) => a.totalMs - b.totalMs);
         const trace = traces[Math.floor(traces.length / 2)];
         const floor = await calibrate(ctx.conn, stage.prefix, quick ? 50 : 200);
-        // Hops per rollout: rollout → expert → rollout → scoring → rollout (each a job taken by a
-        // worker after another job finished or was added); inline: the rollout alone (no child job).
-        const HOPS = inline ? 1 : 5;
+        // Hops per rollout: rollout → expert → rollout (each a job taken by a worker after another
+        // job finished or was added; the orchestrator scores the cheap metric in the last step);
+        // inline: the rollout alone (no child job).
+        const HOPS = inline ? 1 : 3;
         const n = inMs.length;
         const perStep = clusterMs.map((c, i) => (c - (inMs[i] ?? 0)) / (steps[i] ?? 1));
         const p50 = quantile(perStep, 0.5);
@@ -302,7 +303,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
                   clusterSkill === null ? '-' : round(clusterSkill, 2),
                 ],
                 ['scoring + durable record (fsync)', round((tm.score + tm.record) / n, 2), 'in the rest'],
-                ['queue hops, Redis, job payloads, scoring job', '-', rest === null ? '-' : round(rest, 2)],
+                ['queue hops, Redis, job payloads', '-', rest === null ? '-' : round(rest, 2)],
                 ['total (wall clock)', round(inMean, 2), round(clusterMean, 2)],
                 [
                   'CPU time of all processes (bench, simulator, Redis, workers)',
@@ -324,7 +325,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
               ],
             },
             {
-              title: `One rollout, command by command (MONITOR; the median of ${TRACED} traced, ${round(trace?.totalMs ?? 0, 1)} ms end to end): the gaps are where time goes — a policy call before the rollout's updateData, a skill run between the expert's moveToActive and moveToFinished, scoring and the fsync'd record before the scorer's moveToFinished, and process wake-ups (a marker popped by a blocked worker) before each moveToActive`,
+              title: `One rollout, command by command (MONITOR; the median of ${TRACED} traced, ${round(trace?.totalMs ?? 0, 1)} ms end to end): the gaps are where time goes — a policy call before the rollout's updateData, a skill run between the expert's moveToActive and moveToFinished, scoring and the fsync'd record before the count script and the rollout's moveToFinished, and process wake-ups (a marker popped by a blocked worker) before each moveToActive`,
               columns: ['+ms', 'gap ms', 'command', 'queue'],
               rows: trace?.rows ?? [],
             },
@@ -337,9 +338,9 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           notes: [
             `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer) after ${warmup} warm-up rollouts; policy and expert servers answer at once (latency scale 0).`,
             inline
-              ? 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, MAESTRO_INLINE_SCORING=always), alternately; overhead = (cluster − in-process) / policy steps, per rollout.'
-              : 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
-            'Cluster time is measured from queue.add of the rollout to its completed event (QueueEvents), so it includes the wait for the scoring child and the event delivery.',
+              ? 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, as orchestrators that can write the data directory do by default), alternately; overhead = (cluster − in-process) / policy steps, per rollout.'
+              : 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes; the orchestrator scores the cheap metric in the rollout’s last step, as orchestrators that can write the data directory do by default), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
+            'Cluster time is measured from queue.add of the rollout to its completed event (QueueEvents), so it includes the scoring, the record and the event delivery.',
             `Floor on this machine: a Redis PING takes ${round(floor.pingMs, 2)} ms (p50) and an empty BullMQ job (add → a no-op worker → completed event) ${round(floor.emptyJobMs, 2)} ms; a rollout makes ${HOPS} queue hops for ${round(totalSteps / n, 2)} policy steps, so the queue alone costs at least ≈ ${round((HOPS * floor.emptyJobMs) / (totalSteps / n), 1)} ms per step here, before any payload, state save or scoring work.`,
             'CPU time is read from /proc for every process involved around each run (10 ms ticks, summed over all rollouts): it is what the queue costs in work, independent of how long the processes waited for a core on the shared machine.',
             'The cluster columns of the breakdown come from the workers’ own Prometheus histograms (maestro_policy_step_duration_seconds, maestro_skill_duration_seconds); "the rest" is everything the queue adds.',
