@@ -30,6 +30,9 @@ interface Kept {
 
 interface Waiter {
   resolve(kept: Kept): void;
+  /** Whether this waiter asks the semaphore (not only waits for a hand-over). */
+  asking: boolean;
+  ask(): void;
 }
 
 /** A slot held for one call: give it back with `done()` exactly once. */
@@ -63,7 +66,8 @@ export class SlotReuse {
   /**
    * A slot of `service`: a lease kept here, else one given back here while waiting, else one
    * from the semaphore, whichever comes first (a lease acquired after a hand-over is kept for
-   * the next call).
+   * the next call). With no deadline (`Infinity`), waiters queue here and only the first
+   * asks the semaphore.
    */
   async take(service: string, capacity: number, deadline?: number): Promise<Slot> {
     const kept = this.idle.get(service)?.pop();
@@ -75,26 +79,34 @@ export class SlotReuse {
       held = await new Promise<Kept>((resolve, reject) => {
         // A hand-over cancels the wait on the semaphore (no lease taken for nobody).
         const wanted = new AbortController();
+        const opts = { signal: wanted.signal, ...(deadline === undefined ? {} : { deadline }) };
         const waiter: Waiter = {
+          asking: false,
           resolve: (k) => {
             wanted.abort();
             resolve(k);
           },
+          ask: () => {
+            waiter.asking = true;
+            this.limiter.acquire(service, capacity, opts).then(
+              (lease) => {
+                const fresh: Kept = { lease, since: this.now(), uses: 1, idleSince: 0 };
+                if (this.unwait(service, waiter)) resolve(fresh);
+                else void this.giveBack(service, { ...fresh, uses: 0 });
+              },
+              (err) => {
+                if (this.unwait(service, waiter)) reject(err);
+              },
+            );
+          },
         };
         const queue = this.waiters.get(service) ?? [];
+        // Without a deadline, one waiter of this process asks the semaphore at a time; the
+        // others wait for a hand-over or their turn to ask (no polling by every waiter).
+        const oneAsks = deadline === Number.POSITIVE_INFINITY && queue.some((w) => w.asking);
         queue.push(waiter);
         this.waiters.set(service, queue);
-        const opts = { signal: wanted.signal, ...(deadline === undefined ? {} : { deadline }) };
-        this.limiter.acquire(service, capacity, opts).then(
-          (lease) => {
-            const fresh: Kept = { lease, since: this.now(), uses: 1, idleSince: 0 };
-            if (this.unwait(service, waiter)) resolve(fresh);
-            else void this.giveBack(service, { ...fresh, uses: 0 });
-          },
-          (err) => {
-            if (this.unwait(service, waiter)) reject(err);
-          },
-        );
+        if (!oneAsks) waiter.ask();
       });
     }
     let given = false;
@@ -107,13 +119,17 @@ export class SlotReuse {
     };
   }
 
-  /** Removes a waiter; false when a hand-over already served it. */
+  /**
+   * Removes a waiter; false when a hand-over already served it. When no waiter left asks the
+   * semaphore, the first one starts.
+   */
   private unwait(service: string, waiter: Waiter): boolean {
     const queue = this.waiters.get(service);
     const at = queue?.indexOf(waiter) ?? -1;
-    if (at < 0) return false;
-    queue!.splice(at, 1);
-    if (queue!.length === 0) this.waiters.delete(service);
+    if (!queue || at < 0) return false;
+    queue.splice(at, 1);
+    if (queue.length === 0) this.waiters.delete(service);
+    else if (!queue.some((w) => w.asking)) queue[0]!.ask();
     return true;
   }
 
@@ -123,7 +139,9 @@ export class SlotReuse {
       await held.lease.release();
       return;
     }
-    const waiter = this.waiters.get(service)?.[0];
+    // A waiter that is not asking the semaphore first: the one asking goes on asking.
+    const queue = this.waiters.get(service);
+    const waiter = queue?.find((w) => !w.asking) ?? queue?.[0];
     if (waiter) {
       this.unwait(service, waiter);
       this.reused += 1;

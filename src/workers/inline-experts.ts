@@ -149,8 +149,12 @@ export function inlineExperts(opts: {
   });
 }
 
-/** Rollouts at once when they hold their expert calls: enough to fill every expert. */
+/**
+ * Rollouts at once when they hold their expert calls: twice the experts' total capacity, so
+ * that while some rollouts make their policy calls, score or write their records, others
+ * wait for the freed expert slots (handed over in this process) and no endpoint idles.
+ */
 export function inlineConcurrency(registry: Registry): number {
   const total = registry.experts.reduce((sum, e) => sum + e.capacity, 0);
-  return Math.max(16, Math.min(256, total));
+  return Math.max(16, Math.min(512, 2 * total));
 }

@@ -16,8 +16,15 @@ class CountingLimiter implements ServiceLimiter {
   released = 0;
   out = 0;
   peak = 0;
+  /** Acquisitions under way at once (callers waiting on the semaphore), and their peak. */
+  asking = 0;
+  peakAsking = 0;
   async acquire(service: string, capacity: number, opts?: AcquireOptions): Promise<Lease> {
-    const lease = await this.inner.acquire(service, capacity, opts);
+    this.asking += 1;
+    this.peakAsking = Math.max(this.peakAsking, this.asking);
+    const lease = await this.inner.acquire(service, capacity, opts).finally(() => {
+      this.asking -= 1;
+    });
     this.acquired += 1;
     this.out += 1;
     this.peak = Math.max(this.peak, this.out);
@@ -87,5 +94,34 @@ describe('slots kept between calls of one process', () => {
     await sleep(30);
     await slots.close();
     expect(limiter.out).toBe(0);
+  });
+
+  it('without a deadline, one waiting call of a process asks the semaphore; the rest wait for hand-overs', async () => {
+    const run = async (deadline: number | undefined) => {
+      const limiter = new CountingLimiter();
+      const slots = new SlotReuse(limiter, { idleMs: 5 });
+      let inFlight = 0;
+      let peak = 0;
+      const call = async () => {
+        const slot = await slots.take('expert:A', 4, deadline);
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await sleep(2);
+        inFlight -= 1;
+        await slot.done();
+      };
+      await Promise.all(Array.from({ length: 40 }, call));
+      await sleep(30);
+      await slots.close();
+      expect(limiter.out).toBe(0);
+      return { peak, peakAsking: limiter.peakAsking, acquired: limiter.acquired };
+    };
+    const queued = await run(Number.POSITIVE_INFINITY);
+    expect(queued.peak).toBe(4);
+    expect(queued.peakAsking).toBe(1);
+    // With a deadline each waiting call asks on its own (it must fail at its deadline).
+    const own = await run(Date.now() + 60_000);
+    expect(own.peak).toBe(4);
+    expect(own.peakAsking).toBeGreaterThan(1);
   });
 });
