@@ -40,6 +40,9 @@ export interface Slot {
   done(): Promise<void>;
 }
 
+/** Why a waiter's semaphore request was cancelled: a slot was handed over to it. */
+const HANDED_OVER = 'handed over';
+
 export class SlotReuse {
   private readonly idle = new Map<string, Kept[]>();
   /** Calls of this process waiting for a slot, first come first served. */
@@ -78,16 +81,18 @@ export class SlotReuse {
     } else {
       held = await new Promise<Kept>((resolve, reject) => {
         // A hand-over cancels the wait on the semaphore (no lease taken for nobody).
-        const wanted = new AbortController();
-        const opts = { signal: wanted.signal, ...(deadline === undefined ? {} : { deadline }) };
+        let wanted: AbortController | undefined;
         const waiter: Waiter = {
           asking: false,
           resolve: (k) => {
-            wanted.abort();
+            // With a reason of its own: no DOMException (and its stack) made per hand-over.
+            wanted?.abort(HANDED_OVER);
             resolve(k);
           },
           ask: () => {
             waiter.asking = true;
+            wanted = new AbortController();
+            const opts = { signal: wanted.signal, ...(deadline === undefined ? {} : { deadline }) };
             this.limiter.acquire(service, capacity, opts).then(
               (lease) => {
                 const fresh: Kept = { lease, since: this.now(), uses: 1, idleSince: 0 };

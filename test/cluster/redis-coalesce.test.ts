@@ -46,6 +46,14 @@ describe('coalesced Redis writes', () => {
     );
     expect(chained).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
     expect(flushes.n).toBeLessThanOrEqual(2);
+    // …and commands sent from separate callbacks of one phase of the loop (timers firing
+    // together, like replies read in one poll).
+    flushes.n = 0;
+    const timed = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => new Promise((r) => setTimeout(() => r(conn.lindex(key, i)), 1))),
+    );
+    expect(timed).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    expect(flushes.n).toBeLessThanOrEqual(2);
     // A new connection (after a drop) is coalesced too.
     conn.disconnect(true);
     await new Promise((r) => conn.once('ready', r));
