@@ -17,6 +17,20 @@ import type { RolloutIO } from '../rollout/index.ts';
 import { type ChildJob, childJob, settledChildren } from './children.ts';
 import type { InlineExperts } from './inline-experts.ts';
 
+/**
+ * The signal that parks a rollout until its children finish: one instance, made without a
+ * stack trace (BullMQ only checks its class; a new error per park cost a stack capture).
+ */
+const PARKED = (() => {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new WaitingChildrenError();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+})();
+
 /** A stored rollout up to this size is left as it is when the rollout finishes. */
 const SMALL_STATE_CHARS = 4_096;
 
@@ -59,7 +73,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
    */
   const park = async (state: RolloutState, calls: PendingCall[]) => {
     for (const c of jobsOf(calls)) await addChild(p.conn, p.prefix, p.queue(c.queue), c, job);
-    if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+    if (await job.moveToWaitingChildren(token)) throw PARKED;
     return resolve(state);
   };
   return {

@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Benchmark, type BenchmarkCatalog, catalogFromDefs } from '../core/benchmarks.ts';
 import { NotFoundError } from '../core/errors.ts';
@@ -112,6 +112,8 @@ export function redacting<A extends unknown[], T>(process: (...args: A) => Promi
     try {
       return redactDeep(await process(...args));
     } catch (err) {
+      // BullMQ's signals (a rollout parked, delayed) carry no text: not worth a stack trace.
+      if (err instanceof WaitingChildrenError || err instanceof DelayedError) throw err;
       throw redactError(err);
     }
   };
