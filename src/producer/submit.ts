@@ -33,6 +33,10 @@ export function rolloutJobOptions() {
   };
 }
 
+/** Rollout jobs per `addBulk`: the first batch, then the others. */
+const FIRST_BATCH = 64;
+const BATCH = 500;
+
 /**
  * Enqueues the rollouts of a plan that are neither scored nor already queued. Adding a
  * job whose id exists is a no-op in BullMQ, so two producers racing on the same sweep
@@ -50,7 +54,11 @@ export async function submitSweep(
   const result: SubmitResult = { sweepId: meta.id, planned: rollouts.length, done: 0, inFlight: 0, added: 0 };
   const todo: SweepPlan['rollouts'] = [];
   const CHUNK = 1000;
-  for (let i = 0; i < rollouts.length; i += CHUNK) {
+  // A sweep Redis has no metadata of was never submitted (or was discarded): none of its
+  // rollouts is done or queued, so none is looked up one by one.
+  const known = (await conn.exists(keys.sweep(prefix, meta.id))) === 1;
+  if (!known) todo.push(...rollouts);
+  for (let i = 0; known && i < rollouts.length; i += CHUNK) {
     const chunk = rollouts.slice(i, i + CHUNK);
     const pipe = conn.pipeline();
     for (const r of chunk) {
@@ -74,8 +82,9 @@ export async function submitSweep(
   await noteSubmitted(conn, prefix, meta.id, rollouts);
   const queue = new Queue(ROLLOUT_QUEUE, { connection: conn, prefix });
   try {
-    for (let i = 0; i < todo.length; i += 500) {
-      const chunk = todo.slice(i, i + 500);
+    // A small first batch, so workers start while the rest is added.
+    for (let i = 0, size = FIRST_BATCH; i < todo.length; i += size, size = BATCH) {
+      const chunk = todo.slice(i, i + size);
       await queue.addBulk(
         chunk.map((r) => ({
           name: 'rollout',
