@@ -10,7 +10,7 @@ import {
   scoreTagged,
   sympifyToFloat,
 } from '../../src/scoring/release-reward/index.ts';
-import { pyFloat, pyRound2, pyStrip } from '../../src/scoring/release-reward/py.ts';
+import { pyFloat, pyRound2, pyRstrip, pyStrip } from '../../src/scoring/release-reward/py.ts';
 
 /**
  * Hand-picked cases for release-reward, each with the release rule it pins down. The
@@ -38,6 +38,19 @@ describe('Python semantics the port relies on', () => {
   it('strip() uses Python whitespace (U+001C counts, U+FEFF does not)', () => {
     expect(pyStrip('\u001c 7 \u3000')).toBe('7');
     expect(pyStrip('\ufeff7')).toBe('\ufeff7');
+  });
+
+  it('strip(chars) and rstrip(chars) work on code points, astral characters included', () => {
+    // A set with an astral character is matched whole, never by one of its halves.
+    expect(pyStrip('😀a😀', '😀')).toBe('a');
+    expect(pyStrip('\ud83da\ud83d', '😀')).toBe('\ud83da\ud83d');
+    expect(pyRstrip('a😀😀', '😀')).toBe('a');
+    expect(pyRstrip('a\ude00', '😀')).toBe('a\ude00');
+    // A set of single units leaves an astral character at an end alone, and the result is
+    // the code-point one on mixed strings.
+    expect(pyStrip(' 😀 x 😀 ')).toBe('😀 x 😀');
+    expect(pyRstrip('x😀ab', 'ab')).toBe('x😀');
+    expect(pyStrip('abc', 'abc')).toBe('');
   });
 });
 

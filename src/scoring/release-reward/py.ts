@@ -47,21 +47,42 @@ export function ci(literal: string): string {
   return out;
 }
 
+/**
+ * Whether a strip set holds only characters of one UTF-16 unit: then scanning units finds
+ * the same ends as scanning code points (a surrogate half is never in the set).
+ */
+const singleUnits = (chars: string) => !/[\uD800-\uDFFF]/.test(chars);
+
 /** Python `s.strip(chars)`; without `chars`, Python's whitespace. */
 export function pyStrip(s: string, chars: string = PY_WS_CHARS): string {
+  if (chars === PY_WS_CHARS || singleUnits(chars)) {
+    let start = 0;
+    let end = s.length;
+    while (start < end && chars.includes(s[start]!)) start++;
+    while (end > start && chars.includes(s[end - 1]!)) end--;
+    return start === 0 && end === s.length ? s : s.slice(start, end);
+  }
+  // Code points compared whole: a lone surrogate is not a character of the set it is half of.
+  const set = new Set(chars);
   const cps = Array.from(s);
   let start = 0;
   let end = cps.length;
-  while (start < end && chars.includes(cps[start]!)) start++;
-  while (end > start && chars.includes(cps[end - 1]!)) end--;
+  while (start < end && set.has(cps[start]!)) start++;
+  while (end > start && set.has(cps[end - 1]!)) end--;
   return cps.slice(start, end).join('');
 }
 
 /** Python `s.rstrip(chars)`. */
 export function pyRstrip(s: string, chars: string): string {
+  if (singleUnits(chars)) {
+    let end = s.length;
+    while (end > 0 && chars.includes(s[end - 1]!)) end--;
+    return end === s.length ? s : s.slice(0, end);
+  }
+  const set = new Set(chars);
   const cps = Array.from(s);
   let end = cps.length;
-  while (end > 0 && chars.includes(cps[end - 1]!)) end--;
+  while (end > 0 && set.has(cps[end - 1]!)) end--;
   return cps.slice(0, end).join('');
 }
 
