@@ -98,6 +98,11 @@ export async function startWorkers(opts: RunWorkerOptions) {
       await judging.close();
     });
   }
+  // By default an orchestrator without the scorer role writes a sweep's records only where
+  // its data directory holds the sweep (the directory it was submitted to, where reports
+  // read it); with a data directory of its own per host, the scorers write them.
+  const recordsWhereSubmitted = opts.env.MAESTRO_INLINE_SCORING === 'auto' && !roles.has('scorer');
+  const holdsSweep = sweepsHeldBy(opts.store);
   if (roles.has('orchestrator')) {
     const orch = startOrchestrator({
       ...base,
@@ -116,7 +121,10 @@ export async function startWorkers(opts: RunWorkerOptions) {
             // benchmarks whose scorer may ask the sweep's judge model (a network call).
             inlineScoring: {
               makeRecord,
-              cheap: (b, meta) => b.metric !== 'code_pass' && !(meta.judge && usesJudge(b, 'official')),
+              cheap: (b, meta) =>
+                b.metric !== 'code_pass' &&
+                !(meta.judge && usesJudge(b, 'official')) &&
+                (!recordsWhereSubmitted || holdsSweep(meta.id)),
               storageDeadlineMs: opts.env.MAESTRO_STORAGE_DEADLINE_MS,
               log,
             },
@@ -146,6 +154,22 @@ export async function startWorkers(opts: RunWorkerOptions) {
       await Promise.all(closers.map((c) => c()));
       connection.disconnect();
     },
+  };
+}
+
+/**
+ * Whether this host's data directory holds a sweep (its `sweep.json`), asked per rollout: a
+ * sweep found is remembered, one not found is looked for again after a minute.
+ */
+export function sweepsHeldBy(store: DataStore, now: () => number = Date.now): (sweepId: string) => boolean {
+  const seen = new Map<string, number>();
+  return (sweepId) => {
+    const at = seen.get(sweepId);
+    if (at === Number.POSITIVE_INFINITY) return true;
+    if (at !== undefined && now() - at < 60_000) return false;
+    const held = store.holdsSweep(sweepId);
+    seen.set(sweepId, held ? Number.POSITIVE_INFINITY : now());
+    return held;
   };
 }
 

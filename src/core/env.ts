@@ -32,10 +32,10 @@ const Env = z.object({
   MAESTRO_CHARXIV_DIR: z.string().min(1).optional(),
   /**
    * Who scores cheap metrics in the rollout's last step, with no scoring job. `auto`
-   * (default): an orchestrator whose host can write the data directory (the records go
-   * there), or that runs beside the scorer role; `1`: only an orchestrator beside the scorer
-   * role; `always`: every orchestrator; `0`: nobody (every rollout goes through the scoring
-   * queue).
+   * (default): an orchestrator beside the scorer role, or one whose data directory holds
+   * the sweep (where reports read it) and can be written; `1`: only an orchestrator beside
+   * the scorer role; `always`: every orchestrator; `0`: nobody (every rollout goes through
+   * the scoring queue).
    */
   MAESTRO_INLINE_SCORING: z
     .enum(['0', '1', 'auto', 'always'])

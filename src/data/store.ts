@@ -250,6 +250,11 @@ export class DataStore {
     }
   }
 
+  /** Whether this data directory holds a sweep: its `sweep.json`, written when it is submitted here. */
+  holdsSweep(sweepId: string): boolean {
+    return existsSync(join(this.sweepDir(sweepId), 'sweep.json'));
+  }
+
   /** The records folder of a sweep. */
   recordsDir(sweepId: string): string {
     return join(this.sweepDir(sweepId), 'records');

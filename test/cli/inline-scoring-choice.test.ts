@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scoresInline } from '../../src/cli/worker.ts';
+import { scoresInline, sweepsHeldBy } from '../../src/cli/worker.ts';
 import { readEnv } from '../../src/core/env.ts';
 import { DataStore } from '../../src/data/store.ts';
 
@@ -44,5 +44,25 @@ describe('which orchestrators score cheap metrics themselves', () => {
     dirs.push(root);
     expect(new DataStore(root).canWriteRecords()).toBe(true);
     expect(new DataStore(join(root, 'absent')).canWriteRecords()).toBe(false);
+  });
+
+  it('knows which sweeps a data directory holds; looks again for one it lacked after a minute', () => {
+    const root = mkdtempSync(join(tmpdir(), 'maestro-holds-'));
+    dirs.push(root);
+    const store = new DataStore(root);
+    let now = 0;
+    const holds = sweepsHeldBy(store, () => now);
+    expect(holds('s1')).toBe(false);
+    mkdirSync(store.sweepDir('s1'), { recursive: true });
+    writeFileSync(join(store.sweepDir('s1'), 'sweep.json'), '{}');
+    expect(store.holdsSweep('s1')).toBe(true);
+    // Not looked for again within the minute…
+    now = 30_000;
+    expect(holds('s1')).toBe(false);
+    // …then found, and remembered.
+    now = 61_000;
+    expect(holds('s1')).toBe(true);
+    rmSync(store.sweepDir('s1'), { recursive: true });
+    expect(holds('s1')).toBe(true);
   });
 });

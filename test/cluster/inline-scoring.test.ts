@@ -1,9 +1,11 @@
 /**
  * Inline scoring: an orchestrator scores cheap metrics in the rollout's last step (no
- * scoring job), with the same records as the scoring queue gives: by default where it can
- * write the data directory or runs beside the scorer role; MAESTRO_INLINE_SCORING=1 only
- * beside the scorer role, =0 never.
+ * scoring job), with the same records as the scoring queue gives: by default beside the
+ * scorer role, or where its data directory holds the sweep and can be written;
+ * MAESTRO_INLINE_SCORING=1 only beside the scorer role, =0 never.
  */
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/cluster.ts';
 
@@ -15,13 +17,20 @@ describe('inline scoring', () => {
     for (const c of clusters) await c.cleanup();
   });
 
-  async function run(env: Record<string, string>, split = false) {
+  /** `ownData`: the orchestrator has a data directory of its own (the datasets, not the sweep). */
+  async function run(env: Record<string, string>, split = false, ownData = false) {
     const cluster = new TestCluster({ items: 3, benchmarks: ['chartqa', 'erqa', 'tallyqa'] });
     clusters.push(cluster);
     await cluster.start();
+    const orchestratorEnv = { ...env };
+    if (ownData) {
+      const dir = join(cluster.dir, 'orchestrator-data');
+      cpSync(cluster.dataDir, dir, { recursive: true });
+      orchestratorEnv.MAESTRO_DATA_DIR = dir;
+    }
     if (split) {
       // Separate processes; only the orchestrator is told to score.
-      await cluster.worker(['--role', 'orchestrator'], env);
+      await cluster.worker(['--role', 'orchestrator'], orchestratorEnv);
       await cluster.worker(['--role', 'expert']);
       await cluster.worker(['--role', 'scorer']);
     } else await cluster.worker(['--role', 'all'], env);
@@ -31,6 +40,9 @@ describe('inline scoring', () => {
     const records = await cluster.store.readRecords(plan.meta.id);
     return {
       plan,
+      orchestratorWrote: existsSync(
+        join(orchestratorEnv.MAESTRO_DATA_DIR ?? cluster.dataDir, 'sweeps', plan.meta.id, 'records'),
+      ),
       outcomes: records.map((r) => `${r.rolloutId} ${r.status} ${r.correct} ${r.score}`).sort(),
       counts: Object.values(await cluster.scoredCounts(plan.meta.id)),
       scoringJobs: await cluster.scoringJobsAdded(),
@@ -62,5 +74,14 @@ describe('inline scoring', () => {
     expect(auto.counts.every((c) => c === 1)).toBe(true);
     expect(beside.counts.every((c) => c === 1)).toBe(true);
     expect(auto.outcomes).toEqual(beside.outcomes);
+  }, 240_000);
+
+  it('by default an orchestrator whose data directory lacks the sweep leaves its records to the scorers', async () => {
+    const own = await run({}, true, true);
+    const n = own.plan.rollouts.length;
+    expect(own.scoringJobs).toBe(n);
+    expect(own.orchestratorWrote).toBe(false);
+    expect(own.counts).toHaveLength(n);
+    expect(own.counts.every((c) => c === 1)).toBe(true);
   }, 240_000);
 });
