@@ -40,6 +40,25 @@ class CountingLimiter implements ServiceLimiter {
   async close() {}
 }
 
+/** Runs `calls` calls at once, each holding a slot for `holdMs`; returns how many held one at once, at most. */
+async function concurrentCalls(
+  slots: SlotReuse,
+  o: { calls: number; capacity: number; holdMs: number; deadline?: number | undefined },
+): Promise<number> {
+  let inFlight = 0;
+  let peak = 0;
+  const call = async () => {
+    const slot = await slots.take('expert:A', o.capacity, o.deadline);
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    await sleep(o.holdMs);
+    inFlight -= 1;
+    await slot.done();
+  };
+  await Promise.all(Array.from({ length: o.calls }, call));
+  return peak;
+}
+
 describe('slots kept between calls of one process', () => {
   it('serves calls in a row with one lease and gives it back once idle', async () => {
     const limiter = new CountingLimiter();
@@ -75,17 +94,7 @@ describe('slots kept between calls of one process', () => {
   it('never holds more than the capacity, and hands a slot to a waiting call of this process', async () => {
     const limiter = new CountingLimiter();
     const slots = new SlotReuse(limiter, { idleMs: 5 });
-    let inFlight = 0;
-    let peak = 0;
-    const call = async () => {
-      const slot = await slots.take('expert:A', 2);
-      inFlight += 1;
-      peak = Math.max(peak, inFlight);
-      await sleep(3);
-      inFlight -= 1;
-      await slot.done();
-    };
-    await Promise.all(Array.from({ length: 20 }, call));
+    const peak = await concurrentCalls(slots, { calls: 20, capacity: 2, holdMs: 3 });
     expect(peak).toBe(2);
     expect(limiter.peak).toBeLessThanOrEqual(2);
     // Waiting calls were served by hand-overs, not a new lease each.
@@ -100,17 +109,7 @@ describe('slots kept between calls of one process', () => {
     const run = async (deadline: number | undefined) => {
       const limiter = new CountingLimiter();
       const slots = new SlotReuse(limiter, { idleMs: 5 });
-      let inFlight = 0;
-      let peak = 0;
-      const call = async () => {
-        const slot = await slots.take('expert:A', 4, deadline);
-        inFlight += 1;
-        peak = Math.max(peak, inFlight);
-        await sleep(2);
-        inFlight -= 1;
-        await slot.done();
-      };
-      await Promise.all(Array.from({ length: 40 }, call));
+      const peak = await concurrentCalls(slots, { calls: 40, capacity: 4, holdMs: 2, deadline });
       await sleep(30);
       await slots.close();
       expect(limiter.out).toBe(0);
