@@ -23,9 +23,10 @@ const TARGET_RATIO = 0.5;
 const IN_PROCESS_CONCURRENCY = 64;
 
 /**
- * The cluster with expert calls through the queue (`ceiling`) or made by the orchestrators,
+ * The cluster with expert calls through the queue (`ceiling`) or made by the orchestrators
  * (`ceiling-inline`: registry `dispatch: inline`); the orchestrators score the cheap metric
- * in the rollout's last step either way (the default where they can write the data directory).
+ * in the rollout's last step either way (the default where their data directory holds the
+ * sweep).
  */
 function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
   const inline = dispatch === 'inline';
