@@ -114,6 +114,10 @@ describe('record journal', () => {
     await store.appendRecord(record('r1', { extracted: 'journal' }));
     await store.writeRecord(record('r1', { extracted: 'file' }));
     await store.writeRecord(record('r2', { extracted: 'file only' }));
+    // A file's time is its mtime, which the kernel keeps at a tick's resolution (a few ms):
+    // written right after the journal's record, it can read as older. Set it a minute later.
+    const later = (Date.now() + 60_000) / 1000;
+    utimesSync(store.recordPath('s', 'r1'), later, later);
     expect((await store.readRecord('s', 'r1'))?.extracted).toBe('file');
     // A file older than the journal's record loses to it.
     const old = (Date.now() - 60_000) / 1000;
