@@ -199,6 +199,27 @@ export function scoresInline(
  */
 export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs = 30_000): Promise<void> {
   redactProcessOutput();
+  // The handlers are in place before start-up, so a signal right after `ready:` (or during
+  // start-up, whose workers may already hold jobs) stops the process gracefully too, never by
+  // the signal's default action.
+  let stop: ((signal: string) => void) | undefined;
+  let early: string | undefined;
+  const onSignal = (signal: string) => {
+    if (stop) stop(signal);
+    else if (!early) {
+      early = signal;
+      deadline();
+    }
+  };
+  const deadline = () => {
+    const timer = setTimeout(() => {
+      console.log('shutdown deadline passed; exiting (unfinished jobs will be recovered)');
+      process.exit(1);
+    }, deadlineMs);
+    timer.unref();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
   let refuse: ((text: string) => void) | undefined;
   const handle = await startWorkers({ ...opts, onRefuse: (text) => refuse?.(text) });
   await new Promise<void>((resolveStop) => {
@@ -209,23 +230,19 @@ export async function runWorkersUntilSignal(opts: RunWorkerOptions, deadlineMs =
         `error: ${text}\nthis worker stops; the sweep's jobs wait in the queue for a host that has the data`,
       );
       process.exitCode = 3;
-      stop('refused');
+      stop?.('refused');
     };
-    const stop = (signal: string) => {
+    stop = (signal: string) => {
+      if (stopping) return;
       stopping = true;
       console.log(`${signal}: finishing in-flight jobs (deadline ${deadlineMs} ms)`);
-      const timer = setTimeout(() => {
-        console.log('shutdown deadline passed; exiting (unfinished jobs will be recovered)');
-        process.exit(1);
-      }, deadlineMs);
-      timer.unref();
+      if (!early) deadline();
       handle.close().then(
         () => resolveStop(),
         () => resolveStop(),
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    if (early) stop(early);
   });
 }
 

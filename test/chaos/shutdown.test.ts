@@ -122,4 +122,23 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
       if (pool.child.exitCode === null) pool.child.kill('SIGKILL');
     }
   }, 300_000);
+
+  it('a signal during start-up or right at `ready:` still stops the worker gracefully', async () => {
+    // SIGTERM from the output handler, at the first line (start-up: its pools print before
+    // `ready:`) and at `ready:` itself: the worker must have its handlers by then.
+    for (const at of ['expert pool', 'ready:']) {
+      const w = spawnCli(['worker', '--role', 'all'], cluster.env(), { label: `term at ${at}` });
+      let sent = false;
+      w.child.stdout?.on('data', (b: Buffer) => {
+        if (!sent && b.toString().includes(at)) {
+          sent = true;
+          w.child.kill('SIGTERM');
+        }
+      });
+      const code = await w.exited;
+      expect(sent, at).toBe(true);
+      expect({ at, code, signal: w.child.signalCode }).toEqual({ at, code: 0, signal: null });
+      expect(w.output.join('\n')).toContain('SIGTERM: finishing in-flight jobs');
+    }
+  }, 120_000);
 });
