@@ -45,7 +45,8 @@ COPY registry ./registry
 COPY sweeps ./sweeps
 COPY --from=build /app/dist ./dist
 # A named volume mounted on /data starts with this directory's owner: the unprivileged user.
-RUN mkdir -p /data && chown node:node /data
+# dist/code-cache/ too: each command's first run saves its compiled code there (README, Start-up).
+RUN mkdir -p /data /app/dist/code-cache && chown node:node /data /app/dist/code-cache
 USER node
 # Worker metrics (MAESTRO_METRICS_PORT), dashboard, simulated servers.
 EXPOSE 9464 8080 8990

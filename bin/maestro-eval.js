@@ -2,16 +2,34 @@
 // Entry point. Runs the bundled JavaScript in dist/ (`npm run build`, which `npm ci` runs)
 // when it is there and up to date; otherwise the TypeScript sources through tsx.
 //
+// The bundle (one CommonJS file) is compiled with V8's code cache: the first run of a command
+// (`sweep`, `worker`, …) under a set of V8 flags that succeeds saves the code it compiled in
+// dist/code-cache/ as it exits (not a run that only printed help or failed: it compiled
+// little of what the command needs), and later runs of that command start from it instead of
+// parsing and compiling again. A cache V8 rejects (another Node.js version) is replaced; a
+// dist/ that cannot be written runs without one; MAESTRO_CODE_CACHE=0 neither reads nor
+// writes one.
+//
 //   MAESTRO_DEV=1   always the sources (tsx): development and tests
 //   MAESTRO_DEV=0   dist/ without the freshness check (tsx only when dist/ was never built)
 //   unset           dist/ when dist/.stamp is newer than every .ts file under src/, skills/
 //                   and benchmarks/ (one stat per file), else the sources
 //
 // The choice is passed on in MAESTRO_DEV, so worker processes this one starts run the same way.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import vm from 'node:vm';
 
 // `sweep` (with --wait, a client that may wait for hours) holds little live data: V8's young
 // generation stays at its starting size instead of growing to 32 MB under the allocations of
@@ -19,8 +37,9 @@ import { setFlagsFromString } from 'node:v8';
 // (--optimize-for-size: smaller heap growth steps, code flushed sooner; about 12 MB less at
 // the report's peak, no CPU cost measured on a 1,000-rollout sweep). Workers keep V8's
 // defaults (throughput).
-if (process.argv.slice(2).find((a) => !a.startsWith('-')) === 'sweep')
-  setFlagsFromString('--semi-space-growth-factor=1 --optimize-for-size');
+const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
+const CLIENT_FLAGS = '--semi-space-growth-factor=1 --optimize-for-size';
+if (command === 'sweep') setFlagsFromString(CLIENT_FLAGS);
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const stamp = join(root, 'dist', '.stamp');
@@ -44,9 +63,59 @@ function distIsUsable() {
   return !['src', 'skills', 'benchmarks'].some((d) => changedSince(join(root, d), built));
 }
 
+/** A short hash of a string (FNV-1a, 32 bits, hex): names a code cache file. */
+function fnv(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The bundle's exports, compiled from the code cache of this command and these V8 flags when
+ * there is one; otherwise the cache is written as the process exits.
+ */
+function loadBundle(file) {
+  // V8 accepts a cache only under the flags it was made with.
+  const flags = [process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''];
+  if (command === 'sweep') flags.push(CLIENT_FLAGS);
+  const name = /^[a-z][a-z-]{0,30}$/.test(command) ? command : 'cli';
+  const cacheFile = join(root, 'dist', 'code-cache', `${name}-${fnv(flags.join('\n'))}.bin`);
+  const useCache = process.env.MAESTRO_CODE_CACHE !== '0';
+  let cachedData;
+  try {
+    cachedData = useCache ? readFileSync(cacheFile) : undefined;
+  } catch {
+    cachedData = undefined;
+  }
+  // The file is a function expression taking CommonJS's module arguments (scripts/build.mjs).
+  const script = new vm.Script(readFileSync(file, 'utf8'), {
+    filename: file,
+    cachedData,
+    // import() inside the bundle (of packages left out of it) loads as in any module.
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((s) => import(s)),
+  });
+  const helpOnly = process.argv.includes('--help') || process.argv.includes('-h') || !command;
+  if (useCache && (!cachedData || script.cachedDataRejected) && !helpOnly) {
+    process.once('exit', (code) => {
+      if (code !== 0) return;
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true });
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // A read-only dist/: the next run compiles again.
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
+}
+
 if (distIsUsable()) {
   process.env.MAESTRO_DEV = '0';
-  await import('../dist/cli.js');
+  await loadBundle(join(root, 'dist', 'cli.cjs')).main();
 } else {
   process.env.MAESTRO_DEV = '1';
   const { register } = await import('tsx/esm/api');

@@ -1,16 +1,21 @@
 // `npm run build` (also run by `npm ci` through `prepare`): bundles the CLI with esbuild into
-// dist/ (dist/cli.js and the chunks its lazily loaded commands share), then writes
-// dist/.stamp. The stamp tells bin/maestro-eval.js that dist/ is complete and when it was
-// built. Type checking is `npm run typecheck` (tsc); this step only transpiles.
+// one CommonJS file, dist/cli.cjs (and the memory bench's child, dist/rss-child.js), then
+// writes dist/.stamp. The stamp tells bin/maestro-eval.js that dist/ is complete and when it
+// was built. Type checking is `npm run typecheck` (tsc); this step only transpiles.
 //
 // Why a bundle: every process of the cluster (workers, the `sweep --wait` client, the CLI)
 // otherwise resolves, reads and links hundreds of modules at start-up, and Node lexes each
 // CommonJS dependency imported from ESM for its exports. One bundle halves start-up CPU.
+// Why one CommonJS file: bin/maestro-eval.js compiles it with V8's code cache (node:vm's
+// cachedData, which Node 20 offers for scripts but not for ES modules), so a process skips
+// parsing and compiling the code an earlier run of the same command compiled. Modules stay
+// lazily evaluated: esbuild wraps each one in an initializer run on its first import.
 //
 // What stays out of the bundle: native or very large packages loaded on demand (sharp,
-// OpenCV's WebAssembly build) and development tools. Data files (YAML, Lua, Python, fixture
-// files) are not copied: each module's `import.meta.url` is rewritten to its source file's
-// URL, relative to the bundle, so the code finds them in the source tree.
+// OpenCV's WebAssembly build), the dashboard's web server (express, bull-board) and
+// development tools. Data files (YAML, Lua, Python, fixture files) are not copied: each
+// module's `import.meta.url` is rewritten to its source file's URL, relative to the bundle,
+// so the code finds them in the source tree.
 //
 // Without esbuild, or without the sources (the image's stage that installs the dependencies
 // alone), there is nothing to build: it says so and succeeds, and the CLI runs the sources
@@ -25,6 +30,8 @@ const dist = join(root, 'dist');
 
 /** Loaded on demand, from node_modules, by the code that needs them. */
 const EXTERNAL = ['sharp', '@techstark/opencv-js', 'playwright-core', 'tsx', 'tsx/*', 'esbuild', 'vitest'];
+/** Only the dashboard serves web pages: its server's packages (CommonJS) load from node_modules. */
+const DASHBOARD_ONLY = ['express', '@bull-board/api', '@bull-board/api/*', '@bull-board/express'];
 
 if (!existsSync(join(root, 'src', 'cli', 'main.ts'))) {
   console.log('build: no sources here (an install of the dependencies alone); nothing to bundle');
@@ -41,20 +48,26 @@ try {
   process.exit(0);
 }
 
-/** Each project module's `import.meta.url` becomes its source file's URL (see above). */
-const sourceUrls = {
+/**
+ * Each project module's `import.meta.url` becomes its source file's URL (see above), from
+ * `base`, the bundle's own URL. In the CommonJS bundle `import.meta.filename` is the bundle's
+ * file.
+ */
+const sourceUrls = (base, filename) => ({
   name: 'source-urls',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       const text = await readFile(args.path, 'utf8');
-      if (args.path.includes(`${sep}node_modules${sep}`) || !text.includes('import.meta.url'))
-        return undefined;
+      if (args.path.includes(`${sep}node_modules${sep}`) || !text.includes('import.meta.')) return undefined;
       const fromDist = relative(dist, args.path).split(sep).join('/');
-      const url = `new URL(${JSON.stringify(fromDist)}, import.meta.url).href`;
-      return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
+      const url = `new URL(${JSON.stringify(fromDist)}, ${base}).href`;
+      return {
+        contents: text.replaceAll('import.meta.url', url).replaceAll('import.meta.filename', filename),
+        loader: 'ts',
+      };
     });
   },
-};
+});
 
 /**
  * The package's own YAML files (catalog, formats, suites, registries) parsed once here, by
@@ -91,42 +104,73 @@ async function parsedYaml() {
 const started = Date.now();
 await rm(dist, { recursive: true, force: true });
 try {
-  await esbuild.build({
-    entryPoints: {
-      cli: join(root, 'src/cli/main.ts'),
-      'rss-child': join(root, 'src/bench/rss-child.ts'),
-    },
+  const common = {
     outdir: dist,
-    // Chunks sit beside the entries, so one relative URL per source file holds in all of them.
-    chunkNames: 'chunk-[hash]',
     bundle: true,
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: EXTERNAL,
-    // Smaller files to read and parse; names are kept for stack traces and error classes.
+    // Smaller files to read and parse. Identifiers are not minified, so names stay readable in
+    // stack traces and profiles (esbuild's keepNames is off: it wraps every named closure in a
+    // call, measurable in the workers' hot paths; error classes set their names themselves).
     minifyWhitespace: true,
     minifySyntax: true,
-    keepNames: true,
     legalComments: 'none',
     // Maps to the original files (not loaded at run time; `node --enable-source-maps` uses
     // them for stack traces, and the bench's profile summaries for where time went).
     sourcemap: 'linked',
     sourcesContent: false,
-    // CommonJS dependencies inside an ESM bundle still call require().
-    banner: {
-      js: "import{createRequire as __maestroRequire}from'node:module';const require=__maestroRequire(import.meta.url);",
-    },
-    plugins: [sourceUrls],
     logLevel: 'warning',
-  });
+  };
+  await Promise.all([
+    esbuild.build({
+      ...common,
+      entryPoints: { cli: join(root, 'src/cli/program.ts') },
+      outExtension: { '.js': '.cjs' },
+      format: 'cjs',
+      external: [...EXTERNAL, ...DASHBOARD_ONLY],
+      // The file is CommonJS's module wrapper, a function expression (see bin/maestro-eval.js):
+      // compiled as it is, no second copy of its text is made to wrap it.
+      banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+      footer: { js: '})' },
+      plugins: [sourceUrls("require('node:url').pathToFileURL(__filename)", '__filename')],
+    }),
+    // The memory bench's child process (an ES module: it awaits at its top level).
+    esbuild.build({
+      ...common,
+      entryPoints: { 'rss-child': join(root, 'src/bench/rss-child.ts') },
+      format: 'esm',
+      external: EXTERNAL,
+      // CommonJS dependencies inside an ESM bundle still call require().
+      banner: {
+        js: "import{createRequire as __maestroRequire}from'node:module';const require=__maestroRequire(import.meta.url);",
+      },
+      plugins: [sourceUrls('import.meta.url', 'import.meta.filename')],
+    }),
+  ]);
 } catch {
   // A partial dist/ without a stamp is never run; remove it so nothing stale lingers.
   await rm(dist, { recursive: true, force: true });
   console.error(
     'build: esbuild failed; the CLI will run the sources through tsx until `npm run build` succeeds',
   );
+  process.exit(1);
+}
+// V8 keeps a script's text as one-byte characters only if all of them are: esbuild escapes
+// strings but leaves some regular expressions as written (`[×·]`), and one such character
+// would double the bundle's 4 MB in every process. \uXXXX means the same in strings, regular
+// expressions and templates (the bundle has no String.raw of such text).
+{
+  const file = join(dist, 'cli.cjs');
+  const text = await readFile(file, 'utf8');
+  const ascii = text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== text) await writeFile(file, ascii);
+}
+// Error classes name themselves after their class (`new.target.name`): a class esbuild renamed
+// to avoid a clash between two modules (`ConfigError2`) would change what users read.
+const renamed = /\bclass (\w*Error\d+)\b/.exec(await readFile(join(dist, 'cli.cjs'), 'utf8'));
+if (renamed) {
+  await rm(dist, { recursive: true, force: true });
+  console.error(`build: the bundle renamed the class ${renamed[1]} (two modules define it); rename one`);
   process.exit(1);
 }
 await writeFile(join(dist, 'yaml-cache.json'), JSON.stringify(await parsedYaml()));

@@ -1,6 +1,8 @@
-// Start-up time of the CLI, from the sources (tsx) and from dist/ (`npm run build` first):
-// `maestro-eval --help`, and a worker process from spawn to its `ready:` line (all roles;
-// needs Redis at REDIS_URL, default redis://127.0.0.1:6379). Median of N runs (default 5).
+// Start-up time of the CLI, from the sources (tsx) and from dist/ (`npm run build` first)
+// with and without its code cache (MAESTRO_CODE_CACHE=0): `maestro-eval status` (a short
+// command: reads Redis, prints, exits), and a worker process from spawn to its `ready:` line
+// (all roles). Needs Redis at REDIS_URL (default redis://127.0.0.1:6379). Median of N runs
+// (default 5), after one unmeasured run of each (which writes the code cache).
 //
 //   node scripts/startup-time.mjs [runs]
 import { spawn } from 'node:child_process';
@@ -50,24 +52,29 @@ async function deleteKeys(pattern) {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'maestro-startup-'));
 const modes = [
-  { label: 'tsx (sources)', dev: '1', help: [], worker: [] },
-  { label: 'dist (compiled)', dev: '0', help: [], worker: [] },
+  { label: 'tsx (sources)', env: { MAESTRO_DEV: '1' }, status: [], worker: [] },
+  {
+    label: 'dist, no code cache',
+    env: { MAESTRO_DEV: '0', MAESTRO_CODE_CACHE: '0' },
+    status: [],
+    worker: [],
+  },
+  { label: 'dist, code cache', env: { MAESTRO_DEV: '0' }, status: [], worker: [] },
 ];
-// Interleaved, so a change in the machine's load weighs on both the same way.
-for (let i = 0; i < runs; i++) {
-  for (const m of modes) m.help.push(await timeRun(['--help'], { MAESTRO_DEV: m.dev }, () => false));
+// Interleaved, so a change in the machine's load weighs on all the same way; run -1 warms up.
+for (let i = -1; i < runs; i++) {
   for (const m of modes) {
-    const env = {
-      MAESTRO_DEV: m.dev,
-      MAESTRO_PREFIX: `{startup-${process.pid}-${i}}`,
-      MAESTRO_DATA_DIR: dataDir,
-    };
-    m.worker.push(await timeRun(['worker'], env, (l) => l.includes('ready:')));
+    const env = { ...m.env, MAESTRO_PREFIX: `{startup-${process.pid}-${i}}`, MAESTRO_DATA_DIR: dataDir };
+    const status = await timeRun(['status'], env, () => false);
+    const worker = await timeRun(['worker'], env, (l) => l.includes('ready:'));
+    if (i < 0) continue;
+    m.status.push(status);
+    m.worker.push(worker);
   }
 }
-const rows = modes.map((m) => ({ label: m.label, help: median(m.help), worker: median(m.worker) }));
+const rows = modes.map((m) => ({ label: m.label, status: median(m.status), worker: median(m.worker) }));
 rmSync(dataDir, { recursive: true, force: true });
 await deleteKeys(`{startup-${process.pid}-*`);
 console.log(`median of ${runs} runs (ms)\n`);
-console.log('| entry | `--help` | worker ready |\n|---|---|---|');
-for (const r of rows) console.log(`| ${r.label} | ${Math.round(r.help)} | ${Math.round(r.worker)} |`);
+console.log('| entry | `status` | worker ready |\n|---|---|---|');
+for (const r of rows) console.log(`| ${r.label} | ${Math.round(r.status)} | ${Math.round(r.worker)} |`);

@@ -40,7 +40,7 @@ export function origin(url: string, functionName: string): string {
 }
 
 /**
- * Where a frame of the bundle (`dist/*.js`, `npm run build`) comes from: its original file
+ * Where a frame of the bundle (`dist/cli.cjs`, `npm run build`) comes from: its original file
  * and line through the bundle's source map (`<file>.map`), so that time is told by package
  * and project folder as it is for unbundled code. Other frames are returned unchanged.
  */
@@ -52,7 +52,7 @@ export class BundleFrames {
     if (m !== undefined) return m;
     m = null;
     const file = url.startsWith('file:') ? fileURLToPath(url) : '';
-    if (file.endsWith('.js') && existsSync(`${file}.map`)) {
+    if (/\.c?js$/.test(file) && existsSync(`${file}.map`)) {
       try {
         m = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
       } catch {

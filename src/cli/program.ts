@@ -1,3 +1,7 @@
+/**
+ * The command line: every command and its options. `main` runs it; src/cli/main.ts (run
+ * through tsx) and the bundle in dist/ (npm run build) both call it.
+ */
 import { resolve as resolvePath } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
@@ -248,19 +252,17 @@ function simPortFromEnv(url: string | undefined): number {
   }
 }
 
-// Commands that live in their own files register themselves here.
-for (const register of await loadCommandModules()) register(program, { globals });
-
-async function loadCommandModules(): Promise<
-  Array<(p: Command, ctx: { globals: () => GlobalOptions }) => void>
-> {
+/**
+ * Runs the command line on `argv` (node's, script path included). Commands that live in
+ * their own files register themselves first.
+ */
+export async function main(argv: string[] = process.argv): Promise<void> {
   const { commandModules } = await import('./commands.ts');
-  return commandModules;
-}
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  console.error(`error: ${redact(describeError(err))}`);
-  process.exit(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
+  for (const register of commandModules) register(program, { globals });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    console.error(`error: ${redact(describeError(err))}`);
+    process.exit(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
+  }
 }

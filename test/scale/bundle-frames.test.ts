@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BundleFrames, origin } from '../../src/bench/profile.ts';
 
 /**
- * CPU profiles of the bundled CLI name `dist/*.js`; the bench maps each frame back through
+ * CPU profiles of the bundled CLI name `dist/cli.cjs`; the bench maps each frame back through
  * the bundle's source map so that time is still told by package and project folder.
  */
 describe('profile frames of a bundle', () => {
@@ -23,11 +23,14 @@ describe('profile frames of a bundle', () => {
       join(src, 'b.ts'),
       "import { first } from './a.ts';\n\n\nexport function second(y: number) {\n  return first(y) * 2;\n}\nconsole.log(second(1));\n",
     );
-    const out = join(dir, 'dist', 'cli.js');
+    // As npm run build makes it: CommonJS, inside the module wrapper's function expression.
+    const out = join(dir, 'dist', 'cli.cjs');
     await build({
       entryPoints: [join(src, 'b.ts')],
       bundle: true,
-      format: 'esm',
+      format: 'cjs',
+      banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+      footer: { js: '})' },
       platform: 'node',
       outfile: out,
       sourcemap: 'linked',

@@ -18,7 +18,7 @@ const TARGET_MB_PER_10K = 20;
  * TypeScript through tsx. (In the bundle `import.meta.url` names the source file, while
  * `import.meta.filename` names the bundle's file.)
  */
-const BUNDLED = import.meta.filename.endsWith('.js');
+const BUNDLED = /\.c?js$/.test(import.meta.filename);
 const CHILD = BUNDLED
   ? join(dirname(import.meta.filename), 'rss-child.js')
   : fileURLToPath(new URL('../rss-child.ts', import.meta.url));
