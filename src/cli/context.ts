@@ -74,22 +74,46 @@ export function sweepBenchmarks(meta: SweepMeta): { catalog: BenchmarkCatalog; s
   return { catalog: catalogFromDefs(defs), suite: meta.suite ?? own.suite };
 }
 
-/** Sweeps recorded in the data directory, oldest first (works without Redis). */
+/**
+ * Sweeps recorded in the data directory, oldest first (works without Redis). A `sweep.json`
+ * that is not a sweep's (cut short, edited by hand) is left out.
+ */
 export function sweepsOnDisk(store: DataStore): SweepMeta[] {
   const dir = join(store.root, 'sweeps');
   if (!existsSync(dir)) return [];
   const metas: SweepMeta[] = [];
   for (const name of readdirSync(dir)) {
-    const file = join(dir, name, 'sweep.json');
-    if (!existsSync(file)) continue;
-    const parsed = SweepMeta.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (parsed.success) metas.push(parsed.data);
+    const meta = readSweepMeta(join(dir, name, 'sweep.json'));
+    if (meta) metas.push(meta);
   }
   return metas.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-/** A sweep by id or name (latest of that name), or the latest sweep. */
+/** The sweep that file describes; none when it is missing, not JSON or not a sweep. */
+function readSweepMeta(file: string): SweepMeta | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const parsed = SweepMeta.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sweep whose id this is, read from its own folder (no look at the others), if any. */
+function sweepById(store: DataStore, id: string): SweepMeta | undefined {
+  const meta = readSweepMeta(join(store.sweepDir(id), 'sweep.json'));
+  return meta?.id === id ? meta : undefined;
+}
+
+/**
+ * A sweep by id (read from its folder), or by name (latest of that name), or the latest
+ * sweep. A data directory may hold hundreds of sweeps: only a name, or no argument, reads them
+ * all.
+ */
 export function findSweep(store: DataStore, idOrName: string | undefined): SweepMeta {
+  const byId = idOrName ? sweepById(store, idOrName) : undefined;
+  if (byId) return byId;
   const all = sweepsOnDisk(store);
   const match = idOrName ? all.filter((m) => m.id === idOrName || m.name === idOrName) : all;
   const found = match[match.length - 1];

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Redis } from 'ioredis';
 import type { Env } from '../core/env.ts';
-import { ConfigError, MaestroError } from '../core/errors.ts';
+import { ConfigError, describeError, MaestroError } from '../core/errors.ts';
 import { readPause } from '../core/guards.ts';
 import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
@@ -175,6 +175,28 @@ export interface WaitResult {
   summary: Summary;
 }
 
+/** Sweeps up to this many rollouts have their records read while the client waits. */
+const READ_AHEAD_MAX = 20_000;
+
+/**
+ * The report's records read as they land, between polls, while the client would be idle
+ * (a sweep of up to READ_AHEAD_MAX rollouts: the slim records are held until the report).
+ * A failure only stops the reading ahead: the report reads what is left.
+ */
+function readingAhead(store: DataStore, plan: SweepPlan, log: (l: string) => void) {
+  if (plan.rollouts.length > READ_AHEAD_MAX) return undefined;
+  let failed = false;
+  return () => {
+    if (failed) return;
+    try {
+      store.readAhead(plan.meta.id);
+    } catch (err) {
+      failed = true;
+      log(`note: records are read at the end (reading them ahead failed: ${describeError(err)})`);
+    }
+  };
+}
+
 /**
  * `sweep --wait`: waits on a connection that reconnects forever (a Redis restart is reported
  * and waited out, not fatal), then writes the report and prints its results table.
@@ -196,7 +218,11 @@ async function waitThroughOutages(
   // is printed, then the command fails with how to retry them.
   let failedOutright: unknown;
   try {
-    progress = await waitForSweep(watch, env.MAESTRO_PREFIX, plan, { log, file });
+    progress = await waitForSweep(watch, env.MAESTRO_PREFIX, plan, {
+      log,
+      file,
+      onPoll: readingAhead(store, plan, log),
+    });
     await checkFailedOutright(watch, env.MAESTRO_PREFIX, store, plan, file).catch((err) => {
       failedOutright = err;
     });
@@ -261,7 +287,14 @@ export async function waitForSweep(
   conn: Redis,
   prefix: string,
   plan: SweepPlan,
-  opts: { log?: (l: string) => void; timeoutMs?: number; pollMs?: number; file?: string } = {},
+  opts: {
+    log?: (l: string) => void;
+    timeoutMs?: number;
+    pollMs?: number;
+    file?: string;
+    /** Called after each poll that leaves rollouts to wait for (idle time's work). */
+    onPoll?: () => void;
+  } = {},
 ): Promise<{ done: number; failed: number }> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const watch = new DoneWatch(
@@ -332,6 +365,7 @@ export async function waitForSweep(
           },
         );
       }
+      opts.onPoll?.();
       const next = nextPollMs(
         { doneSinceFirst: done - first.done, left: total - done, elapsedMs: performance.now() - first.at },
         opts.pollMs ?? POLL_MS,

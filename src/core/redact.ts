@@ -28,6 +28,8 @@ export function secretsFromEnv(names: Iterable<string | undefined>, env: NodeJS.
 
 /** `text` with every registered secret and every bearer token replaced by `***`. */
 export function redact(text: string): string {
+  // Shorter than any secret and than "Bearer" with a token: nothing to look for.
+  if (text.length < MIN_SECRET_LENGTH) return text;
   let out = text;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join(MASK);
   return out.replace(BEARER, `$1 ${MASK}`);
@@ -61,14 +63,38 @@ export function redactJson(value: unknown): string {
   }
 }
 
-/** A copy of a JSON-like value with every string redacted (objects and arrays walked). */
+/**
+ * A JSON-like value with every string redacted (objects and arrays walked). Parts with
+ * nothing to redact are returned as they are, not copied: the value itself when nothing
+ * changed; otherwise copies of the objects and arrays on the way to each change.
+ */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const r = redactDeep(v);
+      if (r !== v) {
+        out ??= value.slice();
+        out[i] = r;
+      }
+    }
+    return (out ?? value) as T;
+  }
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
-    return out as T;
+    let out: Record<string, unknown> | undefined;
+    const obj = value as Record<string, unknown>;
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
+      const v = obj[k];
+      const r = redactDeep(v);
+      if (r !== v) {
+        out ??= { ...obj };
+        out[k] = r;
+      }
+    }
+    return (out ?? value) as T;
   }
   return value;
 }

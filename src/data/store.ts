@@ -74,6 +74,8 @@ export class DataStore {
   private idleTimer: NodeJS.Timeout | undefined;
   /** Where each record `readRecords` handed out was read from (for `wholeRecord`). */
   private readonly handedOut = new WeakMap<ItemRecord, RecordEntry>();
+  /** Slim records parsed ahead (`readAhead`), by where they were read (a record rewritten is a new entry). */
+  private readonly slimAhead = new WeakMap<RecordEntry, ItemRecord>();
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -409,6 +411,27 @@ export class DataStore {
   }
 
   /**
+   * Parses the sweep's records written since the last call, slim, for the next
+   * `readRecords(sweepId, { slim: true })`: a client waiting for a sweep reads them while it
+   * would be idle, not all at the end. A broken record is left for `readRecords` to report.
+   * Returns how many were parsed.
+   */
+  readAhead(sweepId: string): number {
+    const index = this.index(sweepId);
+    let n = 0;
+    for (const entry of index.winners()) {
+      if (this.slimAhead.has(entry)) continue;
+      try {
+        this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry)));
+        n++;
+      } catch {
+        // readRecords names it.
+      }
+    }
+    return n;
+  }
+
+  /**
    * All records of a sweep, in a stable order (independent of which worker wrote what, when).
    * `slim`: without their long texts (see slimRecord), for tables over large sweeps.
    */
@@ -421,8 +444,9 @@ export class DataStore {
     for (const [i, entry] of entries.entries()) {
       // Other work of this process gets a turn every 500 records.
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
-      const record = this.parseRecord(index, entry);
-      const out = opts.slim ? slimRecord(record) : record;
+      const ahead = opts.slim ? this.slimAhead.get(entry) : undefined;
+      const out =
+        ahead ?? (opts.slim ? slimRecord(this.parseRecord(index, entry)) : this.parseRecord(index, entry));
       this.handedOut.set(out, entry);
       records.push(out);
     }

@@ -37,6 +37,21 @@ describe('redact', () => {
     expect((err.cause as Error).message).toBe('inner ***');
   });
 
+  it('copies only what it redacts: the input is left as it was, untouched parts are shared', () => {
+    registerSecrets(['secret-value-1']);
+    const clean = { a: ['x', { b: 'Bearer' }], n: 1, t: 'no token here' };
+    expect(redactDeep(clean)).toBe(clean);
+    const value = { keep: { deep: ['a', 'b'] }, hit: ['ok', { c: 'Bearer q1' }], other: [1] };
+    const before = structuredClone(value);
+    const out = redactDeep(value);
+    expect(value).toEqual(before);
+    expect(out).toEqual({ ...before, hit: ['ok', { c: 'Bearer ***' }] });
+    expect(out).not.toBe(value);
+    expect(out.keep).toBe(value.keep);
+    expect(out.other).toBe(value.other);
+    expect(out.hit).not.toBe(value.hit);
+  });
+
   it('redacts JSON text as the walked value would be, escapes and all', () => {
     registerSecrets(['secret-value-1', 'quote"and\\slash-key']);
     const cases: unknown[] = [

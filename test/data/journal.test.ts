@@ -151,6 +151,28 @@ describe('record journal', () => {
     expect((await store.readRecords('s')).map((r) => r.rolloutId)).toEqual(['r4']);
   });
 
+  it('reads records ahead as they land; the report gets the same records, the newest of each rollout', async () => {
+    const store = fresh();
+    for (let i = 0; i < 5; i++) await store.appendRecord(record(`r${i}`));
+    expect(store.readAhead('s')).toBe(5);
+    expect(store.readAhead('s')).toBe(0);
+    await store.appendRecord(record('r5'));
+    // A rollout written again (a retry): its newer record counts.
+    await store.appendRecord(record('r1', { extracted: 'second' }));
+    expect(store.readAhead('s')).toBe(2);
+    const slim = await store.readRecords('s', { slim: true });
+    expect(slim).toEqual(await new DataStore(store.root).readRecords('s', { slim: true }));
+    expect(slim.find((r) => r.rolloutId === 'r1')?.extracted).toBe('second');
+    // Whole records are still read back from where the slim ones were.
+    expect(store.wholeRecord(slim[0] as ItemRecord).rawOutput).toBe(record('r0').rawOutput);
+    // A broken record is not read ahead: the report names it.
+    const file = join(store.recordsDir('s'), journals(store)[0] ?? '');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"sweepId":"s"', '"sweepId":5'));
+    const other = new DataStore(store.root);
+    expect(other.readAhead('s')).toBe(5); // of 6 rollouts
+    await expect(other.readRecords('s', { slim: true })).rejects.toThrow(file);
+  });
+
   it('names the journal and line of a broken line', async () => {
     const store = fresh();
     await store.appendRecord(record('r1'));
