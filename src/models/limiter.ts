@@ -70,9 +70,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The Redis key of a service's semaphore. */
+const limiterKeys = new Map<string, string>();
+
+/** The Redis key of a service's semaphore (remembered: asked for on every call). */
 export function limiterKey(prefix: string, service: string): string {
-  return `${prefix}:limiter:${slug(service)}`;
+  const id = `${prefix}\n${service}`;
+  let key = limiterKeys.get(id);
+  if (key === undefined) {
+    key = `${prefix}:limiter:${slug(service)}`;
+    if (limiterKeys.size < 10_000) limiterKeys.set(id, key);
+  }
+  return key;
 }
 
 /**

@@ -21,5 +21,19 @@ export interface RolloutFacts {
 /** The context a policy decides in, for a rollout's current state. */
 export function contextFor(f: RolloutFacts): (state: RolloutState) => PolicyContext {
   const headers = traceHeaders(f.item, 'policy', f.seed);
-  return (state) => ({ ...f, steps: state.steps, turn: state.turn, headers });
+  // Written out (not `...f`): one object shape for every rollout, built without a copy loop.
+  return (state) => ({
+    spec: f.spec,
+    registry: f.registry,
+    item: f.item,
+    domain: f.domain,
+    steps: state.steps,
+    turn: state.turn,
+    seed: f.seed,
+    sweepId: f.sweepId,
+    rolloutId: f.rolloutId,
+    images: f.images,
+    clients: f.clients,
+    headers,
+  });
 }

@@ -24,6 +24,10 @@ describe('Python semantics the port relies on', () => {
     expect(pyRound2(0.375)).toBe(0.38); // exactly 3/8: a tie, goes to the even digit
     expect(pyRound2(2.675)).toBe(2.67); // stored as 2.67499999…, so it rounds down
     expect(pyRound2(-0.125)).toBe(-0.12);
+    // Whole numbers are their own rounding, however large; the sign of zero is kept.
+    for (const x of [3, -7, 2 ** 60, 1e300]) expect(pyRound2(x)).toBe(x);
+    expect(Object.is(pyRound2(-0), -0)).toBe(true);
+    expect(pyRound2(12.005)).toBe(12.01); // 12.0050000000000007815…: above the tie
   });
 
   it('float() accepts underscores, Unicode digits and inf, and rejects what Python rejects', () => {

@@ -165,7 +165,8 @@ function decompose(x: number): { mantissa: bigint; exponent: number } {
  * decimals, then converted back to the nearest double.
  */
 export function pyRound2(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
+  // Whole numbers (and 0, inf, nan) are their own rounding.
+  if (!Number.isFinite(x) || Number.isInteger(x)) return x;
   const { mantissa, exponent } = decompose(x);
   let hundredths: bigint;
   if (exponent >= 0) hundredths = mantissa * 100n * (1n << BigInt(exponent));
