@@ -6,7 +6,16 @@
  */
 
 export class Undecided extends Error {}
-export class PyError extends Error {}
+export class PyError extends Error {
+  // Control flow (caught by sympifyToFloat, for text such as a whole sentence that Python
+  // refuses to parse): made without a stack trace, which would cost more than the parse.
+  constructor() {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super('Python raises here');
+    Error.stackTraceLimit = limit;
+  }
+}
 
 type Tok = { t: 'num' | 'name' | 'kw' | 'op'; v: string };
 

@@ -85,8 +85,9 @@ export function stripString(input: string): string {
   for (const [from, to] of LITERAL_REMOVALS) s = s.replaceAll(from, to);
   s = removeRightUnits(s);
   s = s.replaceAll('\\%', '');
-  s = s.replace(SQRT_SPACES, (_m, inner: string) => `\\sqrt{${inner}}`);
-  s = s.replace(FRAC_SPACES, (_m, num: string, den: string) => `\\frac{${num}}{${den}}`);
+  // (Each pattern starts with its literal: without it there is nothing to scan for.)
+  if (s.includes('\\sqrt')) s = s.replace(SQRT_SPACES, (_m, inner: string) => `\\sqrt{${inner}}`);
+  if (s.includes('\\frac')) s = s.replace(FRAC_SPACES, (_m, num: string, den: string) => `\\frac{${num}}{${den}}`);
   s = s.replaceAll(' .', ' 0.').replaceAll('{.', '{0.');
   if (s.length === 0) return s;
   if (s.startsWith('.')) s = `0${s}`;
