@@ -151,8 +151,11 @@ function checkSearch(content: string): SearchCheck {
   return 'query';
 }
 
+/** Python's str.count for a non-empty `sub`: occurrences that do not overlap, from the left. */
 function count(s: string, sub: string): number {
-  return s.split(sub).length - 1;
+  let n = 0;
+  for (let at = s.indexOf(sub); at >= 0; at = s.indexOf(sub, at + sub.length)) n++;
+  return n;
 }
 
 /** The release's compute_format_reward: 0 or -1. */

@@ -39,6 +39,7 @@ function fixSqrt(s: string): string {
 }
 
 function fixFracs(s: string): string {
+  if (!s.includes('\\frac')) return s;
   const parts = s.split('\\frac');
   let out = parts[0]!;
   for (const part of parts.slice(1)) {
@@ -58,6 +59,7 @@ function fixFracs(s: string): string {
 }
 
 function fixSlash(s: string): string {
+  if (!s.includes('/')) return s;
   const parts = s.split('/');
   if (parts.length !== 2) return s;
   const [a, b] = [parts[0]!, parts[1]!];
@@ -82,12 +84,14 @@ const LITERAL_REMOVALS: Array<[string, string]> = [
 /** The release's strip_string. */
 export function stripString(input: string): string {
   let s = input;
-  for (const [from, to] of LITERAL_REMOVALS) s = s.replaceAll(from, to);
+  // (includes first: a replaceAll that finds nothing still costs a tenth of a microsecond.)
+  for (const [from, to] of LITERAL_REMOVALS) if (s.includes(from)) s = s.replaceAll(from, to);
   s = removeRightUnits(s);
-  s = s.replaceAll('\\%', '');
+  if (s.includes('\\%')) s = s.replaceAll('\\%', '');
   // (Each pattern starts with its literal: without it there is nothing to scan for.)
   if (s.includes('\\sqrt')) s = s.replace(SQRT_SPACES, (_m, inner: string) => `\\sqrt{${inner}}`);
-  if (s.includes('\\frac')) s = s.replace(FRAC_SPACES, (_m, num: string, den: string) => `\\frac{${num}}{${den}}`);
+  if (s.includes('\\frac'))
+    s = s.replace(FRAC_SPACES, (_m, num: string, den: string) => `\\frac{${num}}{${den}}`);
   s = s.replaceAll(' .', ' 0.').replaceAll('{.', '{0.');
   if (s.length === 0) return s;
   if (s.startsWith('.')) s = `0${s}`;
