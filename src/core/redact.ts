@@ -64,37 +64,19 @@ export function redactJson(value: unknown): string {
 }
 
 /**
- * A JSON-like value with every string redacted (objects and arrays walked). Parts with
- * nothing to redact are returned as they are, not copied: the value itself when nothing
- * changed; otherwise copies of the objects and arrays on the way to each change.
+ * A copy of a JSON-like value with every string redacted (objects and arrays walked). Always
+ * a copy, sharing no object or array with the value: callers keep it (a rollout's saved
+ * state becomes its job's data) while the rollout engine goes on with the value. (Returning
+ * untouched parts as they were cost a lost and a double-counted item in the Redis-restart
+ * chaos test under load.)
  */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      const r = redactDeep(v);
-      if (r !== v) {
-        out ??= value.slice();
-        out[i] = r;
-      }
-    }
-    return (out ?? value) as T;
-  }
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    let out: Record<string, unknown> | undefined;
-    const obj = value as Record<string, unknown>;
-    for (const k in obj) {
-      if (!Object.hasOwn(obj, k)) continue;
-      const v = obj[k];
-      const r = redactDeep(v);
-      if (r !== v) {
-        out ??= { ...obj };
-        out[k] = r;
-      }
-    }
-    return (out ?? value) as T;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v);
+    return out as T;
   }
   return value;
 }

@@ -37,19 +37,21 @@ describe('redact', () => {
     expect((err.cause as Error).message).toBe('inner ***');
   });
 
-  it('copies only what it redacts: the input is left as it was, untouched parts are shared', () => {
+  it('always copies: the result shares no object or array with the value', () => {
     registerSecrets(['secret-value-1']);
-    const clean = { a: ['x', { b: 'Bearer' }], n: 1, t: 'no token here' };
-    expect(redactDeep(clean)).toBe(clean);
-    const value = { keep: { deep: ['a', 'b'] }, hit: ['ok', { c: 'Bearer q1' }], other: [1] };
+    const value = { keep: { deep: ['a', 'b'] }, hit: ['ok', { c: 'Bearer q1' }], n: 1 };
     const before = structuredClone(value);
     const out = redactDeep(value);
     expect(value).toEqual(before);
     expect(out).toEqual({ ...before, hit: ['ok', { c: 'Bearer ***' }] });
     expect(out).not.toBe(value);
-    expect(out.keep).toBe(value.keep);
-    expect(out.other).toBe(value.other);
-    expect(out.hit).not.toBe(value.hit);
+    expect(out.keep).not.toBe(value.keep);
+    expect(out.keep.deep).not.toBe(value.keep.deep);
+    // Nothing to redact: still a copy, so a later change to the value does not reach it.
+    const clean = { a: [{ b: 'x' }] };
+    const copy = redactDeep(clean);
+    clean.a[0]!.b = 'changed';
+    expect(copy).toEqual({ a: [{ b: 'x' }] });
   });
 
   it('redacts JSON text as the walked value would be, escapes and all', () => {
