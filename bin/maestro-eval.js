@@ -23,6 +23,7 @@ import {
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -103,7 +104,10 @@ function loadBundle(file) {
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
       } catch {
-        // A read-only dist/: the next run compiles again.
+        // A read-only or full dist/: the next run compiles again.
+        try {
+          unlinkSync(tmp);
+        } catch {}
       }
     });
   }
