@@ -313,11 +313,13 @@ export class Stage {
       JSON.stringify(registryDoc(this.opts.registry, this.simUrl, true)),
     );
     this.registry = loadRegistry([this.registryFile], {});
-    this.sim = spawnCli(
+    this.sim = spawnNode(
+      this.ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.ctx.cpuProfileDir}`] : [],
       ['sim', '--registry', this.serverRegistryFile, '--port', String(port)],
       this.env({ MAESTRO_SIM_LATENCY_SCALE: String(this.opts.latencyScale) }),
       { echo: this.ctx.verbose, label: `sim:${this.opts.name}` },
     );
+    if (this.sim.child.pid) this.ctx.processLabels.set(this.sim.child.pid, `${this.opts.name}: simulator`);
     await waitForLine(this.sim, 'ready:');
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** JSON with object keys sorted, so equal values always serialise to the same text. */
 export function stableStringify(value: unknown): string {
@@ -18,8 +18,13 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** One-shot hashing (`crypto.hash`, Node 20.12+: no Hash object per call), else createHash. */
+const oneShot: ((algorithm: string, data: string | Uint8Array, encoding: 'hex') => string) | undefined = (
+  crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }
+).hash;
+
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /** Hash of a value's canonical JSON. */
@@ -32,9 +37,8 @@ export function fingerprint(value: unknown): string {
  * "random" choice in the project, so results never depend on order or timing.
  */
 export function hashUnit(...parts: Array<string | number>): number {
-  const h = createHash('sha256').update(parts.join('\u241f')).digest();
-  // 48 bits are plenty and stay exact in a double.
-  return h.readUIntBE(0, 6) / 2 ** 48;
+  // The first 48 bits (12 hex digits) are plenty and stay exact in a double.
+  return Number.parseInt(sha256(parts.join('\u241f')).slice(0, 12), 16) / 2 ** 48;
 }
 
 /** Deterministic pick from a non-empty list. */
@@ -45,6 +49,8 @@ export function hashPick<T>(items: readonly T[], ...parts: Array<string | number
 
 /** A sample from a lognormal distribution with the given median, driven by two hash units. */
 export function hashLognormal(median: number, sigma: number, ...parts: Array<string | number>): number {
+  // exp(0 × z) is exactly 1 for the finite z below: no draw needed.
+  if (sigma === 0) return median;
   const u1 = Math.max(hashUnit(...parts, 'u1'), 1e-12);
   const u2 = hashUnit(...parts, 'u2');
   const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);

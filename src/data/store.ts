@@ -5,6 +5,7 @@ import { join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../core/errors.ts';
 import { FailedItem } from '../core/failed.ts';
+import { fastParse } from '../core/fast-check.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import { slug } from '../core/hash.ts';
 import { type ImageRef, Item, ItemRecord, slimRecord } from '../core/items.ts';
@@ -196,7 +197,7 @@ export class DataStore {
     const items: Item[] = [];
     lines.forEach((line, i) => {
       if (!line.trim()) return;
-      const parsed = Item.safeParse(parseJson(line, file, `line ${i + 1}`));
+      const parsed = fastParse(Item, parseJson(line, file, `line ${i + 1}`));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = issuePath(issue?.path ?? []);
@@ -350,7 +351,7 @@ export class DataStore {
   /** Parses one record's text (naming where it is when it is broken). */
   private parseRecord(index: RecordIndex, entry: RecordEntry): ItemRecord {
     const where = entry.length < 0 ? '' : `bytes ${entry.start}+${entry.length}`;
-    const parsed = ItemRecord.safeParse(parseJson(index.text(entry), entry.file, where));
+    const parsed = fastParse(ItemRecord, parseJson(index.text(entry), entry.file, where));
     if (!parsed.success)
       throw new ConfigError(entry.file, where, parsed.error.issues[0]?.message ?? 'invalid record');
     return parsed.data;
@@ -377,6 +378,18 @@ export class DataStore {
     if (!entry || !index) return record;
     if (entry.length < 0) return this.parseRecord(index, entry);
     return JSON.parse(index.text(entry)) as ItemRecord;
+  }
+
+  /**
+   * The JSON text of a record `readRecords` gave, as its journal holds it (one line, the bytes
+   * checked then): what `JSON.stringify(wholeRecord(record))` gives, without parsing it again.
+   * Undefined for a record this store did not hand out, or one kept in a file of its own.
+   */
+  recordText(record: ItemRecord): string | undefined {
+    const entry = this.handedOut.get(record);
+    const index = this.indexes.get(this.recordsDir(record.sweepId));
+    if (!entry || !index || entry.length < 0) return undefined;
+    return index.text(entry);
   }
 
   /** Whether a rollout has a record. */

@@ -35,9 +35,14 @@ export function failedRecord(f: FailedItem): ItemRecord {
   };
 }
 
+/** Whether a record stands for a rollout that failed outright (see failedRecord). */
+export function isFailedOutright(r: ItemRecord): boolean {
+  return r.status === 'error' && r.scoreReason === FAILED_OUTRIGHT;
+}
+
 /** The items.jsonl line of a record: a failed rollout reads `status: "failed"` with its cause. */
 export function itemLine(r: ItemRecord): string {
-  if (r.status === 'error' && r.scoreReason === FAILED_OUTRIGHT) {
+  if (isFailedOutright(r)) {
     const cause = (r.error ?? '').replace(`${FAILED_OUTRIGHT}: `, '');
     return `${JSON.stringify({ ...r, status: 'failed', cause })}\n`;
   }

@@ -15,7 +15,7 @@ import {
 } from './aggregate.ts';
 import { type Price, routingAnalytics } from './analytics.ts';
 import { fanoutHeatmapSvg, groupedBarSvg, routingHeatmapSvg, svgToPng } from './charts.ts';
-import { itemLine } from './failed.ts';
+import { isFailedOutright, itemLine } from './failed.ts';
 import { detailsLatex, resultsLatex, subscoresLatex } from './latex.ts';
 import { scoringNote } from './modes.ts';
 import { roundTo } from './normalize.ts';
@@ -71,9 +71,11 @@ export interface ReportOptions {
   itemFields?: ItemFields;
   /**
    * The full record behind one of `records`, for items.jsonl, when `records` are slim
-   * (DataStore.readRecords with `slim`); without it, items.jsonl is written from `records`.
+   * (DataStore.readRecords with `slim`): the record, or its JSON text as stored (one line,
+   * written as it is, not parsed and written again); without it, items.jsonl is written
+   * from `records`.
    */
-  fullRecord?: (r: ItemRecord) => Promise<ItemRecord>;
+  fullRecord?: (r: ItemRecord) => Promise<ItemRecord | string>;
   /**
    * Also raster the figures to PNG (2×, with sharp). Off by default: the SVG and PDF figures
    * are the report's, and the raster costs ~0.3 s of CPU and ~20 MB of resident memory.
@@ -343,7 +345,12 @@ export async function writeReport(
     writeLinesAtomic(
       items,
       (async function* () {
-        for (const r of sorted) yield itemLine(full ? await full(r) : r);
+        for (const r of sorted) {
+          const whole = full ? await full(r) : r;
+          if (typeof whole !== 'string') yield itemLine(whole);
+          // The stored text is the line, unless the line is not the record as it is.
+          else yield isFailedOutright(r) ? itemLine(JSON.parse(whole) as ItemRecord) : `${whole}\n`;
+        }
       })(),
     ),
   );

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { z } from 'zod';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { ConfigError } from '../core/errors.ts';
+import { fastParse } from '../core/fast-check.ts';
 import { hashLognormal, hashUnit, sha256, stableStringify } from '../core/hash.ts';
 import type { Item } from '../core/items.ts';
 import type { Expert, Judge, Policy, Registry, Service } from '../core/registry.ts';
@@ -352,6 +353,8 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   const startedAt = Math.floor(Date.now() / 1000);
   let closing = false;
   let completionCounter = 0;
+  /** Completion ids: a tag drawn once per server, then a count (unique without a random draw each). */
+  const idTag = randomBytes(6).toString('hex');
 
   const faultsFor = (name: string): SimFaults => ({ ...faults['*'], ...faults[name] });
 
@@ -432,7 +435,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
     const promptTokens = tokens.prompt(ctx.messages);
     completionCounter += 1;
     return {
-      id: `chatcmpl-sim-${completionCounter.toString(36)}${randomBytes(6).toString('hex')}`,
+      id: `chatcmpl-sim-${idTag}-${completionCounter.toString(36)}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model,
@@ -469,7 +472,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
 
     let body: ChatRequest;
     try {
-      const parsed = ChatRequest.safeParse(await readJson(req));
+      const parsed = fastParse(ChatRequest, await readJson(req));
       if (!parsed.success) throw invalidRequest(parsed.error.issues[0]);
       body = parsed.data;
       if (body.stream) {

@@ -66,6 +66,17 @@ describe('record journal', () => {
     // A record it did not read is returned as it is.
     const other = record('r3');
     expect(store.wholeRecord(other)).toBe(other);
+    // Its stored text: the journal's line (the record as JSON), none for a file of its own.
+    const [fromJournal, fromFile] = [
+      slim.find((r) => r.rolloutId === 'r1'),
+      slim.find((r) => r.rolloutId === 'r2'),
+    ];
+    expect(store.recordText(fromJournal as ItemRecord)).toBe(
+      JSON.stringify(store.wholeRecord(fromJournal as ItemRecord)),
+    );
+    expect(JSON.parse(store.recordText(fromJournal as ItemRecord) ?? '')).toEqual(record('r1'));
+    expect(store.recordText(fromFile as ItemRecord)).toBeUndefined();
+    expect(store.recordText(other)).toBeUndefined();
   });
 
   it('reads journals larger than its read buffer, and lines longer than it', async () => {

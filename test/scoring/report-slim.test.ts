@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FAILED_OUTRIGHT } from '../../src/core/failed.ts';
 import { type ItemRecord, type Step, slimRecord } from '../../src/core/items.ts';
 import { writeReport } from '../../src/scoring/report.ts';
 import { catalog, rec, suite } from './helpers.ts';
@@ -80,7 +81,7 @@ function records(): ItemRecord[] {
   return out;
 }
 
-async function reportFiles(recs: ItemRecord[], full?: Map<string, ItemRecord>) {
+async function reportFiles(recs: ItemRecord[], full?: Map<string, ItemRecord | string>) {
   const dir = await mkdtemp(join(tmpdir(), 'report-slim-'));
   dirs.push(dir);
   await writeReport(dir, recs, {
@@ -120,6 +121,23 @@ describe('the report from slim records', () => {
     const fromSlim = await reportFiles(full.map(slimRecord), byId);
     expect(Object.keys(fromSlim)).toEqual(Object.keys(fromFull));
     for (const name of Object.keys(fromFull)) expect(fromSlim[name], name).toBe(fromFull[name]);
+    // The full records given as their stored JSON text: written as they are, same bytes.
+    const texts = new Map<string, ItemRecord | string>(full.map((r) => [r.rolloutId, JSON.stringify(r)]));
+    const fromText = await reportFiles(full.map(slimRecord), texts);
+    for (const name of Object.keys(fromFull)) expect(fromText[name], name).toBe(fromFull[name]);
+    // A record that stands for a failed rollout is rewritten ("failed", its cause), text or not.
+    const failed = {
+      ...(full[0] as ItemRecord),
+      status: 'error' as const,
+      scoreReason: FAILED_OUTRIGHT,
+      error: `${FAILED_OUTRIGHT}: gone`,
+    };
+    const failedText = await reportFiles(
+      [slimRecord(failed)],
+      new Map([[failed.rolloutId, JSON.stringify(failed)]]),
+    );
+    expect(failedText['items.jsonl']).toBe((await reportFiles([failed]))['items.jsonl']);
+    expect(Buffer.from(failedText['items.jsonl'] ?? '', 'base64').toString()).toContain('"cause":"gone"');
     // Without the full records, items.jsonl would lose the texts: the check above can fail.
     const lossy = await reportFiles(full.map(slimRecord));
     expect(lossy['items.jsonl']).not.toBe(fromFull['items.jsonl']);

@@ -30,6 +30,8 @@ const CAPACITY = 64;
 const LATENCY_MS = 50;
 const BENCHMARK = 'tallyqa';
 const EXPERT = 'Solo';
+/** Sweeps of the measured size run before the measured one (see measure). */
+const WARMUP_SWEEPS = 3;
 /** Targets of issue 15. */
 const TARGET = {
   wallRatio: 1.5,
@@ -81,8 +83,14 @@ async function measure(ctx: BenchContext, stage: Stage, label: string) {
   const worker = stage.workers[0];
   const workerPid = worker?.child.pid ?? 0;
   if (worker) await waitForLine(worker, 'ready:');
-  // Warm-up (connections, JIT) on another sweep, then the measured one.
-  await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}`, [1]), ['--limit', '128']);
+  // Warm-up: WARMUP_SWEEPS sweeps of the same items on other seeds (connections, and a worker
+  // whose code V8 has compiled, as in a worker that has been running); the first one's
+  // figures are the cold ones.
+  const coldCpu0 = cpuMs(workerPid) ?? 0;
+  const first = await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-1`, [1]));
+  const cold = { wallMs: first.wallMs, workerCpuMs: (cpuMs(workerPid) ?? 0) - coldCpu0 };
+  for (let k = 2; k <= WARMUP_SWEEPS; k++)
+    await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-${k}`, [k]));
   const file = sweepFile(stage, `direct-peer-${label}`, [0]);
   const before = await redisSnapshot(ctx.conn);
   const workerCpu0 = cpuMs(workerPid) ?? 0;
@@ -92,6 +100,7 @@ async function measure(ctx: BenchContext, stage: Stage, label: string) {
   ctx.mark('end');
   return {
     run,
+    cold,
     workerPid,
     workerCpuMs: (cpuMs(workerPid) ?? 0) - workerCpu0,
     simCpuMs: (cpuMs(stage.sim?.child.pid ?? 0) ?? 0) - simCpu0,
@@ -104,7 +113,7 @@ type Measured = Awaited<ReturnType<typeof measure>>;
 
 /** The figures of a measured sweep of `n` rollouts, per rollout. */
 function figures(n: number, m: Measured) {
-  const { run, workerPid, workerCpuMs, simCpuMs, redis, workerMem } = m;
+  const { run, cold, workerPid, workerCpuMs, simCpuMs, redis, workerMem } = m;
   const idealMs = (n / CAPACITY) * LATENCY_MS;
   const per = (v: number) => v / n;
   return {
@@ -114,6 +123,8 @@ function figures(n: number, m: Measured) {
     wallRatio: round(run.wallMs / idealMs, 2),
     afterEnqueueMs: round(run.afterEnqueueMs, 0),
     afterEnqueueRatio: round(run.afterEnqueueMs / idealMs, 2),
+    /** The warm-up sweep: the first after the worker started. */
+    cold: { wallRatio: round(cold.wallMs / idealMs, 2), workerCpuMs: round(per(cold.workerCpuMs), 3) },
     cpuMsPerRollout: {
       worker: round(per(workerCpuMs), 3),
       client: round(per(run.cpuMs), 3),
@@ -163,6 +174,8 @@ function result(
         rows: [
           ['wall ÷ ideal (spawn of sweep --wait to its exit)', f.wallRatio, `≤ ${TARGET.wallRatio}`],
           ['wall ÷ ideal, after the enqueue line', f.afterEnqueueRatio, '—'],
+          ['wall ÷ ideal, warm-up sweep (first after the worker started)', f.cold.wallRatio, '—'],
+          ['CPU ms, worker, warm-up sweep', f.cold.workerCpuMs, '—'],
           ['CPU ms, worker (all roles)', f.cpuMsPerRollout.worker, '—'],
           ['CPU ms, sweep --wait client', f.cpuMsPerRollout.client, '—'],
           ['CPU ms, worker + client', f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`],
@@ -185,7 +198,7 @@ function result(
     ],
     notes: [
       `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
-      'One `worker --role all` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with a 128-rollout sweep before the measured one. Wall is the `maestro-eval sweep FILE --wait` process from spawn to exit (its start-up, planning, submission and waiting included).',
+      `One \`worker --role all\` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with ${WARMUP_SWEEPS} sweeps of the same ${n} items on other seeds before the measured one, as a worker that has been running is (the warm-up rows are the first of them: a worker's first sweep, while V8 is still compiling its code). Wall is the \`maestro-eval sweep FILE --wait\` process from spawn to exit (its start-up, planning, submission and waiting included); that process always starts cold.`,
       'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
     ],
     durationS: elapsedS(started),
@@ -239,6 +252,8 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
     rows: [
       row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
       row('wall ÷ ideal, after the enqueue line', (f) => f.afterEnqueueRatio, '—'),
+      row('wall ÷ ideal, warm-up sweep', (f) => f.cold.wallRatio, '—'),
+      row('CPU ms, worker, warm-up sweep', (f) => f.cold.workerCpuMs, '—'),
       row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker, '—'),
       row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client, '—'),
       row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
@@ -255,7 +270,7 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
 export const directPeerScenario: Scenario = {
   id: 'direct-peer',
   title: 'Direct peer (direct baseline, one endpoint)',
-  estimateS: { full: 90, quick: 30 },
+  estimateS: { full: 130, quick: 45 },
   async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
     const started = performance.now();
     const n = quick ? 300 : 1_000;
