@@ -50,40 +50,61 @@ export function mergeBuckets(into: Buckets, from: Buckets): Buckets {
   return into;
 }
 
-/** Latencies of the last window, per series, in one process. */
+/** The width of one slot of RecentLatencies (ms). */
+const SLOT_MS = 1_000;
+
+/**
+ * Latencies of the last window, per series, in one process: bucket counts per second of the
+ * window, so a sample costs one increment however many come (every sample of the window
+ * counts), and a series holds at most one slot per second of it.
+ */
 export class RecentLatencies {
-  private readonly series = new Map<string, Array<[number, number]>>();
-  constructor(
-    private readonly windowMs = LIVE_WINDOW_MS,
-    private readonly maxSamples = 4096,
-  ) {}
+  private readonly series = new Map<string, Array<{ slot: number; buckets: number[] }>>();
+  constructor(private readonly windowMs = LIVE_WINDOW_MS) {}
 
   record(series: string, ms: number, now = Date.now()): void {
-    let list = this.series.get(series);
-    if (!list) {
-      list = [];
-      this.series.set(series, list);
+    const slot = Math.floor(now / SLOT_MS);
+    let slots = this.series.get(series);
+    if (!slots) {
+      slots = [];
+      this.series.set(series, slots);
     }
-    list.push([now, ms]);
-    if (list.length > this.maxSamples) list.splice(0, list.length - this.maxSamples);
+    let last = slots[slots.length - 1];
+    if (!last || last.slot < slot) {
+      last = { slot, buckets: [] };
+      slots.push(last);
+      // Slots that left the window go as new ones come (snapshot drops them too).
+      const oldest = Math.floor((now - this.windowMs) / SLOT_MS);
+      let drop = 0;
+      while (drop < slots.length - 1 && (slots[drop]?.slot ?? 0) < oldest) drop++;
+      if (drop) slots.splice(0, drop);
+    } else if (last.slot > slot) {
+      // A sample stamped before the newest slot (clock stepped back): find or make its slot.
+      const at = slots.findIndex((x) => x.slot >= slot);
+      if (slots[at]?.slot !== slot) slots.splice(at, 0, { slot, buckets: [] });
+      last = slots[at] as { slot: number; buckets: number[] };
+    }
+    const b = bucketOf(ms);
+    last.buckets[b] = (last.buckets[b] ?? 0) + 1;
   }
 
-  /** Bucket counts of each series over the window (older samples are dropped). */
+  /** Bucket counts of each series over the window (older slots are dropped). */
   snapshot(now = Date.now()): Record<string, Buckets> {
     const out: Record<string, Buckets> = {};
-    for (const [name, list] of this.series) {
-      let drop = 0;
-      while (drop < list.length && (list[drop]?.[0] ?? 0) < now - this.windowMs) drop++;
-      if (drop) list.splice(0, drop);
-      if (list.length === 0) {
+    const oldest = now - this.windowMs;
+    for (const [name, slots] of this.series) {
+      // A slot counts while any part of its second is inside the window.
+      const kept = slots.filter((x) => (x.slot + 1) * SLOT_MS > oldest);
+      if (kept.length === 0) {
         this.series.delete(name);
         continue;
       }
+      if (kept.length !== slots.length) this.series.set(name, kept);
       const b: Buckets = {};
-      for (const [, ms] of list) {
-        const k = String(bucketOf(ms));
-        b[k] = (b[k] ?? 0) + 1;
-      }
+      for (const x of kept)
+        x.buckets.forEach((n, k) => {
+          if (n) b[String(k)] = (b[String(k)] ?? 0) + n;
+        });
       out[name] = b;
     }
     return out;

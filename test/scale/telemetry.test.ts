@@ -160,4 +160,23 @@ describe('metrics settings and live latency buckets', () => {
     expect(bucketQuantile({}, 0.5)).toBeNull();
     expect(bucketValue(0)).toBeLessThan(1);
   });
+
+  it('counts every sample of the window, at a constant cost per sample', () => {
+    const r = new RecentLatencies(60_000);
+    const t = 5_000_000;
+    // 200,000 samples over 100 s: the first 40 s fall out of the window.
+    for (let i = 0; i < 200_000; i++) r.record('busy', i % 2 ? 20 : 200, t + i / 2);
+    const snap = r.snapshot(t + 100_000);
+    const total = Object.values(snap.busy ?? {}).reduce((a, n) => a + n, 0);
+    // Whole seconds count while any part is in the window: 60 or 61 of them, 2,000 samples each.
+    expect(total).toBeGreaterThanOrEqual(120_000);
+    expect(total).toBeLessThanOrEqual(122_000);
+    expect(bucketQuantile(snap.busy ?? {}, 0.25)).toBeCloseTo(20, -1);
+    expect(bucketQuantile(snap.busy ?? {}, 0.75)).toBeGreaterThan(150);
+    // A sample stamped in an earlier second (the clock stepped back) still counts once.
+    r.record('busy', 1000, t + 99_000);
+    const again = r.snapshot(t + 100_000);
+    expect(Object.values(again.busy ?? {}).reduce((a, n) => a + n, 0)).toBe(total + 1);
+    expect(r.snapshot(t + 300_000)).toEqual({});
+  });
 });
