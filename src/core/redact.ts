@@ -53,7 +53,9 @@ export function redactJson(value: unknown): string {
     const escaped = JSON.stringify(s).slice(1, -1);
     if (out.includes(escaped)) out = out.split(escaped).join(MASK);
   }
-  out = out.replace(JSON_BEARER, `$1 ${MASK}`);
+  // Looked for first: a replace that finds nothing still copies the text (a record a rollout).
+  JSON_BEARER.lastIndex = 0;
+  if (JSON_BEARER.test(out)) out = out.replace(JSON_BEARER, `$1 ${MASK}`);
   if (out === text) return text;
   try {
     JSON.parse(out);
