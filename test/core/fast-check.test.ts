@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fastParse, hasFastCheck } from '../../src/core/fast-check.ts';
+import { mulberry32 } from '../../src/core/hash.ts';
 import { Item, ItemRecord } from '../../src/core/items.ts';
 import { ExpertJobData, RolloutJobData, ScoreJobData } from '../../src/core/jobs.ts';
 import { ChatRequest } from '../../src/sim/request.ts';
 import { itemRecord } from '../helpers/records.ts';
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   null,
@@ -73,7 +62,7 @@ function mutate(v: unknown, rand: () => number): unknown {
 
 /** Checks the fast path against zod on `base` and `n` mutations of it; returns how often it accepted. */
 function differential(schema: z.ZodType, base: unknown, n: number, seed: number): { accepted: number } {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   let accepted = 0;
   for (let i = 0; i < n; i++) {
     const value = i === 0 ? base : mutate(base, rand);
