@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 
 /**
- * A fast accept path for zod schemas on hot paths (a record read back, a job's payload, a
- * request to the simulator): a check compiled once from the schema's definition that walks
+ * A fast accept path for zod schemas on hot paths (records and dataset items read back, the
+ * simulator's requests): a check compiled once from the schema's definition that walks
  * the value without building a copy or an issue list. It answers "valid, and zod's output
  * would equal the value itself" or "don't know"; on "don't know" the caller runs zod, which
  * then gives the real result or the error message. So it never accepts what zod refuses, and
@@ -12,7 +12,10 @@ import type { z } from 'zod';
  * Modelled: object (strip, or a catch-all of unknown), string, number, boolean, null,
  * literal, enum, optional, nullable, default (when the value is present), array, record of
  * string keys, union and discriminated union, unknown and any. Checks (lengths, bounds,
- * int, formats, refinements) run through zod's own check functions on the value.
+ * int, formats, refinements) run through zod's own check functions on the value. It reads
+ * zod's internal definitions (`_zod.def`): a zod release that changes them makes types it
+ * no longer recognises go to zod, and test/core/fast-check.test.ts (fast path against zod
+ * on thousands of mutated values) shows any other difference.
  */
 
 /** Pass: zod would accept `value` and return an equal value. */
