@@ -204,12 +204,9 @@ function compileUncached(schema: Schema): Check | null {
       const values = schema._zod.values;
       return values ? withChecks(schema, (v) => values.has(v)) : null;
     }
-    case 'optional': {
-      const inner = def.innerType && compile(def.innerType);
-      return inner ? (v) => v !== undefined && inner(v) : null;
-    }
+    case 'optional':
     case 'default': {
-      // Present values only: an absent one is filled in by zod.
+      // Present values only: an absent one is left out, or filled in, by zod (see compileObject).
       const inner = def.innerType && compile(def.innerType);
       return inner ? (v) => v !== undefined && inner(v) : null;
     }
