@@ -7,6 +7,7 @@
  */
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { RolloutJobData } from '../../core/jobs.ts';
 import { ROLLOUT_QUEUE } from '../../core/queues.ts';
 import { ROLLOUT_ATTEMPTS, saveSweepMeta } from '../../producer/submit.ts';
 import { BENCH_BENCHMARKS, type BenchContext, Stage, scrapeValue, sleep } from '../harness.ts';
@@ -75,6 +76,39 @@ async function calibrate(
   return { pingMs: quantile(pings, 0.5), emptyJobMs: quantile(jobs, 0.5) };
 }
 
+/** Rollouts each path runs, several at a time, before the measured ones (a full run; 300 in --quick). */
+const BULK_WARMUP = 2_000;
+/** Rollouts at once in the bulk warm-up. */
+const WARM_CONCURRENCY = 16;
+
+/** Runs the rollouts through `run`, WARM_CONCURRENCY at a time. */
+async function warmInProcess<R>(rollouts: R[], run: (r: R) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < rollouts.length) await run(rollouts[next++] as R);
+  };
+  await Promise.all(Array.from({ length: WARM_CONCURRENCY }, lane));
+}
+
+/** Submits the rollouts as the producer does, all at once, and waits until each has finished. */
+async function warmCluster(queue: Queue, rollouts: RolloutJobData[]): Promise<void> {
+  await queue.addBulk(
+    rollouts.map((r) => ({
+      name: 'rollout',
+      data: r,
+      opts: { jobId: r.rolloutId, attempts: ROLLOUT_ATTEMPTS, removeOnComplete: true, removeOnFail: true },
+    })),
+  );
+  const deadline = performance.now() + 300_000;
+  for (;;) {
+    const counts = await queue.getJobCounts('wait', 'active', 'waiting-children', 'delayed', 'prioritized');
+    if (Object.values(counts).every((c) => c === 0)) return;
+    if (performance.now() > deadline)
+      throw new Error(`overhead warm-up: rollouts still queued after 5 min (${JSON.stringify(counts)})`);
+    await sleep(100);
+  }
+}
+
 /** Runs `fn` while recording the Redis commands it causes (MONITOR), labelled with BullMQ's script names. */
 async function traceRollout(
   conn: Redis,
@@ -126,6 +160,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
       const started = performance.now();
       const measured = quick ? 60 : 300;
       const warmup = quick ? 10 : 30;
+      const bulk = quick ? 300 : BULK_WARMUP;
       const stage = await Stage.start(ctx, {
         name: 'overhead',
         latencyScale: 0,
@@ -146,7 +181,11 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
       try {
         const items =
           (await ctx.store.loadDataset(BENCH_BENCHMARKS[0] ?? '')).items.length * BENCH_BENCHMARKS.length;
-        const plan = await stage.plan('overhead', ['maestro'], seedsFor(measured + warmup + TRACED, items));
+        const plan = await stage.plan(
+          'overhead',
+          ['maestro'],
+          seedsFor(measured + warmup + TRACED + bulk, items),
+        );
         const rollouts = plan.rollouts.slice(0, measured + warmup);
         await saveSweepMeta(ctx.conn, stage.prefix, ctx.store, plan.meta);
         await events.waitUntilReady();
@@ -197,7 +236,23 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           };
         };
         let scrapeBefore = { policySum: 0 as number | null, skillSum: 0 as number | null };
+        // The first `warmup` rollouts run cold (processes just started; reported apart). Then
+        // the bulk warm-up: both paths run the same other rollouts, several at a time, so that
+        // both measure code V8 has compiled, as in processes that have been running a sweep.
+        const bulkRollouts = plan.rollouts.slice(
+          measured + warmup + TRACED,
+          measured + warmup + TRACED + bulk,
+        );
+        const coldPerStep: number[] = [];
         for (const [i, r] of rollouts.entries()) {
+          if (i === warmup && bulkRollouts.length) {
+            const w0 = performance.now();
+            await warmInProcess(bulkRollouts, (b) => runner.run(plan.meta, b));
+            await warmCluster(queue, bulkRollouts);
+            ctx.log(
+              `  ${id}: warmed up with ${bulkRollouts.length} rollouts on each path (${elapsedS(w0).toFixed(1)} s)`,
+            );
+          }
           if (i === warmup) {
             ctx.mark('start');
             cmdBefore = await commandStats(ctx.conn);
@@ -220,7 +275,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
             inMs.push(tIn);
             clusterMs.push(tCluster);
             steps.push(res.steps);
-          }
+          } else coldPerStep.push((tCluster - tIn) / Math.max(1, res.steps));
         }
         ctx.mark('end');
         const cmdAfter = await commandStats(ctx.conn);
@@ -265,7 +320,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           title,
           target: `p50 ≤ ${TARGET_P50_MS} ms added per policy step`,
           pass: p50 <= TARGET_P50_MS,
-          headline: `p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms added per policy step (CPU added: ${round((cpuCluster - cpuIn) / totalSteps, 2)} ms per step)`,
+          headline: `p50 ${round(p50, 2)} ms, p99 ${round(p99, 2)} ms added per policy step (CPU added: ${round((cpuCluster - cpuIn) / totalSteps, 2)} ms per step; cold, the first ${coldPerStep.length} rollouts: p50 ${round(quantile(coldPerStep, 0.5), 2)} ms)`,
           figures: {
             rollouts: n,
             policyStepsPerRollout: round(totalSteps / n, 2),
@@ -274,6 +329,12 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
               p90: round(quantile(perStep, 0.9), 3),
               p99: round(p99, 3),
             },
+            /** The first rollouts, before the bulk warm-up: processes just started. */
+            coldOverheadPerStepMs: {
+              rollouts: coldPerStep.length,
+              p50: round(quantile(coldPerStep, 0.5), 3),
+            },
+            bulkWarmupRollouts: bulkRollouts.length,
             clusterRolloutMs: { p50: round(quantile(clusterMs, 0.5), 3), mean: round(clusterMean, 3) },
             inProcessRolloutMs: { p50: round(quantile(inMs, 0.5), 3), mean: round(inMean, 3) },
             redisCommandsPerRollout: round(redisCalls / n, 1),
@@ -336,7 +397,8 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
             },
           ],
           notes: [
-            `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer) after ${warmup} warm-up rollouts; policy and expert servers answer at once (latency scale 0).`,
+            `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer); policy and expert servers answer at once (latency scale 0).`,
+            `Warm-up: ${coldPerStep.length} rollouts one at a time right after the workers started (their p50 overhead, ${round(quantile(coldPerStep, 0.5), 2)} ms per step, is reported apart as the cold figure), then ${bulkRollouts.length} other rollouts through each path, ${WARM_CONCURRENCY} at a time in-process and all queued at once through the cluster, before the measured ones: a worker's CPU per rollout keeps falling over its first thousands of rollouts while V8 compiles its code, and the target is about workers that have been running a sweep. Both paths get the same warm-up.`,
             inline
               ? 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.'
               : 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes; the orchestrator scores the cheap metric in the rollout’s last step, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
