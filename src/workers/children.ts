@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { Item } from '../core/items.ts';
 import {
   clipTail,
+  type ExpertCall,
   type ExpertJobData,
   ExpertJobResult,
   JOB_SIZE_LIMITS,
@@ -52,6 +53,7 @@ export function childJob(call: PendingCall, r: RolloutJobData, item: Item, exper
       },
     };
   }
+  const { queue, jobId } = expertChildRef(call, r);
   const data: ExpertJobData = {
     v: 1,
     sweepId: r.sweepId,
@@ -67,9 +69,9 @@ export function childJob(call: PendingCall, r: RolloutJobData, item: Item, exper
     seed: policySeed(r),
   };
   return {
-    queue: expertQueueName(call.expert),
+    queue,
     name: 'call',
-    jobId: jobIds.step(r.rolloutId, call.turn, call.call),
+    jobId,
     data,
     opts: {
       ...CHILD_OPTS,
@@ -78,6 +80,11 @@ export function childJob(call: PendingCall, r: RolloutJobData, item: Item, exper
       sizeLimit: JOB_SIZE_LIMITS.expert,
     },
   };
+}
+
+/** The queue and deterministic id of an expert call's child job. */
+export function expertChildRef(call: ExpertCall, r: RolloutJobData): { queue: string; jobId: string } {
+  return { queue: expertQueueName(call.expert), jobId: jobIds.step(r.rolloutId, call.turn, call.call) };
 }
 
 /**

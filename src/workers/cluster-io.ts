@@ -14,7 +14,7 @@ import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
 import type { RolloutIO } from '../rollout/index.ts';
-import { type ChildJob, childJob, settledChildren } from './children.ts';
+import { type ChildJob, childJob, expertChildRef, settledChildren } from './children.ts';
 import type { InlineExperts } from './inline-experts.ts';
 
 /**
@@ -71,8 +71,27 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
    * Parking releases the job's lock, so it comes after the last child: parking after the
    * first child of a fan-out left the next calls without the lock ("Missing lock").
    */
+  /**
+   * Whether each child about to be added is kept as failed (see addChild), asked together
+   * with the state's save that precedes the adds: one round trip less per dispatch.
+   */
+  const failedLookups = new Map<string, Promise<string | null | undefined>>();
+  const lookUpFailed = (state: RolloutState) => {
+    failedLookups.clear();
+    for (const c of state.pending) {
+      if (c.kind !== 'expert') continue;
+      const { queue, jobId } = expertChildRef(c, data);
+      // A lookup that fails is made again by addChild (undefined: not known).
+      const known = p.conn.zscore(failedSetKey(p.prefix, queue), jobId).catch(() => undefined);
+      failedLookups.set(`${queue}\n${jobId}`, known);
+    }
+  };
   const park = async (state: RolloutState, calls: PendingCall[]) => {
-    for (const c of jobsOf(calls)) await addChild(p.conn, p.prefix, p.queue(c.queue), c, job);
+    for (const c of jobsOf(calls)) {
+      const known = failedLookups.get(`${c.queue}\n${c.jobId}`);
+      failedLookups.delete(`${c.queue}\n${c.jobId}`);
+      await addChild(p.conn, p.prefix, p.queue(c.queue), c, job, known ? await known : undefined);
+    }
     if (await job.moveToWaitingChildren(token)) throw PARKED;
     return resolve(state);
   };
@@ -95,6 +114,8 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
           `rollout state is ${bytes} bytes, over the ${JOB_SIZE_LIMITS.rollout}-byte limit (turn ${state.turn})`,
         );
       }
+      // The save is followed by the adds of the calls it records (engine: save, then call).
+      if (!p.inline && state.phase === 'policy') lookUpFailed(state);
       await saveState(p.conn, job, token, next, json);
     },
     async decide(state, first) {
@@ -158,6 +179,9 @@ export async function saveState(
   );
 }
 
+/** The sorted set of a queue's failed jobs. */
+const failedSetKey = (prefix: string, queue: string) => `${prefix}:${queue}:failed`;
+
 /**
  * Adds a child job under `parent`. A failed job kept under the same id (failed jobs are kept
  * for inspection) is removed first: adding over it would list it as a pending dependency of
@@ -171,8 +195,11 @@ export async function addChild(
   queue: Queue,
   c: ChildJob,
   parent: Job,
+  failedScore?: string | null,
 ): Promise<void> {
-  if ((await conn.zscore(`${prefix}:${c.queue}:failed`, c.jobId)) !== null) await queue.remove(c.jobId);
+  const failed =
+    failedScore !== undefined ? failedScore : await conn.zscore(failedSetKey(prefix, c.queue), c.jobId);
+  if (failed !== null) await queue.remove(c.jobId);
   await queue.add(c.name, c.data, {
     ...c.opts,
     jobId: c.jobId,
