@@ -71,27 +71,10 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
    * Parking releases the job's lock, so it comes after the last child: parking after the
    * first child of a fan-out left the next calls without the lock ("Missing lock").
    */
-  /**
-   * Whether each child about to be added is kept as failed (see addChild), asked together
-   * with the state's save that precedes the adds: one round trip less per dispatch.
-   */
-  const failedLookups = new Map<string, Promise<string | null | undefined>>();
-  const lookUpFailed = (state: RolloutState) => {
-    failedLookups.clear();
-    for (const c of state.pending) {
-      if (c.kind !== 'expert') continue;
-      const { queue, jobId } = expertChildRef(c, data);
-      // A lookup that fails is made again by addChild (undefined: not known).
-      const known = p.conn.zscore(failedSetKey(p.prefix, queue), jobId).catch(() => undefined);
-      failedLookups.set(`${queue}\n${jobId}`, known);
-    }
-  };
+  const lookups = new FailedLookups(p.conn, p.prefix);
   const park = async (state: RolloutState, calls: PendingCall[]) => {
-    for (const c of jobsOf(calls)) {
-      const known = failedLookups.get(`${c.queue}\n${c.jobId}`);
-      failedLookups.delete(`${c.queue}\n${c.jobId}`);
-      await addChild(p.conn, p.prefix, p.queue(c.queue), c, job, known ? await known : undefined);
-    }
+    for (const c of jobsOf(calls))
+      await addChild(p.conn, p.prefix, p.queue(c.queue), c, job, await lookups.take(c));
     if (await job.moveToWaitingChildren(token)) throw PARKED;
     return resolve(state);
   };
@@ -115,7 +98,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
         );
       }
       // The save is followed by the adds of the calls it records (engine: save, then call).
-      if (!p.inline && state.phase === 'policy') lookUpFailed(state);
+      if (!p.inline && state.phase === 'policy') lookups.send(state, data);
       await saveState(p.conn, job, token, next, json);
     },
     async decide(state, first) {
@@ -150,6 +133,40 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       await p.policy.onOutcome?.({ sweepId, rolloutId, status: result.status, correct: result.correct });
     },
   };
+}
+
+/**
+ * Whether each child about to be added is kept as failed (see addChild), asked together
+ * with the state's save that precedes the adds (engine: save, then call): the lookups go
+ * out in the save's write, one round trip less per dispatch.
+ */
+class FailedLookups {
+  private readonly pending = new Map<string, Promise<string | null | undefined>>();
+
+  constructor(
+    private readonly conn: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Sends the lookups of the expert calls `state` waits for. */
+  send(state: RolloutState, data: RolloutJobData): void {
+    this.pending.clear();
+    for (const c of state.pending) {
+      if (c.kind !== 'expert') continue;
+      const { queue, jobId } = expertChildRef(c, data);
+      // A lookup that fails is made again by addChild (undefined: not known).
+      const known = this.conn.zscore(failedSetKey(this.prefix, queue), jobId).catch(() => undefined);
+      this.pending.set(`${queue}\n${jobId}`, known);
+    }
+  }
+
+  /** The answer for this child, once; undefined when it was not asked. */
+  async take(c: ChildJob): Promise<string | null | undefined> {
+    const key = `${c.queue}\n${c.jobId}`;
+    const known = this.pending.get(key);
+    this.pending.delete(key);
+    return known;
+  }
 }
 
 const SAVE_STATE = loadLua(import.meta.url, './save-state.lua');
