@@ -19,6 +19,8 @@ import {
 } from './common.ts';
 
 const TARGET_RATIO = 0.5;
+/** Rollouts each path runs before the measured ones (a full run; 50 in --quick). */
+const WARMUP_ROLLOUTS = 2_000;
 /** Rollouts at once in the in-process reference. */
 const IN_PROCESS_CONCURRENCY = 64;
 
@@ -81,10 +83,17 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           redis: ctx.conn,
           prefix: stage.prefix,
         });
-        // Warm both paths (connections, caches, JIT) on a few rollouts of another sweep.
-        const warm = await stage.plan('ceiling-warm', ['maestro'], [1_000]);
-        warm.rollouts = warm.rollouts.slice(0, 50);
-        await runner.runMany(warm.meta, warm.rollouts, 16);
+        // Warm both paths alike (connections, caches, and code V8 has compiled, as in
+        // processes that have been running a sweep) on the same rollouts of another sweep: the
+        // bench process may already be warm from earlier scenarios, the workers never are.
+        const warmN = quick ? 50 : WARMUP_ROLLOUTS;
+        const warm = await stage.plan(
+          'ceiling-warm',
+          ['maestro'],
+          seedsFor(warmN, items).map((s) => 1_000 + s),
+        );
+        warm.rollouts = warm.rollouts.slice(0, warmN);
+        await runner.runMany(warm.meta, warm.rollouts, IN_PROCESS_CONCURRENCY);
         await stage.submit(warm);
         await stage.waitDone(warm);
 
