@@ -8,6 +8,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { PermanentError, RetryableError } from '../core/errors.ts';
+import { byteLength } from './json-body.ts';
 
 /** A reply: its status, headers (lower-case names) and parsed JSON body (or its text). */
 export interface JsonReply {
@@ -21,11 +22,16 @@ class ReplyError extends Error {}
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 
+function payloadLength(payload: Buffer | Buffer[]): number {
+  return Array.isArray(payload) ? byteLength(payload) : payload.length;
+}
+
 /** What one request needs. */
 export interface LeanRequest {
   path: string;
   headers: Record<string, string>;
-  payload: Buffer;
+  /** The body, as parts written one after the other (see json-body.ts). */
+  payload: Buffer | Buffer[];
   timeoutMs: number;
   maxReplyBytes: number;
 }
@@ -64,7 +70,8 @@ class Connection {
     this.socket.ref();
     this.socket.cork();
     this.socket.write(head);
-    this.socket.write(r.payload);
+    if (Array.isArray(r.payload)) for (const part of r.payload) this.socket.write(part);
+    else this.socket.write(r.payload);
     this.socket.uncork();
   }
 
@@ -151,7 +158,7 @@ export class LeanPool {
 
   /** POSTs a JSON payload; the parsed JSON reply of any status, or a RetryableError. */
   post(r: LeanRequest): Promise<JsonReply> {
-    let head = `POST ${r.path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: ${r.payload.length}\r\n`;
+    let head = `POST ${r.path} HTTP/1.1\r\nhost: ${this.hostHeader}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: ${payloadLength(r.payload)}\r\n`;
     for (const [k, v] of Object.entries(r.headers)) {
       if (/[\r\n]/.test(k) || /[\r\n]/.test(v))
         return Promise.reject(new PermanentError(`${this.name}: header ${k} holds a line break`));

@@ -2,6 +2,7 @@ import { type Agent as HttpAgent, request as httpRequest, type IncomingHttpHeade
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { PermanentError, RetryableError } from '../core/errors.ts';
 import { type JsonReply, LeanPool } from './http-lean.ts';
+import { byteLength, sharedBodies } from './json-body.ts';
 
 /** A reply larger than this is refused (retryable): no endpoint answers a chat call with more. */
 const MAX_REPLY_BYTES = 64 * 2 ** 20;
@@ -21,7 +22,8 @@ interface JsonRequest {
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
-  payload?: Buffer;
+  /** The body, as parts written one after the other (see json-body.ts). */
+  payload?: Buffer[];
   /** A keep-alive agent, or false for one connection closed after the reply. */
   agent: HttpAgent | false;
   timeoutMs: number;
@@ -53,7 +55,7 @@ function requestJson(r: JsonRequest): Promise<JsonReply> {
         headers: {
           ...(r.payload ? { 'content-type': 'application/json' } : {}),
           accept: 'application/json',
-          ...(r.payload ? { 'content-length': String(r.payload.length) } : {}),
+          ...(r.payload ? { 'content-length': String(byteLength(r.payload)) } : {}),
           ...r.headers,
         },
       },
@@ -91,7 +93,11 @@ function requestJson(r: JsonRequest): Promise<JsonReply> {
       r.timeoutMs,
     );
     req.on('error', fail);
-    req.end(r.payload);
+    // The parts go out together (corked), with the headers.
+    req.cork();
+    for (const part of r.payload ?? []) req.write(part);
+    req.end();
+    req.uncork();
   });
 }
 
@@ -126,7 +132,7 @@ export class JsonPoster {
 
   /** POSTs `body` to base URL + `path`; the parsed JSON reply of any status, or a typed error. */
   post(path: string, body: unknown, headers: Record<string, string>): Promise<JsonReply> {
-    const payload = Buffer.from(JSON.stringify(body));
+    const payload = sharedBodies.encode(body);
     if (this.lean)
       return this.lean.post({
         path: `${this.url.pathname}${path}`,
