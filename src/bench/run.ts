@@ -17,6 +17,7 @@ import {
   writeBenchReport,
 } from './report.ts';
 import { adaptiveScenario } from './scenarios/adaptive.ts';
+import { bodiesScenario } from './scenarios/bodies.ts';
 import { ceilingInlineScenario, ceilingScenario } from './scenarios/ceiling.ts';
 import type { Scenario } from './scenarios/common.ts';
 import { directPeerScenario } from './scenarios/direct-peer.ts';
@@ -41,6 +42,7 @@ export const SCENARIOS: Scenario[] = [
   directPeerScenario,
   feedScenario,
   reportScaleScenario,
+  bodiesScenario,
 ];
 
 export interface BenchOptions {
