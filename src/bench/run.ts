@@ -3,8 +3,11 @@
  * processes and (by default) a private redis-server, prints a table and writes
  * bench/results/<name>.json and .md.
  */
-import { loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { ConfigError } from '../core/errors.ts';
 import { ROOT } from '../core/paths.ts';
 import { BenchContext } from './harness.ts';
@@ -96,6 +99,49 @@ async function profileTables(
   return tables;
 }
 
+/**
+ * Runs one scenario as `maestro-eval bench --scenario ID` in a process of its own and reads
+ * back its result. A run of several scenarios isolates them so: a scenario that measures
+ * code in the bench process (the in-process references of overhead and ceiling, planning
+ * and feeding) would otherwise find it compiled by the scenarios before it, while the
+ * workers each scenario starts are new, and its figures would depend on the order.
+ */
+async function runIsolated(
+  s: Scenario,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<{ result: ScenarioResult; redis: BenchReport['redis'] }> {
+  const out = await mkdtemp(join(tmpdir(), `maestro-bench-${s.id}-`));
+  const args = [join(ROOT, 'bin', 'maestro-eval.js'), 'bench', '--scenario', s.id, '--out', out];
+  if (opts.quick) args.push('--quick');
+  if (opts.verbose) args.push('--verbose');
+  if (opts.redisUrl) args.push('--redis-url', opts.redisUrl);
+  if (opts.cpuProfileDir) args.push('--cpu-prof', resolve(opts.cpuProfileDir));
+  if (opts.workDir) args.push('--work-dir', resolve(opts.workDir));
+  for (const b of opts.baselines ?? []) args.push('--baseline', resolve(b));
+  try {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The scenario's own lines (indented), not the child's header and summary.
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (line.startsWith('  ')) log(line);
+    });
+    const code = await new Promise<number | null>((done, fail) => {
+      child.on('error', fail);
+      child.on('close', done);
+    });
+    if (code !== 0) throw new Error(`bench: scenario ${s.id} failed (its process exited ${code})`);
+    const report = JSON.parse(
+      await readFile(join(out, `custom-${s.id}${opts.quick ? '-quick' : ''}.json`), 'utf8'),
+    ) as BenchReport;
+    const result = report.scenarios[0];
+    if (!result) throw new Error(`bench: scenario ${s.id} wrote no result`);
+    return { result, redis: report.redis };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
 export async function runBench(opts: BenchOptions = {}): Promise<{ report: BenchReport; files: string[] }> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const quick = opts.quick ?? false;
@@ -117,32 +163,42 @@ export async function runBench(opts: BenchOptions = {}): Promise<{ report: Bench
   );
   log(`machine: ${machine.cpuModel}, ${machine.cpus} cores, load ${machine.loadAtStart.join(' / ')}`);
 
-  const ctx = await BenchContext.create({
-    ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
-    itemsPerBenchmark: quick ? 4 : 8,
-    log,
-    verbose: opts.verbose ?? false,
-    ...(opts.baselines?.length ? { baselines: opts.baselines } : {}),
-    ...(opts.workDir ? { workDir: opts.workDir } : {}),
-  });
   const results: ScenarioResult[] = [];
-  let redis: BenchReport['redis'];
-  try {
-    redis = await ctx.redisInfo();
+  let redis: BenchReport['redis'] | undefined;
+  if (chosen.length > 1) {
+    // Several scenarios: each in a process of its own (see runIsolated).
     for (const s of chosen) {
       log(`\n▶ ${s.title}`);
-      if (opts.cpuProfileDir) ctx.cpuProfileDir = join(resolve(opts.cpuProfileDir), s.id);
-      ctx.profileWindows = [];
-      const r = await s.run(ctx, { quick });
-      if (ctx.cpuProfileDir)
-        r.tables.push(...(await profileTables(ctx.cpuProfileDir, ctx.processLabels, ctx.profileWindows)));
-      results.push(r);
-      log(
-        `  ${r.headline} — target ${r.target}: ${r.pass === null ? 'reported' : r.pass ? 'met' : 'MISSED'} (${round(r.durationS, 0)} s)`,
-      );
+      const child = await runIsolated(s, opts, log);
+      results.push(child.result);
+      redis ??= child.redis;
     }
-  } finally {
-    await ctx.close();
+  } else {
+    const ctx = await BenchContext.create({
+      ...(opts.redisUrl ? { redisUrl: opts.redisUrl } : {}),
+      itemsPerBenchmark: quick ? 4 : 8,
+      log,
+      verbose: opts.verbose ?? false,
+      ...(opts.baselines?.length ? { baselines: opts.baselines } : {}),
+      ...(opts.workDir ? { workDir: opts.workDir } : {}),
+    });
+    try {
+      redis = await ctx.redisInfo();
+      for (const s of chosen) {
+        log(`\n▶ ${s.title}`);
+        if (opts.cpuProfileDir) ctx.cpuProfileDir = join(resolve(opts.cpuProfileDir), s.id);
+        ctx.profileWindows = [];
+        const r = await s.run(ctx, { quick });
+        if (ctx.cpuProfileDir)
+          r.tables.push(...(await profileTables(ctx.cpuProfileDir, ctx.processLabels, ctx.profileWindows)));
+        results.push(r);
+        log(
+          `  ${r.headline} — target ${r.target}: ${r.pass === null ? 'reported' : r.pass ? 'met' : 'MISSED'} (${round(r.durationS, 0)} s)`,
+        );
+      }
+    } finally {
+      await ctx.close();
+    }
   }
   machine.loadAtEnd = loadavg().map((v) => round(v, 2));
   const report: BenchReport = {
@@ -151,7 +207,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<{ report: Bench
     finishedAt: new Date().toISOString(),
     command: opts.command ?? 'maestro-eval bench',
     machine,
-    redis,
+    redis: redis ?? { version: '?', ownServer: false, maxmemoryPolicy: '?' },
     environmentNote:
       opts.note ??
       'Shared 2-core machine: other processes (e.g. other engineers’ test runs) may have used CPU during the run; the load averages above show how busy it was.',
