@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 /** A `data:` URL this long or longer has its JSON bytes made once and reused. */
 export const MIN_CACHED_CHARS = 4_096;
-/** Bytes of cached `data:` URLs kept per process (least recently used first out). */
+/**
+ * Memory the cache may hold per process (least recently used out first): each entry counts
+ * twice its size, for its bytes and for the URL's text it is found by (kept alive by the
+ * cache when the image cache has let it go).
+ */
 export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
 
 /**
@@ -42,7 +46,7 @@ export class JsonBodies {
     return parts;
   }
 
-  /** Bytes held by the cache. */
+  /** Memory the cache holds, as it counts it (twice each entry's bytes). */
   get size(): number {
     return this.cachedBytes;
   }
@@ -57,13 +61,13 @@ export class JsonBodies {
       return hit;
     }
     const bytes = Buffer.from(JSON.stringify(url));
-    if (bytes.length > this.maxBytes) return bytes;
+    if (2 * bytes.length > this.maxBytes) return bytes;
     this.cache.set(url, bytes);
-    this.cachedBytes += bytes.length;
+    this.cachedBytes += 2 * bytes.length;
     for (const [key, old] of this.cache) {
       if (this.cachedBytes <= this.maxBytes) break;
       this.cache.delete(key);
-      this.cachedBytes -= old.length;
+      this.cachedBytes -= 2 * old.length;
     }
     return bytes;
   }

@@ -88,7 +88,7 @@ export const bodiesScenario: Scenario = {
       ],
       notes: [
         'One chat request (system and user messages, 1,400 characters of text and one PNG as a base64 data: URL); the same body made again and again, as a policy turn or a skill call of an item sends the same image each time. "Whole" is Buffer.from(JSON.stringify(body)); "reused" is JsonBodies.encode (src/models/json-body.ts), after its first call made the image\'s bytes. Both give the same bytes (checked).',
-        'A first use of an image (a cache miss) costs about what the whole body does. The cache keeps 64 MiB of image bytes per process, least recently used out first; a worker whose images in flight exceed it gains less.',
+        'A first use of an image (a cache miss) costs about what the whole body does. The cache holds up to 64 MiB (image bytes and the URLs’ text) per process, least recently used out first; a worker whose images in flight exceed it gains less.',
       ],
       durationS: elapsedS(started),
     };
