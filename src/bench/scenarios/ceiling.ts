@@ -102,7 +102,12 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           { label: 'bench (in-process run)', pid: process.pid },
           { label: 'simulated servers', pid: pids.sim },
           { label: 'redis-server', pid: ctx.redisPid },
-          ...pids.workers.map((w) => ({ label: w.role.replace(/^ceiling:/, 'worker '), pid: w.pid })),
+          // Two workers of one role are told apart (their CPU rows are found by label).
+          ...pids.workers.map((w, _i, all) => {
+            const label = w.role.replace(/^ceiling:/, 'worker ');
+            const same = all.filter((o) => o.role === w.role);
+            return { label: same.length > 1 ? `${label} ${same.indexOf(w) + 1}` : label, pid: w.pid };
+          }),
         ];
 
         let cpu = new CpuMeter(procs);
