@@ -7,7 +7,6 @@
  */
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RolloutJobData } from '../../core/jobs.ts';
 import { ROLLOUT_QUEUE } from '../../core/queues.ts';
 import { ROLLOUT_ATTEMPTS, saveSweepMeta } from '../../producer/submit.ts';
 import { BENCH_BENCHMARKS, type BenchContext, Stage, scrapeValue, sleep } from '../harness.ts';
@@ -78,36 +77,8 @@ async function calibrate(
 
 /** Rollouts each path runs, several at a time, before the measured ones (a full run; 300 in --quick). */
 const BULK_WARMUP = 2_000;
-/** Rollouts at once in the bulk warm-up. */
+/** Rollouts at once in the in-process part of the bulk warm-up. */
 const WARM_CONCURRENCY = 16;
-
-/** Runs the rollouts through `run`, WARM_CONCURRENCY at a time. */
-async function warmInProcess<R>(rollouts: R[], run: (r: R) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < rollouts.length) await run(rollouts[next++] as R);
-  };
-  await Promise.all(Array.from({ length: WARM_CONCURRENCY }, lane));
-}
-
-/** Submits the rollouts as the producer does, all at once, and waits until each has finished. */
-async function warmCluster(queue: Queue, rollouts: RolloutJobData[]): Promise<void> {
-  await queue.addBulk(
-    rollouts.map((r) => ({
-      name: 'rollout',
-      data: r,
-      opts: { jobId: r.rolloutId, attempts: ROLLOUT_ATTEMPTS, removeOnComplete: true, removeOnFail: true },
-    })),
-  );
-  const deadline = performance.now() + 300_000;
-  for (;;) {
-    const counts = await queue.getJobCounts('wait', 'active', 'waiting-children', 'delayed', 'prioritized');
-    if (Object.values(counts).every((c) => c === 0)) return;
-    if (performance.now() > deadline)
-      throw new Error(`overhead warm-up: rollouts still queued after 5 min (${JSON.stringify(counts)})`);
-    await sleep(100);
-  }
-}
 
 /** Runs `fn` while recording the Redis commands it causes (MONITOR), labelled with BullMQ's script names. */
 async function traceRollout(
@@ -181,11 +152,14 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
       try {
         const items =
           (await ctx.store.loadDataset(BENCH_BENCHMARKS[0] ?? '')).items.length * BENCH_BENCHMARKS.length;
-        const plan = await stage.plan(
-          'overhead',
+        const plan = await stage.plan('overhead', ['maestro'], seedsFor(measured + warmup + TRACED, items));
+        // The bulk warm-up's rollouts: another sweep, on other seeds.
+        const warm = await stage.plan(
+          'overhead-warm',
           ['maestro'],
-          seedsFor(measured + warmup + TRACED + bulk, items),
+          seedsFor(bulk, items).map((s) => 1_000 + s),
         );
+        warm.rollouts = warm.rollouts.slice(0, bulk);
         const rollouts = plan.rollouts.slice(0, measured + warmup);
         await saveSweepMeta(ctx.conn, stage.prefix, ctx.store, plan.meta);
         await events.waitUntilReady();
@@ -239,18 +213,15 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
         // The first `warmup` rollouts run cold (processes just started; reported apart). Then
         // the bulk warm-up: both paths run the same other rollouts, several at a time, so that
         // both measure code V8 has compiled, as in processes that have been running a sweep.
-        const bulkRollouts = plan.rollouts.slice(
-          measured + warmup + TRACED,
-          measured + warmup + TRACED + bulk,
-        );
         const coldPerStep: number[] = [];
         for (const [i, r] of rollouts.entries()) {
-          if (i === warmup && bulkRollouts.length) {
+          if (i === warmup && warm.rollouts.length) {
             const w0 = performance.now();
-            await warmInProcess(bulkRollouts, (b) => runner.run(plan.meta, b));
-            await warmCluster(queue, bulkRollouts);
+            await runner.runMany(warm.meta, warm.rollouts, WARM_CONCURRENCY);
+            await stage.submit(warm);
+            await stage.waitDone(warm);
             ctx.log(
-              `  ${id}: warmed up with ${bulkRollouts.length} rollouts on each path (${elapsedS(w0).toFixed(1)} s)`,
+              `  ${id}: warmed up with ${warm.rollouts.length} rollouts on each path (${elapsedS(w0).toFixed(1)} s)`,
             );
           }
           if (i === warmup) {
@@ -334,7 +305,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
               rollouts: coldPerStep.length,
               p50: round(quantile(coldPerStep, 0.5), 3),
             },
-            bulkWarmupRollouts: bulkRollouts.length,
+            bulkWarmupRollouts: warm.rollouts.length,
             clusterRolloutMs: { p50: round(quantile(clusterMs, 0.5), 3), mean: round(clusterMean, 3) },
             inProcessRolloutMs: { p50: round(quantile(inMs, 0.5), 3), mean: round(inMean, 3) },
             redisCommandsPerRollout: round(redisCalls / n, 1),
@@ -398,7 +369,7 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           ],
           notes: [
             `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer); policy and expert servers answer at once (latency scale 0).`,
-            `Warm-up: ${coldPerStep.length} rollouts one at a time right after the workers started (their p50 overhead, ${round(quantile(coldPerStep, 0.5), 2)} ms per step, is reported apart as the cold figure), then ${bulkRollouts.length} other rollouts through each path, ${WARM_CONCURRENCY} at a time in-process and all queued at once through the cluster, before the measured ones: a worker's CPU per rollout keeps falling over its first thousands of rollouts while V8 compiles its code, and the target is about workers that have been running a sweep. Both paths get the same warm-up.`,
+            `Warm-up: ${coldPerStep.length} rollouts one at a time right after the workers started (their p50 overhead, ${round(quantile(coldPerStep, 0.5), 2)} ms per step, is reported apart as the cold figure), then ${warm.rollouts.length} other rollouts through each path, ${WARM_CONCURRENCY} at a time in-process and all queued at once through the cluster, before the measured ones: a worker's CPU per rollout keeps falling over its first thousands of rollouts while V8 compiles its code, and the target is about workers that have been running a sweep. Both paths get the same warm-up.`,
             inline
               ? 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.'
               : 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes; the orchestrator scores the cheap metric in the rollout’s last step, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
