@@ -14,7 +14,7 @@ import { type BenchmarkCatalog, loadCatalog, loadSuite, type Suite } from '../co
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../core/paths.ts';
 import { keys } from '../core/queues.ts';
 import { assertRedisReachable } from '../core/redis.ts';
-import { loadRegistry, type Registry } from '../core/registry.ts';
+import { type DispatchMode, loadRegistry, type Registry } from '../core/registry.ts';
 import { DataStore } from '../data/store.ts';
 import { freePort, type RedisHandle, startRedisServer } from '../process/redis-server.ts';
 import { CLI_BIN, type SpawnedWorker, spawnCli, stopProcess } from '../process/spawn.ts';
@@ -160,7 +160,7 @@ export interface RegistrySpec {
   policy: { medianMs: number; sigma?: number; capacity: number };
   maxTurns: number;
   /** How expert calls are made (registry `dispatch`); default the registry's (queue). */
-  dispatch?: 'queue' | 'inline';
+  dispatch?: DispatchMode;
 }
 
 /** Registry document for a scenario, pointing at the simulator's URL. */

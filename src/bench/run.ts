@@ -26,7 +26,7 @@ import type { Scenario } from './scenarios/common.ts';
 import { directPeerScenario } from './scenarios/direct-peer.ts';
 import { feedScenario } from './scenarios/feed.ts';
 import { memoryScenario } from './scenarios/memory.ts';
-import { overheadInlineScenario, overheadScenario } from './scenarios/overhead.ts';
+import { overheadAwaitScenario, overheadInlineScenario, overheadScenario } from './scenarios/overhead.ts';
 import { reportScaleScenario } from './scenarios/report-scale.ts';
 import { saturationScenario } from './scenarios/saturation.ts';
 import { scaleoutScenario } from './scenarios/scaleout.ts';
@@ -35,6 +35,7 @@ import { machineInfo, round } from './stats.ts';
 /** Every scenario, in the order a full run takes them. */
 export const SCENARIOS: Scenario[] = [
   overheadScenario,
+  overheadAwaitScenario,
   overheadInlineScenario,
   ceilingScenario,
   ceilingInlineScenario,

@@ -135,6 +135,14 @@ export const ExpertJobData = z.object({
   seed: z.number().int(),
   /** Earlier attempts of this job that failed (written by the expert pool before a retry). */
   earlier: z.array(EarlierAttempt).max(MAX_ATTEMPT_ERRORS).optional(),
+  /**
+   * The orchestrator process awaiting this call (registry `dispatch: await`): the pool
+   * stores the result under the rollout and sends it to this process's reply list.
+   */
+  replyTo: z
+    .string()
+    .regex(/^[\w.-]{1,120}$/)
+    .optional(),
 });
 export type ExpertJobData = z.infer<typeof ExpertJobData>;
 

@@ -36,6 +36,13 @@ export const keys = {
   run: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:run`,
   /** List of the statuses of the last finished items (newest first), for the error threshold. */
   recent: (prefix: string, sweepId: string) => `${prefix}:sweep:${sweepId}:recent`,
+  /**
+   * Hash expert job id → reply (JSON), for a rollout's awaited calls (registry `dispatch:
+   * await`): written by the pool before the job completes, read back after a crash.
+   */
+  awaited: (prefix: string, rolloutId: string) => `${prefix}:awaited:${rolloutId}`,
+  /** List of `jobId\nreply` sent to one orchestrator process that awaits calls. */
+  replies: (prefix: string, listener: string) => `${prefix}:replies:${listener}`,
 };
 
 /** Deterministic job ids. BullMQ forbids ':' in custom ids; `slug` keeps them safe. */

@@ -150,6 +150,10 @@ export const Judge = z.object({
 });
 export type Judge = z.infer<typeof Judge>;
 
+/** The ways expert calls are made (registry `dispatch`). */
+export const DISPATCH_MODES = ['queue', 'await', 'inline'] as const;
+export type DispatchMode = (typeof DISPATCH_MODES)[number];
+
 export const RegistryFile = z.object({
   version: z.literal(1).default(1),
   /** Checkout of the Maestro release the `release` skills read their prompt texts from. */
@@ -161,10 +165,13 @@ export const RegistryFile = z.object({
   judges: z.array(Judge).default([]),
   /**
    * How expert calls are made: `queue` (default), a child job on the expert's queue served
-   * by expert pools; `inline`, by the orchestrator itself under a cluster-wide semaphore per
-   * expert (fewer queue hops; no adaptive concurrency). Every worker of a cluster must agree.
+   * by expert pools, the rollout parked meanwhile; `await`, a job on the same queue that the
+   * rollout awaits while it keeps its slot, the pool sending the result straight back (no
+   * child job, no second activation); `inline`, by the orchestrator itself under a
+   * cluster-wide semaphore per expert (no adaptive concurrency). Every worker of a cluster
+   * must agree.
    */
-  dispatch: z.enum(['queue', 'inline']).optional(),
+  dispatch: z.enum(DISPATCH_MODES).optional(),
   defaults: z
     .object({
       maxTurns: z.number().int().positive().optional(),
@@ -189,7 +196,7 @@ export class Registry {
   readonly maxTurns: number;
   readonly observationChars: number;
   /** How expert calls are made (see RegistryFile `dispatch`). */
-  readonly dispatch: 'queue' | 'inline';
+  readonly dispatch: DispatchMode;
   readonly files: string[];
   /** Release checkout (absolute; relative values are resolved against their registry file). */
   readonly upstream: string | undefined;
@@ -210,7 +217,7 @@ export class Registry {
     judges?: Judge[];
     maxTurns: number;
     observationChars: number;
-    dispatch?: 'queue' | 'inline';
+    dispatch?: DispatchMode;
     files: string[];
     upstream?: string | undefined;
     releasePaths?: { checkout?: string | undefined; policyPrompt?: string | undefined };
@@ -336,8 +343,9 @@ export class Registry {
       maxTurns: this.maxTurns,
       observationChars: this.observationChars,
       // Not a result setting, but every worker of a sweep must make calls the same way (the
-      // capacity of an expert is enforced by its queue or by its semaphore, not both).
-      ...(this.dispatch === 'inline' ? { dispatch: this.dispatch } : {}),
+      // capacity of an expert is enforced by its queue or by its semaphore, not both; results
+      // come back as children's values or as replies).
+      ...(this.dispatch !== 'queue' ? { dispatch: this.dispatch } : {}),
       // The release's texts decide results too: another checkout (or prompt file) is another
       // registry. Paths are left out: the same contents elsewhere are the same texts.
       ...(this.usesRelease() ? { release: this.releaseIdentity() } : {}),
@@ -369,7 +377,7 @@ export function loadRegistry(files: string[], env: NodeJS.ProcessEnv = process.e
     maxTurns: 4,
     upstream: undefined as string | undefined,
     observationChars: 1000,
-    dispatch: undefined as 'queue' | 'inline' | undefined,
+    dispatch: undefined as DispatchMode | undefined,
   };
   for (const file of files) {
     const raw = interpolateEnv(readYamlFile(file), file, env);

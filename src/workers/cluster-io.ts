@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { describeError, MaestroError } from '../core/errors.ts';
 import type { Item } from '../core/items.ts';
 import {
+  type ExpertCall,
   JOB_SIZE_LIMITS,
   type PendingCall,
   type RolloutJobData,
@@ -13,9 +14,8 @@ import { loadLua, runLua } from '../core/lua.ts';
 import { redactDeep } from '../core/redact.ts';
 import { policyStep } from '../metrics/index.ts';
 import type { Policy, PolicyContext } from '../policies/index.ts';
-import type { RolloutIO } from '../rollout/index.ts';
+import type { ChildResult, RolloutEvent, RolloutIO } from '../rollout/index.ts';
 import { type ChildJob, childJob, expertChildRef, settledChildren } from './children.ts';
-import type { InlineExperts } from './inline-experts.ts';
 
 /**
  * The signal that parks a rollout until its children finish: one instance, made without a
@@ -52,8 +52,22 @@ export interface ClusterIOParams {
    * written once, is reused.
    */
   scoreInline?: ((state: RolloutState) => Promise<ScoreJobResult>) | undefined;
-  /** Makes expert calls in this process (registry `dispatch: inline`) instead of child jobs. */
-  inline?: InlineExperts | undefined;
+  /**
+   * Expert calls the rollout waits for while it keeps its slot, instead of child jobs: made
+   * in this process (registry `dispatch: inline`) or awaited from the expert pools
+   * (`dispatch: await`).
+   */
+  held?: HeldCalls | undefined;
+}
+
+/** Expert calls run to their end while the rollout stays active (see ClusterIOParams.held). */
+export interface HeldCalls {
+  /** `resumed`: the rollout ran before (its call may have been answered already). */
+  run(call: ExpertCall, r: RolloutJobData, item: Item, resumed: boolean): Promise<ChildResult>;
+  /** Whether a rollout that runs again finds its calls' results (else it makes them again). */
+  readonly keepsResults: boolean;
+  /** The rollout ended (its kept results can go). */
+  finished?(r: RolloutJobData): void;
 }
 
 /**
@@ -62,10 +76,14 @@ export interface ClusterIOParams {
  * admission is `DelayedError`.
  */
 export function clusterIO(p: ClusterIOParams): RolloutIO {
-  const { job, token, data } = p;
+  const { job, token, data, held } = p;
   const jobsOf = (pending: PendingCall[]) => pending.map((c) => childJob(c, data, p.item, p.expertAttempts));
-  const resolve = (state: RolloutState) =>
-    settledChildren(job, state.pending, jobsOf(state.pending), p.prefix);
+  /** The rollout ran before this activation (a crash, a delay, a park). */
+  const resumed = (job.attemptsStarted ?? 0) > 1;
+  const resolve = (state: RolloutState): Promise<RolloutEvent> =>
+    held?.keepsResults && state.phase === 'policy'
+      ? runHeld(held, state.pending.filter(isExpertCall), data, p.item, true)
+      : settledChildren(job, state.pending, jobsOf(state.pending), p.prefix);
   /**
    * Adds the children (a no-op for an id that exists), then parks once until they finish.
    * Parking releases the job's lock, so it comes after the last child: parking after the
@@ -83,7 +101,8 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       if (p.scoreInline && state.phase === 'scoring') return;
       // Calls made here are not children whose ids must match a saved decision: the state
       // before the first call is not saved (after a crash the first decision is made again).
-      if (p.inline && state.phase === 'policy' && state.turn === 0 && state.pending.length > 0) return;
+      // (Awaited calls' job ids hold a digest of the call: another decision is another job.)
+      if (held && state.phase === 'policy' && state.turn === 0 && state.pending.length > 0) return;
       // The final save only shrinks the queue's copy of the trace (the record holds it):
       // not worth a round trip when the stored state is already small.
       if (state.phase === 'done' && JSON.stringify(data).length <= SMALL_STATE_CHARS) return;
@@ -98,7 +117,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
         );
       }
       // The save is followed by the adds of the calls it records (engine: save, then call).
-      if (!p.inline && state.phase === 'policy') lookups.send(state, data);
+      if (!held && state.phase === 'policy') lookups.send(state, data);
       await saveState(p.conn, job, token, next, json);
     },
     async decide(state, first) {
@@ -119,9 +138,7 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
       }
     },
     async call(state, calls) {
-      const inline = p.inline;
-      if (!inline) return park(state, calls);
-      return { type: 'children', results: await Promise.all(calls.map((c) => inline.run(c, data, p.item))) };
+      return held ? runHeld(held, calls, data, p.item, resumed) : park(state, calls);
     },
     async score(state) {
       if (!p.scoreInline) return park(state, [{ kind: 'score' }]);
@@ -130,10 +147,24 @@ export function clusterIO(p: ClusterIOParams): RolloutIO {
     resolve,
     async finish(result) {
       const { sweepId, rolloutId } = data;
+      held?.finished?.(data);
       await p.policy.onOutcome?.({ sweepId, rolloutId, status: result.status, correct: result.correct });
     },
   };
 }
+
+/** Runs held calls to their end (`resumed`: the rollout ran before; see HeldCalls.run). */
+async function runHeld(
+  held: HeldCalls,
+  calls: ExpertCall[],
+  data: RolloutJobData,
+  item: Item,
+  resumed: boolean,
+): Promise<RolloutEvent> {
+  return { type: 'children', results: await Promise.all(calls.map((c) => held.run(c, data, item, resumed))) };
+}
+
+const isExpertCall = (c: PendingCall): c is ExpertCall => c.kind === 'expert';
 
 /**
  * Whether each child about to be added is kept as failed (see addChild), asked together

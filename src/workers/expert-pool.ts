@@ -17,6 +17,7 @@ import { ClientCache } from '../models/client.ts';
 import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
 import { callsBeforeFailure, SkillRuntime } from '../skills-runtime/runtime.ts';
+import { sendReply } from './awaited-experts.ts';
 import { noteFailedAttempt, withEarlierAttempts } from './expert-attempts.ts';
 import { bullOptions, redacting, type WorkerSettings } from './runtime.ts';
 
@@ -140,6 +141,39 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
 }
 
 /**
+ * A job an orchestrator awaits (`replyTo`, registry `dispatch: await`) has its result, or
+ * its final failure, stored and sent back before the job completes or fails. Exported for
+ * tests.
+ */
+export function replying(
+  opts: Pick<ExpertPoolOptions, 'connection' | 'prefix'>,
+  process: (job: Job) => Promise<ExpertJobResult>,
+): (job: Job) => Promise<ExpertJobResult> {
+  return async (job) => {
+    const replyTo = ExpertJobData.shape.replyTo.safeParse(job.data?.replyTo).data;
+    const rolloutId = typeof job.data?.rolloutId === 'string' ? job.data.rolloutId : undefined;
+    if (!replyTo || !rolloutId || !job.id) return process(job);
+    const target = { rolloutId, replyTo, jobId: job.id };
+    let out: ExpertJobResult;
+    try {
+      out = await process(job);
+    } catch (err) {
+      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      // The failure's reason is the job's (the queue's failedReason): the error's message.
+      if (final) {
+        const reason = err instanceof Error ? err.message : String(err);
+        // Not sent: the job still fails, and the orchestrator finds it failed when it looks.
+        await sendReply(opts.connection, opts.prefix, target, { failed: reason }).catch(() => {});
+      }
+      throw err;
+    }
+    // A reply that cannot be stored fails this attempt: the queue runs the call again.
+    await sendReply(opts.connection, opts.prefix, target, { ok: out });
+    return out;
+  };
+}
+
+/**
  * One expert's queue and worker. The cluster-wide cap is the capacity, or the shared
  * adaptive limit (never above the capacity).
  */
@@ -157,7 +191,10 @@ async function serveExpert(
   } else await queue.setGlobalConcurrency(expert.capacity);
   const worker = new Worker(
     name,
-    redacting((job: Job) => run(job, adaptive?.controller)),
+    replying(
+      opts,
+      redacting((job: Job) => run(job, adaptive?.controller)),
+    ),
     {
       ...bullOptions(opts),
       concurrency: expert.capacity,

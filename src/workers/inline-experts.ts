@@ -25,6 +25,7 @@ import { type Slot, SlotReuse } from '../models/slot-reuse.ts';
 import type { ChildResult } from '../rollout/index.ts';
 import { callsBeforeFailure, SkillRuntime } from '../skills-runtime/runtime.ts';
 import { policySeed } from './children.ts';
+import type { HeldCalls } from './cluster-io.ts';
 import { earlierAttempt, withEarlierAttempts } from './expert-attempts.ts';
 import { expertBackoff } from './expert-pool.ts';
 
@@ -50,7 +51,10 @@ export function expertSlotName(expert: string): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export class InlineExperts {
+export class InlineExperts implements HeldCalls {
+  /** A rollout that runs again makes its calls again (none is kept). */
+  readonly keepsResults = false;
+
   private readonly skills: SkillRuntime;
   private readonly limiter: RedisLimiter;
   /** Slots kept between calls of this process (fewer semaphore round trips under load). */

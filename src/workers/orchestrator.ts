@@ -18,6 +18,7 @@ import {
   notStarted,
   protocolProfile,
 } from '../rollout/index.ts';
+import { awaitedExperts } from './awaited-experts.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
@@ -39,7 +40,7 @@ export interface OrchestratorOptions extends WorkerSettings {
   store: DataStore;
   /** Benchmark catalog (domains for routing policies). */
   catalog: BenchmarkCatalog;
-  /** Policy steps at once (waiting rollouts hold none). Default 16; inline dispatch: see inlineConcurrency. */
+  /** Policy steps at once (parked rollouts hold none). Default 16; inline and await dispatch: see inlineConcurrency. */
   concurrency?: number;
   /** Attempts for an expert call (retryable failures). Default 4. */
   expertAttempts?: number;
@@ -73,7 +74,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
   const datasets = new DatasetGuard(store);
   const scoreHere = inlineScorer(opts, opts.inlineScoring);
   const fingerprint = registry.fingerprint();
-  const inline = inlineExperts(opts);
+  const held = inlineExperts(opts) ?? awaitedExperts({ ...opts, queue: (name) => queues.get(name) });
 
   async function process(job: Job, token?: string): Promise<unknown> {
     if (!token) throw new UnrecoverableError('no lock token');
@@ -113,7 +114,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
       prefix,
       expertAttempts: opts.expertAttempts ?? 4,
       scoreInline: scoreHere(data, item, meta, policy),
-      inline,
+      held,
     });
     const { result } = await drive(data.state, { type: 'activate', now: Date.now() }, cfg, io);
     return result;
@@ -121,7 +122,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
 
   const worker = new Worker(ROLLOUT_QUEUE, redacting(process), {
     ...bullOptions(opts),
-    concurrency: opts.concurrency ?? (inline ? inlineConcurrency(registry) : 16),
+    concurrency: opts.concurrency ?? (held ? inlineConcurrency(registry) : 16),
   });
   worker.on('error', (err) => console.error(`[orchestrator] ${describeError(err)}`));
   worker.on('failed', (job) => {
@@ -132,8 +133,8 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     worker,
     async close() {
       await worker.close();
+      await held?.close();
       await queues.close();
-      await inline?.close();
     },
   };
 }

@@ -108,4 +108,27 @@ describe('registry', () => {
     );
     expect(loadRegistry(['registry/simulated.yaml', extra], {}).fingerprint()).not.toBe(base.fingerprint());
   });
+
+  it('takes the three dispatches, each its own fingerprint, and names a bad one', () => {
+    const env = { MAESTRO_SIM_URL: 'http://127.0.0.1:1' };
+    const prints = (['queue', 'await', 'inline'] as const).map((mode) => {
+      const r = loadRegistry(
+        ['registry/simulated.yaml', write(`d-${mode}.yaml`, `dispatch: ${mode}\n`)],
+        env,
+      );
+      expect(r.dispatch).toBe(mode);
+      return r.fingerprint();
+    });
+    expect(new Set(prints).size).toBe(3);
+    // The default is the queue, and the same registry as one that says so.
+    expect(prints[0]).toBe(loadRegistry(['registry/simulated.yaml'], env).fingerprint());
+    const bad = write('d-bad.yaml', 'dispatch: pool\n');
+    expect(() => loadRegistry([bad], env)).toThrow(/d-bad\.yaml.*dispatch/s);
+    // Adaptive concurrency needs the queue: refused with inline only.
+    const adaptive = write(
+      'd-adaptive.yaml',
+      'dispatch: await\nexperts:\n  - { name: A-X, model: x, baseUrl: "http://127.0.0.1:1/v1", adaptive: { min: 1 } }\n',
+    );
+    expect(loadRegistry([adaptive], env).experts[0]?.adaptive).toBeDefined();
+  });
 });

@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
+import type { DispatchMode } from '../../core/registry.ts';
 import type { SpawnedWorker } from '../../process/spawn.ts';
 import type { BenchContext } from '../harness.ts';
 import { Stage, spawnNode, waitForLine } from '../harness.ts';
@@ -211,7 +212,7 @@ async function measuredRun(
   n: number,
   dataDir: string,
   label: string,
-  version: { bin?: string | undefined; dispatch?: 'inline' | undefined },
+  version: { bin?: string | undefined; dispatch?: DispatchMode | undefined },
 ) {
   const { bin, dispatch } = version;
   const stage = await Stage.start(ctx, {
@@ -278,9 +279,10 @@ export const directPeerScenario: Scenario = {
     await writeTextItems(dataDir, BENCHMARK, n, 'generated:direct-peer');
     // Each baseline, then this checkout, with expert calls through the queue ("this") and made
     // by the orchestrator ("this-inline", registry `dispatch: inline`), twice over.
-    const versions: Array<{ label: string; bin?: string | undefined; dispatch?: 'inline' }> = [
+    const versions: Array<{ label: string; bin?: string | undefined; dispatch?: DispatchMode }> = [
       ...ctx.baselines.flatMap((b) => [b, { ...b, label: `${b.label}-inline`, dispatch: 'inline' as const }]),
       { label: 'this', bin: undefined },
+      { label: 'this-await', bin: undefined, dispatch: 'await' },
       { label: 'this-inline', bin: undefined, dispatch: 'inline' },
     ];
     const rounds = quick ? 1 : 2;

@@ -8,6 +8,7 @@
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ROLLOUT_QUEUE } from '../../core/queues.ts';
+import type { DispatchMode } from '../../core/registry.ts';
 import { ROLLOUT_ATTEMPTS, saveSweepMeta } from '../../producer/submit.ts';
 import { BENCH_BENCHMARKS, type BenchContext, Stage, scrapeValue, sleep } from '../harness.ts';
 import { InProcessRunner } from '../inprocess.ts';
@@ -114,15 +115,19 @@ async function traceRollout(
 }
 
 /**
- * The scenario with expert calls through the expert pool's queue (`overhead`, the registry
- * default) or made by the orchestrator itself (`overhead-inline`, registry `dispatch: inline`).
+ * The scenario with expert calls through the expert pool's queue as child jobs (`overhead`,
+ * the registry default), through the same queue awaited by the rollout (`overhead-await`,
+ * registry `dispatch: await`) or made by the orchestrator itself (`overhead-inline`,
+ * registry `dispatch: inline`).
  */
-function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
+function overheadScenarioFor(dispatch: DispatchMode): Scenario {
   const inline = dispatch === 'inline';
-  const id = inline ? 'overhead-inline' : 'overhead';
-  const title = inline
-    ? 'Overhead per policy step (dispatch: inline, scored by the orchestrator)'
-    : 'Overhead per policy step';
+  const id = dispatch === 'queue' ? 'overhead' : `overhead-${dispatch}`;
+  const title = {
+    queue: 'Overhead per policy step',
+    await: 'Overhead per policy step (dispatch: await, scored by the orchestrator)',
+    inline: 'Overhead per policy step (dispatch: inline, scored by the orchestrator)',
+  }[dispatch];
   return {
     id,
     title,
@@ -263,8 +268,9 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
         const floor = await calibrate(ctx.conn, stage.prefix, quick ? 50 : 200);
         // Hops per rollout: rollout → expert → rollout (each a job taken by a worker after another
         // job finished or was added; the orchestrator scores the cheap metric in the last step);
-        // inline: the rollout alone (no child job).
-        const HOPS = inline ? 1 : 3;
+        // await: rollout → expert, the reply popped by the waiting rollout; inline: the rollout
+        // alone (no expert job).
+        const HOPS = { queue: 3, await: 2, inline: 1 }[dispatch];
         const n = inMs.length;
         const perStep = clusterMs.map((c, i) => (c - (inMs[i] ?? 0)) / (steps[i] ?? 1));
         const p50 = quantile(perStep, 0.5);
@@ -370,9 +376,14 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
           notes: [
             `${n} rollouts of the simulated maestro policy (${round(totalSteps / n, 2)} policy steps each: one skill call, then the answer); policy and expert servers answer at once (latency scale 0).`,
             `Warm-up: ${coldPerStep.length} rollouts one at a time right after the workers started (their p50 overhead, ${round(quantile(coldPerStep, 0.5), 2)} ms per step, is reported apart as the cold figure), then ${warm.rollouts.length} other rollouts through each path, ${WARM_CONCURRENCY} at a time in-process and all queued at once through the cluster, before the measured ones: a worker's CPU per rollout keeps falling over its first thousands of rollouts while V8 compiles its code, and the target is about workers that have been running a sweep. Both paths get the same warm-up.`,
-            inline
-              ? 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.'
-              : 'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes; the orchestrator scores the cheap metric in the rollout’s last step, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
+            {
+              inline:
+                'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator and scorer as separate processes; the orchestrator makes the expert call itself, registry dispatch: inline, and scores the cheap metric itself, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
+              await:
+                'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes; each expert call is a job on the expert’s queue that the rollout awaits, registry dispatch: await, and the orchestrator scores the cheap metric in the rollout’s last step), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
+              queue:
+                'Each rollout ran in-process (reference: same policy, skill, scoring and fsync’d record code, no queue) and then through the cluster (orchestrator, expert pool and scorer as separate processes; the orchestrator scores the cheap metric in the rollout’s last step, as orchestrators do by default where their data directory holds the sweep), alternately; overhead = (cluster − in-process) / policy steps, per rollout.',
+            }[dispatch],
             'Cluster time is measured from queue.add of the rollout to its completed event (QueueEvents), so it includes the scoring, the record and the event delivery.',
             `Floor on this machine: a Redis PING takes ${round(floor.pingMs, 2)} ms (p50) and an empty BullMQ job (add → a no-op worker → completed event) ${round(floor.emptyJobMs, 2)} ms; a rollout makes ${HOPS} queue hops for ${round(totalSteps / n, 2)} policy steps, so the queue alone costs at least ≈ ${round((HOPS * floor.emptyJobMs) / (totalSteps / n), 1)} ms per step here, before any payload, state save or scoring work.`,
             'CPU time is read from /proc for every process involved around each run (10 ms ticks, summed over all rollouts): it is what the queue costs in work, independent of how long the processes waited for a core on the shared machine.',
@@ -391,4 +402,5 @@ function overheadScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
 }
 
 export const overheadScenario = overheadScenarioFor('queue');
+export const overheadAwaitScenario = overheadScenarioFor('await');
 export const overheadInlineScenario = overheadScenarioFor('inline');
