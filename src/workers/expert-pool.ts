@@ -142,13 +142,14 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
 
 /**
  * A job an orchestrator awaits (`replyTo`, registry `dispatch: await`) has its result, or
- * its final failure, stored and sent back before the job completes or fails. Exported for
+ * its final failure, stored and sent back before the job completes or fails; such a job
+ * completes with no return value. Exported for
  * tests.
  */
 export function replying(
   opts: Pick<ExpertPoolOptions, 'connection' | 'prefix'>,
   process: (job: Job) => Promise<ExpertJobResult>,
-): (job: Job) => Promise<ExpertJobResult> {
+): (job: Job) => Promise<ExpertJobResult | null> {
   return async (job) => {
     const replyTo = ExpertJobData.shape.replyTo.safeParse(job.data?.replyTo).data;
     const rolloutId = typeof job.data?.rolloutId === 'string' ? job.data.rolloutId : undefined;
@@ -167,9 +168,16 @@ export function replying(
       }
       throw err;
     }
-    // A reply that cannot be stored fails this attempt: the queue runs the call again.
-    await sendReply(opts.connection, opts.prefix, target, { ok: out });
-    return out;
+    // Not awaited: BullMQ completes the job with a command on this same connection, which
+    // Redis runs after the reply's script, so the reply is stored before the job completes
+    // without a round trip of its own. A reply that could not be stored leaves a completed
+    // job without one: the awaiting orchestrator finds it gone and adds the call once more.
+    sendReply(opts.connection, opts.prefix, target, { ok: out }).catch((err) =>
+      console.error(`[expert] reply to ${target.replyTo} for ${target.jobId}: ${describeError(err)}`),
+    );
+    // The result travels in the reply: as the job's return value it would go to Redis twice
+    // more (the job's hash, the queue's event stream) for nobody to read.
+    return null;
   };
 }
 
