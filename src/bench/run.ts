@@ -21,7 +21,7 @@ import {
 } from './report.ts';
 import { adaptiveScenario } from './scenarios/adaptive.ts';
 import { bodiesScenario } from './scenarios/bodies.ts';
-import { ceilingInlineScenario, ceilingScenario } from './scenarios/ceiling.ts';
+import { ceilingAwaitScenario, ceilingInlineScenario, ceilingScenario } from './scenarios/ceiling.ts';
 import type { Scenario } from './scenarios/common.ts';
 import { directPeerScenario } from './scenarios/direct-peer.ts';
 import { feedScenario } from './scenarios/feed.ts';
@@ -38,6 +38,7 @@ export const SCENARIOS: Scenario[] = [
   overheadAwaitScenario,
   overheadInlineScenario,
   ceilingScenario,
+  ceilingAwaitScenario,
   ceilingInlineScenario,
   saturationScenario,
   scaleoutScenario,

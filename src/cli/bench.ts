@@ -26,7 +26,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
     .option('--quick', 'short smoke run (about a minute)')
     .option(
       '--scenario <ids>',
-      'only these scenarios (comma-separated or repeated): overhead, overhead-await, overhead-inline, ceiling, ceiling-inline, saturation, scaleout, memory, adaptive, direct-peer, feed, report-scale, bodies',
+      'only these scenarios (comma-separated or repeated): overhead, overhead-await, overhead-inline, ceiling, ceiling-await, ceiling-inline, saturation, scaleout, memory, adaptive, direct-peer, feed, report-scale, bodies',
       list,
     )
     .option('--out <dir>', 'output directory (default: bench/results)')

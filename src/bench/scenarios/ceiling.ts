@@ -3,6 +3,7 @@
  * through the cluster against the same rollouts run in-process with no queue, in the same
  * run, with CPU time per process to show where the time goes.
  */
+import type { DispatchMode } from '../../core/registry.ts';
 import { BENCH_BENCHMARKS, type BenchContext, Stage } from '../harness.ts';
 import { InProcessRunner } from '../inprocess.ts';
 import type { ScenarioResult } from '../report.ts';
@@ -25,17 +26,20 @@ const WARMUP_ROLLOUTS = 2_000;
 const IN_PROCESS_CONCURRENCY = 64;
 
 /**
- * The cluster with expert calls through the queue (`ceiling`) or made by the orchestrators
- * (`ceiling-inline`: registry `dispatch: inline`); the orchestrators score the cheap metric
- * in the rollout's last step either way (the default where their data directory holds the
- * sweep).
+ * The cluster with expert calls through the queue as child jobs (`ceiling`), through the
+ * queue awaited by the rollouts (`ceiling-await`: registry `dispatch: await`) or made by
+ * the orchestrators (`ceiling-inline`: registry `dispatch: inline`); the orchestrators score
+ * the cheap metric in the rollout's last step in every case (the default where their data
+ * directory holds the sweep).
  */
-function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
+function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
   const inline = dispatch === 'inline';
-  const id = inline ? 'ceiling-inline' : 'ceiling';
-  const title = inline
-    ? 'Control-plane ceiling (dispatch: inline, scored by the orchestrators)'
-    : 'Control-plane ceiling';
+  const id = dispatch === 'queue' ? 'ceiling' : `ceiling-${dispatch}`;
+  const title = {
+    queue: 'Control-plane ceiling',
+    await: 'Control-plane ceiling (dispatch: await, scored by the orchestrator)',
+    inline: 'Control-plane ceiling (dispatch: inline, scored by the orchestrators)',
+  }[dispatch];
   return {
     id,
     title,
@@ -44,8 +48,9 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
       const started = performance.now();
       const n = quick ? 600 : 5_000;
       // Through the queue, one orchestrator with as many slots as the expert has (64 gave
-      // 0.53–0.54 here, 32 gave 0.50–0.52); inline, two orchestrators of 32.
-      const orchestratorConcurrency = inline ? 32 : 64;
+      // 0.53–0.54 here, 32 gave 0.50–0.52); awaited, twice that (a waiting rollout holds its
+      // slot, the default of dispatch: await); inline, two orchestrators of 32.
+      const orchestratorConcurrency = { queue: 64, await: 128, inline: 32 }[dispatch];
       const stage = await Stage.start(ctx, {
         name: 'ceiling',
         latencyScale: 0,
@@ -215,7 +220,7 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
             `${n} rollouts of the simulated maestro policy (2 policy steps and one skill call each, up to 3 allowed), zero-latency servers in their own process; both runs write every durable record (fsync) and score every item.`,
             inline
               ? `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: two orchestrators (concurrency ${orchestratorConcurrency} each) that make the expert calls (registry dispatch: inline) and score the rollouts, and a scorer process (idle here), all on this machine.`
-              : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}) that scores the rollouts, one expert pool and a scorer process (idle here), all on this machine.`,
+              : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}) that scores the rollouts${dispatch === 'await' ? ' and awaits its expert calls (registry dispatch: await)' : ''}, one expert pool and a scorer process (idle here), all on this machine.`,
             'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout.',
           ],
           durationS: elapsedS(started),
@@ -228,4 +233,5 @@ function ceilingScenarioFor(dispatch: 'queue' | 'inline'): Scenario {
 }
 
 export const ceilingScenario = ceilingScenarioFor('queue');
+export const ceilingAwaitScenario = ceilingScenarioFor('await');
 export const ceilingInlineScenario = ceilingScenarioFor('inline');
