@@ -47,10 +47,13 @@ export function legacyJobHead(sweepId: string): string | null {
   return /^[0-9a-f]{12}$/.test(tail) ? tail : null;
 }
 
+/** Key families under the prefix that are not queues. */
+const NOT_QUEUES = new Set(['sweep', 'bandit', 'awaited', 'replies']);
+
 /** Adds `queue → jobId` for each job key (`prefix:queue:jobId[:suffix]`). */
 function addJob(jobs: Map<string, string[]>, head: string, key: string): void {
   const [queue, jobId] = key.slice(head.length).split(':');
-  if (!queue || !jobId || queue === 'sweep' || queue === 'bandit') return;
+  if (!queue || !jobId || NOT_QUEUES.has(queue)) return;
   const ids = jobs.get(queue) ?? [];
   if (!ids.includes(jobId)) ids.push(jobId);
   jobs.set(queue, ids);
@@ -69,7 +72,7 @@ async function legacyJobs(conn: Redis, prefix: string, sweepId: string, jobs: Ma
   const owner = new Map<string, string | null>();
   for (const key of await scanKeys(conn, `${globEscape(head)}*:${fp12}.*`)) {
     const [queue, jobId] = key.slice(head.length).split(':');
-    if (!queue || !jobId || queue === 'sweep' || queue === 'bandit') continue;
+    if (!queue || !jobId || NOT_QUEUES.has(queue)) continue;
     const jobKey = `${head}${queue}:${jobId}`;
     if (!owner.has(jobKey)) owner.set(jobKey, await jobSweep(conn, jobKey));
     const of = owner.get(jobKey);
@@ -92,7 +95,8 @@ async function jobSweep(conn: Redis, jobKey: string): Promise<string | null> {
 
 /**
  * Finds everything a sweep owns: its jobs on every queue (job ids start with the sweep id,
- * or with its fingerprint for jobs of older versions), its keys, and its records.
+ * or with its fingerprint for jobs of older versions), its keys (the replies kept for its
+ * rollouts included), and its records.
  * `keepMeta` (a reset) leaves the sweep's metadata registered.
  */
 export async function planDiscard(
@@ -110,6 +114,8 @@ export async function planDiscard(
     ...(await legacyJobs(conn, prefix, sweepId, jobs)),
     ...(await scanKeys(conn, `${globEscape(keys.sweep(prefix, sweepId))}:*`)),
     ...(await scanKeys(conn, `${globEscape(`${prefix}:bandit:${sweepId}`)}:*`)),
+    // Replies kept for rollouts still awaiting expert calls (dispatch: await).
+    ...(await scanKeys(conn, `${globEscape(keys.awaited(prefix, slug(sweepId, 64)))}.*`)),
   ];
   if (!keepMeta && (await conn.exists(keys.sweep(prefix, sweepId)))) own.push(keys.sweep(prefix, sweepId));
   return { sweepId, jobs, keys: own, records: (await store.readRecords(sweepId).catch(() => [])).length };

@@ -6,12 +6,18 @@
  * before its job ends.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { slug } from '../../src/core/hash.ts';
 import type { Item } from '../../src/core/items.ts';
 import type { ExpertCall, ExpertJobResult, RolloutJobData } from '../../src/core/jobs.ts';
 import { expertQueueName, keys } from '../../src/core/queues.ts';
+import { DataStore } from '../../src/data/store.ts';
+import { planDiscard } from '../../src/producer/discard.ts';
 import { AwaitedExperts, awaitedJobId, sendReply } from '../../src/workers/awaited-experts.ts';
 import { replying } from '../../src/workers/expert-pool.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
@@ -232,5 +238,26 @@ describe('the pool side of an awaited call', () => {
     (job as { id: string }).id = 'r9.child';
     expect(await wrapped(job)).toEqual(answer('x'));
     expect(await stored('r9.child')).toBeNull();
+  });
+});
+
+describe('discarding a sweep with calls awaited', () => {
+  const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const prefix = `maestro-test-discard-${randomBytes(4).toString('hex')}`;
+  afterAll(async () => {
+    const left = await conn.keys(`${prefix}:*`);
+    if (left.length) await conn.del(...left);
+    conn.disconnect();
+  });
+
+  it('removes the replies kept for its rollouts as keys, not as jobs of a queue', async () => {
+    const sweepId = 'awaited-sweep-0123456789ab';
+    const rolloutId = `${slug(sweepId, 64)}.tallyqa.maestro.i1.s0`;
+    await conn.hset(keys.awaited(prefix, rolloutId), `${rolloutId}.t0.abc`, '{"failed":"x"}');
+    await conn.hset(keys.awaited(prefix, 'another-sweep.tallyqa.maestro.i1.s0'), 'f', '{}');
+    const store = new DataStore(mkdtempSync(join(tmpdir(), 'maestro-discard-')));
+    const plan = await planDiscard(conn, prefix, store, sweepId, false);
+    expect([...plan.jobs.keys()]).toEqual([]);
+    expect(plan.keys).toEqual([keys.awaited(prefix, rolloutId)]);
   });
 });
