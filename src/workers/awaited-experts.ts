@@ -51,6 +51,15 @@ const POP_BATCH = 512;
 
 const REPLY = loadLua(import.meta.url, './awaited-reply.lua');
 
+/**
+ * Loads the reply script into Redis ahead of use (a pool at start-up): a reply is sent
+ * without waiting for it, just before its job's completion, and a script Redis does not
+ * hold yet would be sent again after the completion.
+ */
+export async function preloadReply(conn: Redis): Promise<void> {
+  await conn.script('LOAD', REPLY.source);
+}
+
 /** The job id of an awaited call: its place in the rollout and a digest of the call. */
 export function awaitedJobId(call: ExpertCall, r: RolloutJobData): string {
   const digest = createHash('sha1')

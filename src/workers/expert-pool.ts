@@ -17,7 +17,7 @@ import { ClientCache } from '../models/client.ts';
 import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
 import { callsBeforeFailure, SkillRuntime } from '../skills-runtime/runtime.ts';
-import { sendReply } from './awaited-experts.ts';
+import { preloadReply, sendReply } from './awaited-experts.ts';
 import { noteFailedAttempt, withEarlierAttempts } from './expert-attempts.ts';
 import { bullOptions, redacting, type WorkerSettings } from './runtime.ts';
 
@@ -71,6 +71,7 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
     ? opts.experts.map((n) => registry.expert(n))
     : registry.experts;
   const skills = poolSkillRuntime(opts);
+  if (registry.dispatch === 'await') await preloadReply(opts.connection);
 
   async function run(expert: Expert, job: Job): Promise<ExpertJobResult> {
     const parsed = ExpertJobData.safeParse(job.data);

@@ -232,6 +232,36 @@ describe('the pool side of an awaited call', () => {
     expect(await sent()).toHaveLength(2);
   });
 
+  it('stores the reply before BullMQ completes its job, though it does not wait for it', async () => {
+    const name = 'order';
+    const queue = new Queue(name, { connection: conn, prefix });
+    const monitor = await conn.monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: unknown[]) => {
+      const [cmd, key] = args.map(String);
+      if (key?.startsWith(prefix)) seen.push(`${cmd?.toLowerCase()} ${key.slice(prefix.length + 1)}`);
+    });
+    const worker = new Worker(
+      name,
+      replying({ connection: conn, prefix }, async () => answer('1')),
+      { connection: conn, prefix },
+    );
+    await queue.add(
+      'call',
+      { rolloutId: 'r9', replyTo: 'orch-2' },
+      { jobId: 'r9.t1.order', removeOnComplete: true },
+    );
+    while ((await queue.getJobCounts('active')).active || !(await stored('r9.t1.order'))) await sleep(20);
+    await sleep(100);
+    await worker.close();
+    await queue.close();
+    monitor.disconnect();
+    const reply = seen.indexOf('rpush replies:orch-2');
+    const completed = seen.indexOf(`lrem ${name}:active`);
+    expect(reply).toBeGreaterThanOrEqual(0);
+    expect(completed).toBeGreaterThan(reply);
+  });
+
   it('leaves a child job (no replyTo) alone', async () => {
     const wrapped = replying({ connection: conn, prefix }, async () => answer('x'));
     const job = fakeJob(0);
