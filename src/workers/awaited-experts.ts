@@ -100,6 +100,8 @@ interface Waiter {
   add: () => Promise<void>;
   nextCheck: number;
   interval: number;
+  /** What every awaiter of this call gets. */
+  result: Promise<ChildResult>;
 }
 
 export interface AwaitedExpertsOptions {
@@ -146,36 +148,45 @@ export class AwaitedExperts implements HeldCalls {
       const stored = await this.opts.connection.hget(keys.awaited(this.opts.prefix, r.rolloutId), jobId);
       if (stored !== null) return toResult(stored);
     }
-    if (this.waiters.has(jobId)) throw new Error(`expert call ${jobId} is already awaited in this process`);
+    // The same call awaited twice here (a rollout taken again while an earlier activation
+    // still waits): one job, one reply for both.
+    const already = this.waiters.get(jobId);
+    if (already) return already.result;
     const queue = this.opts.queue(c.queue);
     const data = { ...c.data, replyTo: this.listener };
-    return new Promise<ChildResult>((settle, fail) => {
-      const waiter: Waiter = {
-        jobId,
-        queue,
-        rolloutId: r.rolloutId,
-        settle,
-        fail,
-        added: false,
-        readded: false,
-        add: async () => {
-          await queue.add(c.name, data, { ...c.opts, jobId });
-        },
-        nextCheck: Date.now() + this.firstCheckMs,
-        interval: this.firstCheckMs,
-      };
-      // Registered before the add: a fast reply finds its waiter.
-      this.waiters.set(jobId, waiter);
-      waiter.add().then(
-        () => {
-          waiter.added = true;
-        },
-        (err) => {
-          this.waiters.delete(jobId);
-          fail(err);
-        },
-      );
+    let settle!: (result: ChildResult) => void;
+    let fail!: (err: unknown) => void;
+    const result = new Promise<ChildResult>((ok, ko) => {
+      settle = ok;
+      fail = ko;
     });
+    const w: Waiter = {
+      jobId,
+      queue,
+      rolloutId: r.rolloutId,
+      settle,
+      fail,
+      added: false,
+      readded: false,
+      add: async () => {
+        await queue.add(c.name, data, { ...c.opts, jobId });
+      },
+      nextCheck: Date.now() + this.firstCheckMs,
+      interval: this.firstCheckMs,
+      result,
+    };
+    // Registered before the add: a fast reply finds its waiter.
+    this.waiters.set(jobId, w);
+    w.add().then(
+      () => {
+        w.added = true;
+      },
+      (err) => {
+        this.waiters.delete(jobId);
+        w.fail(err);
+      },
+    );
+    return result;
   }
 
   /** The rollout ended: its stored replies are no longer needed. */

@@ -109,6 +109,22 @@ describe('awaited expert calls', () => {
     expect(await conn.exists(keys.awaited(prefix, r.rolloutId))).toBe(0);
   });
 
+  it('gives one reply to both activations that await the same call in one process', async () => {
+    const r = rollout('r-twice');
+    const jobId = awaitedJobId(call(), r);
+    const first = awaited.run(call(), r, item, false);
+    const second = awaited.run(call(), r, item, true);
+    await queued(jobId);
+    await sendReply(
+      conn,
+      prefix,
+      { rolloutId: r.rolloutId, replyTo: awaited.listener, jobId },
+      { ok: answer('5') },
+    );
+    expect(await first).toEqual({ kind: 'expert', out: answer('5') });
+    expect(await second).toEqual({ kind: 'expert', out: answer('5') });
+  });
+
   it('maps another call at the same place to another job', () => {
     const r = rollout('r-ids');
     expect(awaitedJobId(call('a'), r)).not.toBe(awaitedJobId(call('b'), r));
