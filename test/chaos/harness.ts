@@ -178,6 +178,26 @@ export async function audit(cluster: TestCluster, plan: SweepPlan): Promise<Audi
   };
 }
 
+/** The planned rollouts without a record: their job's state and failure, done and scored entries. */
+export async function lostItems(cluster: TestCluster, plan: SweepPlan): Promise<string> {
+  const have = new Set((await cluster.store.readRecords(plan.meta.id)).map((r) => r.rolloutId));
+  const done = await cluster.conn.hgetall(keys.done(cluster.prefix, plan.meta.id));
+  const scored = await cluster.conn.hgetall(keys.scored(cluster.prefix, plan.meta.id));
+  const queue = new Queue(ROLLOUT_QUEUE, { connection: cluster.conn, prefix: cluster.prefix });
+  const lines: string[] = [];
+  try {
+    for (const r of plan.rollouts.filter((x) => !have.has(x.rolloutId))) {
+      const job = await queue.getJob(r.rolloutId);
+      lines.push(
+        `${r.rolloutId}: ${job ? await job.getState() : 'no job'}, attempts ${job?.attemptsMade}, done ${done[r.rolloutId]}, scored ${scored[r.rolloutId]}${job?.failedReason ? `, failed: ${job.failedReason}` : ''}, returned ${JSON.stringify(job?.returnvalue)}`,
+      );
+    }
+  } finally {
+    await queue.close();
+  }
+  return lines.length ? `items without a record:\n${lines.join('\n')}` : 'every item has a record';
+}
+
 /**
  * The rollouts of a plan without a done entry, each with its job's state, phase, pending
  * calls and failure: what a failed wait prints, so a stuck sweep says where it stuck.
