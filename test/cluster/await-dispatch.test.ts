@@ -5,26 +5,16 @@
  * worker), no rollout may have children, nothing may be left behind, and a rollout whose
  * orchestrator died finds the replies of the calls it had made instead of making them again.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ItemRecord } from '../../src/core/items.ts';
 import { expertQueueName, keys } from '../../src/core/queues.ts';
-import { loadRegistry } from '../../src/core/registry.ts';
-import { resultsTable, SIM_REGISTRY, TestCluster } from '../helpers/cluster.ts';
-
-const POLICIES = ['maestro', 'direct:Chart-R1'];
-const BENCHMARKS = ['chartqa', 'tallyqa', 'ocrbench'];
-const CAPACITY = 2;
-
-const outcome = (records: ItemRecord[]) =>
-  Object.fromEntries(
-    records.map((r) => [
-      // Without the sweep id: the registry's dispatch is part of the run identity.
-      r.rolloutId.split('.').slice(1).join('.'),
-      `${r.status}|${r.extracted}|${r.correct}|${r.steps.map((s) => `${s.expert}@${s.skill}`).join(',')}`,
-    ]),
-  );
+import { resultsTable, type TestCluster } from '../helpers/cluster.ts';
+import {
+  DISPATCH_CAPACITY,
+  dispatchCluster,
+  expectQueueResults,
+  expertPeaks,
+  runDispatch,
+} from '../helpers/dispatch.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,22 +23,6 @@ describe('expert calls awaited by the rollouts (dispatch: await)', () => {
   afterAll(async () => {
     for (const c of clusters) await c.cleanup();
   });
-
-  function cluster(awaited: boolean, opts: { items?: number; latencyScale?: number } = {}) {
-    const c = new TestCluster({
-      items: opts.items ?? 4,
-      benchmarks: BENCHMARKS,
-      capacity: CAPACITY,
-      latencyScale: opts.latencyScale ?? 0.3,
-    });
-    if (awaited) {
-      const file = join(c.dir, 'dispatch-await.registry.yaml');
-      writeFileSync(file, 'dispatch: await\n');
-      c.registryFiles.push(file);
-    }
-    clusters.push(c);
-    return c;
-  }
 
   const expertJobsAdded = async (c: TestCluster) => {
     const events = (await c.conn.xrange(
@@ -60,29 +34,17 @@ describe('expert calls awaited by the rollouts (dispatch: await)', () => {
   };
 
   async function run(awaited: boolean, workers: number, killAt?: number) {
-    const c = cluster(awaited);
-    await c.start();
-    const plan = await c.plan(c.sweepFile('await', POLICIES));
-    await Promise.all(Array.from({ length: workers }, () => c.worker(['--role', 'all'])));
-    await c.submit(plan);
-    if (killAt !== undefined) {
-      const done = keys.done(c.prefix, plan.meta.id);
-      while ((await c.conn.hlen(done)) < plan.rollouts.length * killAt) await sleep(20);
-      await c.stopWorkers('SIGKILL');
-      await Promise.all(Array.from({ length: workers }, () => c.worker(['--role', 'all'])));
-    }
-    await c.wait(plan);
+    const c = dispatchCluster(awaited ? 'await' : 'queue');
+    clusters.push(c);
+    const result = await runDispatch(c, workers, killAt);
     await c.stopWorkers('SIGTERM');
     return {
-      ...(await resultsTable(c, plan.meta.id)),
-      counts: await c.scoredCounts(plan.meta.id),
-      stats: c.sim.stats(),
+      ...result,
       children: await c.conn.keys(`${c.prefix}:rollouts:*:dependencies`),
       processed: await c.conn.keys(`${c.prefix}:rollouts:*:processed`),
       kept: await c.conn.keys(`${c.prefix}:awaited:*`),
       lists: await c.conn.keys(`${c.prefix}:replies:*`),
       expertJobs: await expertJobsAdded(c),
-      plan,
     };
   }
 
@@ -96,25 +58,20 @@ describe('expert calls awaited by the rollouts (dispatch: await)', () => {
       expect(r.expertJobs).toBeGreaterThan(0);
       expect(r.children).toEqual([]);
       expect(r.processed).toEqual([]);
-      expect(outcome(r.records)).toEqual(outcome(queued.records));
-      expect(r.md).toBe(queued.md);
-      expect(Object.values(r.counts).every((n) => n === 1)).toBe(true);
-      expect(Object.keys(r.counts)).toHaveLength(r.plan.rollouts.length);
+      expectQueueResults(r, queued);
     }
     // Every rollout's kept replies went with it; the reply lists with their processes.
     expect(awaited.kept).toEqual([]);
     expect(awaited.lists).toEqual([]);
-    const registry = loadRegistry([SIM_REGISTRY]);
-    const peaks = Object.entries(awaited.stats)
-      .filter(([name]) => registry.experts.some((e) => e.name === name))
-      .map(([, st]) => st.peakInFlight);
-    for (const peak of peaks) expect(peak).toBeLessThanOrEqual(CAPACITY);
-    expect(Math.max(...peaks)).toBe(CAPACITY);
+    const peaks = expertPeaks(awaited.stats);
+    for (const peak of peaks) expect(peak).toBeLessThanOrEqual(DISPATCH_CAPACITY);
+    expect(Math.max(...peaks)).toBe(DISPATCH_CAPACITY);
   }, 600_000);
 
   it('survives kill -9 of the orchestrator (no call made twice) and of the pool', async () => {
     // Direct calls only: a rollout run again makes the same call, so its stored reply is found.
-    const c = cluster(true, { items: 8, latencyScale: 1 });
+    const c = dispatchCluster('await', { items: 8, latencyScale: 1 });
+    clusters.push(c);
     await c.start();
     const plan = await c.plan(c.sweepFile('await-kill', ['direct:Chart-R1']));
     await c.worker(['--role', 'expert']);
@@ -137,7 +94,7 @@ describe('expert calls awaited by the rollouts (dispatch: await)', () => {
     // Answered while nobody listened: more replies than the pool's capacity (a rollout
     // making its call again would show in the endpoint's count below).
     const orphaned = (await c.conn.keys(`${c.prefix}:awaited:*`)).length;
-    expect(orphaned).toBeGreaterThan(CAPACITY);
+    expect(orphaned).toBeGreaterThan(DISPATCH_CAPACITY);
     await c.worker(['--role', 'orchestrator']);
     // Then the pool dies in the middle of calls: the queue runs them again (stalled jobs).
     while ((await doneCount()) < n * 0.6) await sleep(20);
@@ -158,6 +115,6 @@ describe('expert calls awaited by the rollouts (dispatch: await)', () => {
     // none from the orchestrator's kill.
     const requests = c.sim.stats()['Chart-R1']?.requests ?? 0;
     expect(requests).toBeGreaterThanOrEqual(n);
-    expect(requests).toBeLessThanOrEqual(n + CAPACITY);
+    expect(requests).toBeLessThanOrEqual(n + DISPATCH_CAPACITY);
   }, 600_000);
 });
