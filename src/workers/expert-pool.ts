@@ -144,8 +144,7 @@ export async function startExpertPool(opts: ExpertPoolOptions) {
 /**
  * A job an orchestrator awaits (`replyTo`, registry `dispatch: await`) has its result, or
  * its final failure, stored and sent back before the job completes or fails; such a job
- * completes with no return value. Exported for
- * tests.
+ * completes with no return value. Exported for tests.
  */
 export function replying(
   opts: Pick<ExpertPoolOptions, 'connection' | 'prefix'>,

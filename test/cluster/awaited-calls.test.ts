@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { type Command, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { slug } from '../../src/core/hash.ts';
 import type { Item } from '../../src/core/items.ts';
@@ -190,10 +190,11 @@ describe('awaited expert calls', () => {
   it('refuses a reply that is not one', async () => {
     const r = rollout('r-invalid');
     const jobId = awaitedJobId(call(), r);
-    const pending = awaited.run(call(), r, item, false);
+    // Watched from the start: the refusal can come before the push's own reply.
+    const refused = expect(awaited.run(call(), r, item, false)).rejects.toThrow(/invalid expert reply/);
     await queued(jobId);
     await conn.rpush(keys.replies(prefix, awaited.listener), `${jobId}\n{"ok":{"text":3}}`);
-    await expect(pending).rejects.toThrow(/invalid expert reply/);
+    await refused;
   });
 });
 
@@ -249,33 +250,42 @@ describe('the pool side of an awaited call', () => {
   });
 
   it('stores the reply before BullMQ completes its job, though it does not wait for it', async () => {
+    // The commands as the worker's connection sends them: Redis runs one connection's
+    // commands in that order.
     const name = 'order';
+    const own = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const sent: string[][] = [];
+    const send = own.sendCommand.bind(own);
+    own.sendCommand = ((command: Command, stream?: unknown) => {
+      sent.push(command.args.map(String));
+      return send(command, stream as never);
+    }) as typeof own.sendCommand;
     const queue = new Queue(name, { connection: conn, prefix });
-    const monitor = await conn.monitor();
-    const seen: string[] = [];
-    monitor.on('monitor', (_time: string, args: unknown[]) => {
-      const [cmd, key] = args.map(String);
-      if (key?.startsWith(prefix)) seen.push(`${cmd?.toLowerCase()} ${key.slice(prefix.length + 1)}`);
-    });
     const worker = new Worker(
       name,
-      replying({ connection: conn, prefix }, async () => answer('1')),
-      { connection: conn, prefix },
+      replying({ connection: own, prefix }, async () => answer('1')),
+      {
+        connection: own,
+        prefix,
+      },
     );
     await queue.add(
       'call',
       { rolloutId: 'r9', replyTo: 'orch-2' },
       { jobId: 'r9.t1.order', removeOnComplete: true },
     );
-    while ((await queue.getJobCounts('active')).active || !(await stored('r9.t1.order'))) await sleep(20);
+    while ((await queue.getJobCounts('active', 'wait')).wait || !(await stored('r9.t1.order')))
+      await sleep(20);
     await sleep(100);
     await worker.close();
     await queue.close();
-    monitor.disconnect();
-    const reply = seen.indexOf('rpush replies:orch-2');
-    const completed = seen.indexOf(`lrem ${name}:active`);
+    own.disconnect();
+    const reply = sent.findIndex((args) => args.includes(keys.replies(prefix, 'orch-2')));
+    const completed = sent.findIndex((args) => args.includes(`${prefix}:${name}:completed`));
     expect(reply).toBeGreaterThanOrEqual(0);
     expect(completed).toBeGreaterThan(reply);
+    // The job did complete (and was removed).
+    expect(await conn.exists(`${prefix}:${name}:r9.t1.order`)).toBe(0);
   });
 
   it('leaves a child job (no replyTo) alone', async () => {
