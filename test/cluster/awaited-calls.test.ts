@@ -14,28 +14,19 @@ import { type Command, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { slug } from '../../src/core/hash.ts';
 import type { Item } from '../../src/core/items.ts';
-import type { ExpertCall, ExpertJobResult, RolloutJobData } from '../../src/core/jobs.ts';
+import type { ExpertCall, ExpertJobResult } from '../../src/core/jobs.ts';
 import { expertQueueName, keys } from '../../src/core/queues.ts';
 import { DataStore } from '../../src/data/store.ts';
 import { planDiscard } from '../../src/producer/discard.ts';
 import { AwaitedExperts, awaitedJobId, sendReply } from '../../src/workers/awaited-experts.ts';
 import { replying } from '../../src/workers/expert-pool.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
+import { testRollout } from '../helpers/rollouts.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const item: Item = { id: 'i1', question: 'how many?', answer: '3', images: [] } as unknown as Item;
-const rollout = (rolloutId: string): RolloutJobData => ({
-  v: 1,
-  sweepId: 's',
-  rolloutId,
-  policy: 'maestro',
-  benchmark: 'tallyqa',
-  itemId: 'i1',
-  seed: 0,
-  sample: 0,
-  state: { phase: 'policy', turn: 0, steps: [], pending: [] },
-});
+const rollout = testRollout;
 const call = (input = 'count the birds'): ExpertCall => ({
   kind: 'expert',
   turn: 0,

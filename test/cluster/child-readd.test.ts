@@ -10,12 +10,13 @@ import { type Job, Queue, WaitingChildrenError, Worker } from 'bullmq';
 import { type Command, Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Item } from '../../src/core/items.ts';
-import type { ExpertCall, RolloutJobData, RolloutState } from '../../src/core/jobs.ts';
+import type { ExpertCall, RolloutState } from '../../src/core/jobs.ts';
 import { jobIds } from '../../src/core/queues.ts';
 import type { Policy, PolicyContext } from '../../src/policies/index.ts';
 import type { ChildJob } from '../../src/workers/children.ts';
 import { addChild, clusterIO } from '../../src/workers/cluster-io.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
+import { testRollout } from '../helpers/rollouts.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,17 +106,7 @@ describe('the failed-set lookup sent with the save before a call', () => {
     conn.disconnect();
   });
 
-  const data: RolloutJobData = {
-    v: 1,
-    sweepId: 's',
-    rolloutId: 'r1',
-    policy: 'maestro',
-    benchmark: 'tallyqa',
-    itemId: 'i1',
-    seed: 0,
-    sample: 0,
-    state: { phase: 'policy', turn: 0, steps: [], pending: [] },
-  };
+  const data = testRollout('r1');
   const call: ExpertCall = { kind: 'expert', turn: 0, call: 0, expert: 'Solo', skill: 'answer', input: 'q' };
   const state: RolloutState = { phase: 'policy', turn: 0, steps: [], pending: [call] };
   const childId = jobIds.step('r1', 0, 0);
