@@ -265,22 +265,25 @@ export function sweepJson(out: Awaited<ReturnType<typeof runSweepCommand>>) {
 const REPAIR_AFTER_MS = 5_000;
 /** The wait's poll interval (ms), and its floor near the end (see nextPollMs). */
 const POLL_MS = 300;
-const MIN_POLL_MS = 20;
+const MIN_POLL_MS = 5;
 
 /**
  * When to look again: every `maxMs`, sooner when the rate seen since the first poll says the
- * rest will be done before then (no sooner than 20 ms). A short sweep's end is then seen
- * within a few tens of milliseconds instead of half a poll interval late on average; a long
- * wait still reads the count about three times a second.
+ * rest will be done before then: at half the time the rest should take (no sooner than
+ * 5 ms). Looks close in on the end as it nears (a sweep's last rollouts often finish in one
+ * burst, ahead of a straight-line estimate), so the end is seen a few milliseconds after it
+ * comes instead of tens. A count that stopped moving (a straggler, a retry's backoff) backs
+ * the looks off: never sooner than the time since it last moved, so a wait on one slow
+ * rollout goes back to the usual interval within a second. A look is one HLEN.
  */
 export function nextPollMs(
-  progress: { doneSinceFirst: number; left: number; elapsedMs: number },
+  progress: { doneSinceFirst: number; left: number; elapsedMs: number; idleMs?: number },
   maxMs = POLL_MS,
 ): number {
-  const { doneSinceFirst, left, elapsedMs } = progress;
+  const { doneSinceFirst, left, elapsedMs, idleMs = 0 } = progress;
   if (doneSinceFirst <= 0 || left <= 0 || elapsedMs <= 0) return maxMs;
   const etaMs = (left * elapsedMs) / doneSinceFirst;
-  return Math.round(Math.min(maxMs, Math.max(MIN_POLL_MS, etaMs)));
+  return Math.round(Math.min(maxMs, Math.max(MIN_POLL_MS, etaMs / 2, idleMs)));
 }
 
 export async function waitForSweep(
@@ -367,7 +370,12 @@ export async function waitForSweep(
       }
       opts.onPoll?.();
       const next = nextPollMs(
-        { doneSinceFirst: done - first.done, left: total - done, elapsedMs: performance.now() - first.at },
+        {
+          doneSinceFirst: done - first.done,
+          left: total - done,
+          elapsedMs: performance.now() - first.at,
+          idleMs: Date.now() - lastProgress,
+        },
         opts.pollMs ?? POLL_MS,
       );
       await new Promise((r) => setTimeout(r, next));

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
 import type { DispatchMode } from '../../core/registry.ts';
+import { DataStore } from '../../data/store.ts';
 import type { SpawnedWorker } from '../../process/spawn.ts';
 import type { BenchContext } from '../harness.ts';
 import { Stage, spawnNode, waitForLine } from '../harness.ts';
@@ -60,6 +61,7 @@ function sweepFile(stage: Stage, name: string, seeds: number[]): string {
 /** Runs `maestro-eval sweep FILE --wait` as its own process; returns its wall time, CPU and peak RSS. */
 async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: string[] = []) {
   const started = performance.now();
+  const spawnedAt = Date.now();
   const client: SpawnedWorker = spawnNode(
     ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : [],
     ['sweep', file, '--wait', ...args],
@@ -69,14 +71,48 @@ async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: s
   );
   if (client.child.pid) ctx.processLabels.set(client.child.pid, `${stage.opts.name}: sweep --wait`);
   let enqueuedAt = 0;
+  let sweepId = '';
+  /** When the client printed that every rollout is scored (Date.now()). */
+  let scoredAt = 0;
   client.child.stdout?.on('data', (b: Buffer) => {
-    if (!enqueuedAt && b.toString().includes(' enqueued')) enqueuedAt = performance.now();
+    const text = b.toString();
+    if (!enqueuedAt && text.includes(' enqueued')) {
+      enqueuedAt = performance.now();
+      sweepId = /^sweep (\S+):/m.exec(text)?.[1] ?? '';
+    }
+    if (!scoredAt && /^sweep \S+: \d+\/\d+ scored/m.test(text)) scoredAt = Date.now();
   });
   const sample: ClientSample = await watchProcess(client, 10);
   const wallMs = performance.now() - started;
   if (sample.exitCode !== 0)
     throw new Error(`sweep --wait exited ${sample.exitCode}:\n${client.output.slice(-10).join('\n')}`);
-  return { wallMs, afterEnqueueMs: enqueuedAt ? performance.now() - enqueuedAt : wallMs, ...sample };
+  const marks = { spawnedAt, scoredAt, exitedAt: Date.now(), sweepId };
+  return { wallMs, afterEnqueueMs: enqueuedAt ? performance.now() - enqueuedAt : wallMs, marks, ...sample };
+}
+
+/**
+ * Where the wall of one sweep went, from the client's spawn: to the first rollout started
+ * (the client's start-up, planning and first submissions), the rollouts (first started to
+ * last finished, by their records), the end seen by the client, then its report and exit.
+ * The endpoint's mean requests in flight over the rollouts is its busy time ÷ their span.
+ */
+async function phases(stage: Stage, marks: Awaited<ReturnType<typeof timedSweep>>['marks'], busyMs: number) {
+  const records = await new DataStore(stage.opts.dataDir ?? stage.ctx.dataDir).readRecords(marks.sweepId);
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const r of records) {
+    first = Math.min(first, Date.parse(r.startedAt));
+    last = Math.max(last, Date.parse(r.finishedAt));
+  }
+  if (!records.length || !marks.scoredAt) return null;
+  const spanMs = last - first;
+  return {
+    startMs: first - marks.spawnedAt,
+    spanMs,
+    inFlight: spanMs > 0 ? busyMs / spanMs : 0,
+    endSeenMs: marks.scoredAt - last,
+    reportMs: marks.exitedAt - marks.scoredAt,
+  };
 }
 
 /** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
@@ -96,11 +132,14 @@ async function measure(ctx: BenchContext, stage: Stage, label: string) {
   const before = await redisSnapshot(ctx.conn);
   const workerCpu0 = cpuMs(workerPid) ?? 0;
   const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
+  const busy0 = (await stage.simStats())[EXPERT]?.busyMs ?? 0;
   ctx.mark('start');
   const run = await timedSweep(ctx, stage, file);
   ctx.mark('end');
+  const busyMs = ((await stage.simStats())[EXPERT]?.busyMs ?? 0) - busy0;
   return {
     run,
+    phases: await phases(stage, run.marks, busyMs),
     cold,
     workerPid,
     workerCpuMs: (cpuMs(workerPid) ?? 0) - workerCpu0,
@@ -114,7 +153,7 @@ type Measured = Awaited<ReturnType<typeof measure>>;
 
 /** The figures of a measured sweep of `n` rollouts, per rollout. */
 function figures(n: number, m: Measured) {
-  const { run, cold, workerPid, workerCpuMs, simCpuMs, redis, workerMem } = m;
+  const { run, cold, workerPid, workerCpuMs, simCpuMs, redis, workerMem, phases: ph } = m;
   const idealMs = (n / CAPACITY) * LATENCY_MS;
   const per = (v: number) => v / n;
   return {
@@ -124,6 +163,17 @@ function figures(n: number, m: Measured) {
     wallRatio: round(run.wallMs / idealMs, 2),
     afterEnqueueMs: round(run.afterEnqueueMs, 0),
     afterEnqueueRatio: round(run.afterEnqueueMs / idealMs, 2),
+    /** Where the wall went (ms; see phases); null when the records or the client's lines were not found. */
+    phases: ph
+      ? {
+          startMs: round(ph.startMs, 0),
+          spanMs: round(ph.spanMs, 0),
+          spanRatio: round(ph.spanMs / idealMs, 2),
+          endpointInFlight: round(ph.inFlight, 1),
+          endSeenMs: round(ph.endSeenMs, 0),
+          reportMs: round(ph.reportMs, 0),
+        }
+      : null,
     /** The warm-up sweep: the first after the worker started. */
     cold: { wallRatio: round(cold.wallMs / idealMs, 2), workerCpuMs: round(per(cold.workerCpuMs), 3) },
     cpuMsPerRollout: {
@@ -146,6 +196,16 @@ function figures(n: number, m: Measured) {
     },
   };
 }
+
+type Phases = NonNullable<ReturnType<typeof figures>['phases']>;
+/** The rows of where the wall went (see phases). */
+const PHASES: Array<[string, (p: Phases) => number | string]> = [
+  ['ms from spawn to the first rollout started', (p) => p.startMs],
+  ['ms of rollouts (first started to last finished), ÷ ideal', (p) => `${p.spanMs}, ${p.spanRatio}`],
+  [`endpoint requests in flight, mean over the rollouts (of ${CAPACITY})`, (p) => p.endpointInFlight],
+  ['ms from the last rollout finished to the client seeing the end', (p) => p.endSeenMs],
+  ['ms of report and exit', (p) => p.reportMs],
+];
 
 /** The scenario's result from its figures. */
 function result(
@@ -175,6 +235,7 @@ function result(
         rows: [
           ['wall ÷ ideal (spawn of sweep --wait to its exit)', f.wallRatio, `≤ ${TARGET.wallRatio}`],
           ['wall ÷ ideal, after the enqueue line', f.afterEnqueueRatio, '—'],
+          ...PHASES.map(([name, pick]) => [name, f.phases ? pick(f.phases) : '—', '—']),
           ['wall ÷ ideal, warm-up sweep (first after the worker started)', f.cold.wallRatio, '—'],
           ['CPU ms, worker, warm-up sweep', f.cold.workerCpuMs, '—'],
           ['CPU ms, worker (all roles)', f.cpuMsPerRollout.worker, '—'],
@@ -200,6 +261,7 @@ function result(
     notes: [
       `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
       `One \`worker --role all\` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with ${WARMUP_SWEEPS} sweeps of the same ${n} items on other seeds before the measured one, as a worker that has been running is (the warm-up rows are the first of them: a worker's first sweep, while V8 is still compiling its code). Wall is the \`maestro-eval sweep FILE --wait\` process from spawn to exit (its start-up, planning, submission and waiting included); that process always starts cold.`,
+      `Where the wall went: the rollouts' span is from the earliest startedAt to the latest finishedAt of the sweep's records (the worker's clock, the same machine's); the client's marks are its spawn, the line saying every rollout is scored, and its exit. The endpoint's mean requests in flight is its busy time (the simulator's sum of request durations) ÷ that span: below ${CAPACITY}, calls waited for the control plane, not for the endpoint.`,
       'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
     ],
     durationS: elapsedS(started),
@@ -253,6 +315,7 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
     rows: [
       row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
       row('wall ÷ ideal, after the enqueue line', (f) => f.afterEnqueueRatio, '—'),
+      ...PHASES.map(([name, pick]) => row(name, (f) => (f.phases ? pick(f.phases) : '—'), '—')),
       row('wall ÷ ideal, warm-up sweep', (f) => f.cold.wallRatio, '—'),
       row('CPU ms, worker, warm-up sweep', (f) => f.cold.workerCpuMs, '—'),
       row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker, '—'),
