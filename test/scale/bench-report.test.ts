@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { origin } from '../../src/bench/profile.ts';
 import { markdownTable, renderMarkdown, type ScenarioResult, summaryTable } from '../../src/bench/report.ts';
 import { commandDelta } from '../../src/bench/scenarios/common.ts';
+import { wallPhases } from '../../src/bench/scenarios/peer-meter.ts';
 import { machineInfo, quantile } from '../../src/bench/stats.ts';
 
 const scenario = (over: Partial<ScenarioResult>): ScenarioResult => ({
@@ -80,5 +81,25 @@ describe('benchmark report helpers', () => {
     expect(md).toContain('shared machine');
     expect(md).toContain('## Overhead');
     expect(md).toContain('**p50 1 ms**');
+  });
+
+  it('splits a sweep --wait wall into start-up, rollouts, end seen and report', () => {
+    const at = (ms: number) => new Date(1_000_000 + ms).toISOString();
+    const records = [
+      { startedAt: at(400), finishedAt: at(460) },
+      { startedAt: at(420), finishedAt: at(1_300) },
+      { startedAt: at(900), finishedAt: at(1_250) },
+    ];
+    const marks = { spawnedAt: 1_000_000, scoredAt: 1_001_320, exitedAt: 1_001_450, sweepId: 's' };
+    // The endpoint was busy 45,000 request-ms over the 900 ms from the first start to the last end.
+    expect(wallPhases(records, marks, 45_000)).toEqual({
+      startMs: 400,
+      spanMs: 900,
+      inFlight: 50,
+      endSeenMs: 20,
+      reportMs: 130,
+    });
+    expect(wallPhases([], marks, 1)).toBeNull();
+    expect(wallPhases(records, { ...marks, scoredAt: 0 }, 1)).toBeNull();
   });
 });

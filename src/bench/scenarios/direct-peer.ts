@@ -20,11 +20,13 @@ import { round } from '../stats.ts';
 import { writeTextItems } from '../text-items.ts';
 import { cpuMs, elapsedS, rssBytes, type Scenario } from './common.ts';
 import {
+  type ClientMarks,
   type ClientSample,
   fileCreationCpuMs,
   redisDelta,
   redisSnapshot,
   sampleProcess,
+  wallPhases,
   watchProcess,
 } from './peer-meter.ts';
 
@@ -32,6 +34,8 @@ const CAPACITY = 64;
 const LATENCY_MS = 50;
 const BENCHMARK = 'tallyqa';
 const EXPERT = 'Solo';
+/** The larger run: the items under this many seeds. */
+const SCALE_SEEDS = 10;
 /** Sweeps of the measured size run before the measured one (see measure). */
 const WARMUP_SWEEPS = 3;
 /** Targets of issue 15. */
@@ -86,37 +90,18 @@ async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: s
   const wallMs = performance.now() - started;
   if (sample.exitCode !== 0)
     throw new Error(`sweep --wait exited ${sample.exitCode}:\n${client.output.slice(-10).join('\n')}`);
-  const marks = { spawnedAt, scoredAt, exitedAt: Date.now(), sweepId };
+  const marks: ClientMarks = { spawnedAt, scoredAt, exitedAt: Date.now(), sweepId };
   return { wallMs, afterEnqueueMs: enqueuedAt ? performance.now() - enqueuedAt : wallMs, marks, ...sample };
 }
 
-/**
- * Where the wall of one sweep went, from the client's spawn: to the first rollout started
- * (the client's start-up, planning and first submissions), the rollouts (first started to
- * last finished, by their records), the end seen by the client, then its report and exit.
- * The endpoint's mean requests in flight over the rollouts is its busy time ÷ their span.
- */
-async function phases(stage: Stage, marks: Awaited<ReturnType<typeof timedSweep>>['marks'], busyMs: number) {
+/** Where the wall of the measured sweep went (see wallPhases), from its records. */
+async function phases(stage: Stage, marks: ClientMarks, busyMs: number) {
   const records = await new DataStore(stage.opts.dataDir ?? stage.ctx.dataDir).readRecords(marks.sweepId);
-  let first = Number.POSITIVE_INFINITY;
-  let last = 0;
-  for (const r of records) {
-    first = Math.min(first, Date.parse(r.startedAt));
-    last = Math.max(last, Date.parse(r.finishedAt));
-  }
-  if (!records.length || !marks.scoredAt) return null;
-  const spanMs = last - first;
-  return {
-    startMs: first - marks.spawnedAt,
-    spanMs,
-    inFlight: spanMs > 0 ? busyMs / spanMs : 0,
-    endSeenMs: marks.scoredAt - last,
-    reportMs: marks.exitedAt - marks.scoredAt,
-  };
+  return wallPhases(records, marks, busyMs);
 }
 
 /** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
-async function measure(ctx: BenchContext, stage: Stage, label: string) {
+async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1) {
   const worker = stage.workers[0];
   const workerPid = worker?.child.pid ?? 0;
   if (worker) await waitForLine(worker, 'ready:');
@@ -128,7 +113,11 @@ async function measure(ctx: BenchContext, stage: Stage, label: string) {
   const cold = { wallMs: first.wallMs, workerCpuMs: (cpuMs(workerPid) ?? 0) - coldCpu0 };
   for (let k = 2; k <= WARMUP_SWEEPS; k++)
     await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-${k}`, [k]));
-  const file = sweepFile(stage, `direct-peer-${label}`, [0]);
+  const file = sweepFile(
+    stage,
+    `direct-peer-${label}`,
+    Array.from({ length: seeds }, (_, i) => 100 + i),
+  );
   const before = await redisSnapshot(ctx.conn);
   const workerCpu0 = cpuMs(workerPid) ?? 0;
   const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
@@ -261,6 +250,7 @@ function result(
     notes: [
       `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
       `One \`worker --role all\` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with ${WARMUP_SWEEPS} sweeps of the same ${n} items on other seeds before the measured one, as a worker that has been running is (the warm-up rows are the first of them: a worker's first sweep, while V8 is still compiling its code). Wall is the \`maestro-eval sweep FILE --wait\` process from spawn to exit (its start-up, planning, submission and waiting included); that process always starts cold.`,
+      `The ${(SCALE_SEEDS * 1000).toLocaleString('en-US')}-rollout table (full runs only): one run per dispatch of this checkout, on a stage of its own warmed up the same way, whose measured sweep is the same items under ${SCALE_SEEDS} seeds; the ideal is then ${SCALE_SEEDS} times as long, the client's start-up and report are not. The targets are stated for 1,000 rollouts.`,
       `Where the wall went: the rollouts' span is from the earliest startedAt to the latest finishedAt of the sweep's records (the worker's clock, the same machine's); the client's marks are its spawn, the line saying every rollout is scored, and its exit. The endpoint's mean requests in flight is its busy time (the simulator's sum of request durations) ÷ that span: below ${CAPACITY}, calls waited for the control plane, not for the endpoint.`,
       'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
     ],
@@ -275,6 +265,8 @@ async function measuredRun(
   dataDir: string,
   label: string,
   version: { bin?: string | undefined; dispatch?: DispatchMode | undefined },
+  /** The measured sweep runs the items under this many seeds (n × seeds rollouts). */
+  seeds = 1,
 ) {
   const { bin, dispatch } = version;
   const stage = await Stage.start(ctx, {
@@ -291,8 +283,8 @@ async function measuredRun(
     ...(bin ? { bin } : {}),
   });
   try {
-    const m = await measure(ctx, stage, label);
-    const f = figures(n, m);
+    const m = await measure(ctx, stage, label, seeds);
+    const f = figures(n * seeds, m);
     ctx.log(`  direct-peer ${label}: ${JSON.stringify(f)}`);
     return { label, f, redis: m.redis };
   } finally {
@@ -331,10 +323,35 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
   };
 }
 
+/** The runs at SCALE_SEEDS × the items, one column per dispatch. */
+function scaledTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, rollouts: number) {
+  type F = ReturnType<typeof figures>;
+  const row = (name: string, pick: (f: F) => number | string, target = '—') => [
+    name,
+    ...runs.map((r) => pick(r.f)),
+    target,
+  ];
+  return {
+    title: `${rollouts.toLocaleString('en-US')} rollouts (the items under ${SCALE_SEEDS} seeds), one run per dispatch of this checkout`,
+    columns: ['per rollout', ...runs.map((r) => r.label), 'target at 1,000'],
+    rows: [
+      row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
+      ...PHASES.map(([name, pick]) => row(name, (f) => (f.phases ? pick(f.phases) : '—'))),
+      row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker),
+      row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client),
+      row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
+      row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
+      row('Redis commands', (f) => f.redisPerRollout.commands),
+      row('worker peak RSS (MiB)', (f) => f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`),
+      row('sweep --wait peak RSS (MiB)', (f) => f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`),
+    ],
+  };
+}
+
 export const directPeerScenario: Scenario = {
   id: 'direct-peer',
   title: 'Direct peer (direct baseline, one endpoint)',
-  estimateS: { full: 130, quick: 45 },
+  estimateS: { full: 190, quick: 45 },
   async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
     const started = performance.now();
     const n = quick ? 300 : 1_000;
@@ -352,10 +369,18 @@ export const directPeerScenario: Scenario = {
     const runs: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
     for (let r = 1; r <= rounds; r++)
       for (const v of versions) runs.push(await measuredRun(ctx, n, dataDir, `${v.label}-${r}`, v));
+    // The same at ten times the rollouts (the items under 10 seeds), once per dispatch of this
+    // checkout: the client's start-up and report weigh a tenth as much, the per-rollout
+    // control plane as much.
+    const scaled: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
+    if (!quick)
+      for (const v of versions.filter((x) => !x.bin))
+        scaled.push(await measuredRun(ctx, n, dataDir, `${v.label}-x${SCALE_SEEDS}`, v, SCALE_SEEDS));
     const last = runs[runs.length - 1]!;
     const out = result(n, last.f, last.redis, started);
     const fileMs = round(fileCreationCpuMs(dataDir), 3);
     ctx.log(`  direct-peer: creating a file in the data folder costs ${fileMs} ms of CPU`);
+    if (scaled.length) out.tables.splice(1, 0, scaledTable(scaled, n * SCALE_SEEDS));
     out.tables.unshift(
       beforeAfterTable(
         runs,

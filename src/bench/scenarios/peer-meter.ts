@@ -46,6 +46,44 @@ export async function watchProcess(p: SpawnedWorker, everyMs: number): Promise<C
   }
 }
 
+/** Times (Date.now()) of a `sweep --wait` client: spawned, printed that all is scored, exited. */
+export interface ClientMarks {
+  spawnedAt: number;
+  /** 0 when the line was not seen. */
+  scoredAt: number;
+  exitedAt: number;
+  sweepId: string;
+}
+
+/**
+ * Where the wall of one sweep went, from the client's spawn: to the first rollout started
+ * (the client's start-up, planning and first submissions), the rollouts (first started to
+ * last finished, by their records), the end seen by the client, then its report and exit.
+ * The endpoint's mean requests in flight is its busy time (sum of request durations) ÷ the
+ * rollouts' span. Null without records or without the client's "scored" line.
+ */
+export function wallPhases(
+  records: ReadonlyArray<{ startedAt: string; finishedAt: string }>,
+  marks: ClientMarks,
+  endpointBusyMs: number,
+) {
+  if (!records.length || !marks.scoredAt) return null;
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const r of records) {
+    first = Math.min(first, Date.parse(r.startedAt));
+    last = Math.max(last, Date.parse(r.finishedAt));
+  }
+  const spanMs = last - first;
+  return {
+    startMs: first - marks.spawnedAt,
+    spanMs,
+    inFlight: spanMs > 0 ? endpointBusyMs / spanMs : 0,
+    endSeenMs: marks.scoredAt - last,
+    reportMs: marks.exitedAt - marks.scoredAt,
+  };
+}
+
 export interface RedisSnapshot {
   cpuMs: number;
   bytesIn: number;
