@@ -6,8 +6,16 @@
 -- Returns { errors, outcomes } among the recent ones ({ 0, 0 } without a threshold), or
 -- { -1, 0, compact } when the rollout was counted already (another record of it came
 -- first): nothing is changed then, and the caller voids its record.
+-- Counted already with this very result: { 0, 0 }, nothing changed, the record kept. That is
+-- this write's own count run twice (the client resends a command whose reply a dropped
+-- connection lost, after Redis ran it; refusing it would void the only record), or another
+-- run of the rollout that came to the same result (two records, one outcome: the reader
+-- takes the later).
 local prior = redis.call('HGET', KEYS[2], ARGV[1])
-if prior and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { -1, 0, prior } end
+if prior and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  if prior == ARGV[2] then return { 0, 0 } end
+  return { -1, 0, prior }
+end
 redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local window = tonumber(ARGV[4])

@@ -38,7 +38,9 @@ export async function readPause(conn: Redis, prefix: string, sweepId: string): P
  * scored count and compact result (`done`), and, under an error threshold, its status among
  * the sweep's last `rule.window`. When more than `rule.rate` of those are errors, pauses the
  * sweep (once: the first writer's reason stays) and returns the pause. When the rollout was
- * counted already, nothing changes and `taken` is the counted record's compact result.
+ * counted already, nothing changes and `taken` is the counted record's compact result,
+ * unless that result is this one's: the count is then taken as done (a count resent after a
+ * dropped connection finds its own first run), and `taken` is null.
  */
 export async function countRecord(
   conn: Redis,

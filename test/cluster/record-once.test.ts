@@ -17,6 +17,7 @@ import { keys } from '../../src/core/queues.ts';
 import type { SweepMeta } from '../../src/core/sweep.ts';
 import { DataStore } from '../../src/data/store.ts';
 import type { Policy } from '../../src/policies/index.ts';
+import { countRecord } from '../../src/core/guards.ts';
 import { type RecordDeps, recordedResult, writeRecord } from '../../src/workers/record.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
 import { itemRecord } from '../helpers/records.ts';
@@ -106,5 +107,27 @@ describe('a rollout recorded twice', () => {
     expect((await deps.store.readRecord(sweepId, 'r1'))?.correct).toBe(true);
     // A retry of the scoring job finds it counted, with the score of its record.
     expect(await recordedResult(deps, sweepId, 'r1')).toEqual(result);
+  });
+
+  it('keeps the record when its own count ran twice (resent after a dropped connection)', async () => {
+    // ioredis resends a command whose reply a dropped connection lost, after Redis ran it:
+    // the record's count then meets its own first run. Refused as another writer's, the
+    // writer would void the only record of an item Redis counts as done.
+    const sweepId = `resent-${process.pid}`;
+    const made = record(sweepId, true, 1);
+    const { deps, write } = setup([made]);
+    await countRecord(
+      conn,
+      deps.prefix,
+      sweepId,
+      { rolloutId: 'r1', compact: compactResult(made), status: made.status },
+      undefined,
+    );
+    const result = await write();
+    expect(result).toEqual({ status: 'answered', correct: true, score: 1 });
+    expect(await conn.hget(keys.scored(deps.prefix, sweepId), 'r1')).toBe('1');
+    const onDisk = await deps.store.readRecords(sweepId);
+    expect(onDisk.map((r) => r.rolloutId)).toEqual(['r1']);
+    expect(journalLines(deps.store, sweepId)).toEqual(['R']);
   });
 });
