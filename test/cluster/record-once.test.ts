@@ -5,6 +5,7 @@
  * reads as the record Redis counted.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -17,7 +18,6 @@ import { keys } from '../../src/core/queues.ts';
 import type { SweepMeta } from '../../src/core/sweep.ts';
 import { DataStore } from '../../src/data/store.ts';
 import type { Policy } from '../../src/policies/index.ts';
-import { countRecord } from '../../src/core/guards.ts';
 import { type RecordDeps, recordedResult, writeRecord } from '../../src/workers/record.ts';
 import { REDIS_URL } from '../helpers/cluster.ts';
 import { itemRecord } from '../helpers/records.ts';
@@ -109,25 +109,86 @@ describe('a rollout recorded twice', () => {
     expect(await recordedResult(deps, sweepId, 'r1')).toEqual(result);
   });
 
-  it('keeps the record when its own count ran twice (resent after a dropped connection)', async () => {
-    // ioredis resends a command whose reply a dropped connection lost, after Redis ran it:
-    // the record's count then meets its own first run. Refused as another writer's, the
-    // writer would void the only record of an item Redis counts as done.
-    const sweepId = `resent-${process.pid}`;
-    const made = record(sweepId, true, 1);
-    const { deps, write } = setup([made]);
-    await countRecord(
-      conn,
-      deps.prefix,
-      sweepId,
-      { rolloutId: 'r1', compact: compactResult(made), status: made.status },
-      undefined,
-    );
-    const result = await write();
-    expect(result).toEqual({ status: 'answered', correct: true, score: 1 });
+  it('keeps the record when the connection drops between the count and its reply', async () => {
+    // The real thing: Redis runs the count, the connection drops before its reply arrives,
+    // ioredis reconnects and sends the command again, which finds its own first run.
+    const sweepId = `dropped-${process.pid}`;
+    const made = record(sweepId, false, 0);
+    const { deps, meta } = setup([made]);
+    // The count script is in Redis's script cache already (the tests above ran it), so the
+    // first EVALSHA runs it instead of failing with NOSCRIPT.
+    const proxy = await replyDroppingProxy(new URL(REDIS_URL), `:${sweepId}:scored`);
+    const client = new Redis(proxy.url, { maxRetriesPerRequest: null });
+    try {
+      const result = await writeRecord(
+        { ...deps, connection: client },
+        rollout(meta.id),
+        {} as Item,
+        meta,
+        {} as Policy,
+        'test',
+      );
+      expect(proxy.dropped()).toBe(1);
+      expect(result).toEqual({ status: 'answered', correct: false, score: 0 });
+    } finally {
+      client.disconnect();
+      proxy.close();
+    }
     expect(await conn.hget(keys.scored(deps.prefix, sweepId), 'r1')).toBe('1');
-    const onDisk = await deps.store.readRecords(sweepId);
-    expect(onDisk.map((r) => r.rolloutId)).toEqual(['r1']);
+    expect((await deps.store.readRecords(sweepId)).map((r) => r.rolloutId)).toEqual(['r1']);
     expect(journalLines(deps.store, sweepId)).toEqual(['R']);
   });
 });
+
+/**
+ * A TCP proxy to Redis that, once, passes on a request containing `marker`, then drops the
+ * connection when the reply comes back instead of passing it on.
+ */
+async function replyDroppingProxy(target: URL, marker: string) {
+  let armed = true;
+  let dropped = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((down) => {
+    const up = tcpConnect(Number(target.port || 6379), target.hostname);
+    sockets.add(down);
+    sockets.add(up);
+    let cutOnReply = false;
+    const end = () => {
+      down.destroy();
+      up.destroy();
+    };
+    down.on('data', (b: Buffer) => {
+      if (armed && b.includes(marker)) {
+        armed = false;
+        cutOnReply = true;
+      }
+      up.write(b);
+    });
+    up.on('data', (b: Buffer) => {
+      if (!cutOnReply) {
+        down.write(b);
+        return;
+      }
+      dropped++;
+      end();
+    });
+    for (const s of [down, up]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  // The same URL (credentials, database) with the proxy's address.
+  const url = new URL(target.href);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.href,
+    dropped: () => dropped,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
