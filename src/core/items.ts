@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type Intern, noIntern } from './intern.ts';
 import { JudgeTrace } from './judge.ts';
 
 /** How an item's answer is shaped; decides the default metric. */
@@ -192,22 +193,40 @@ export type ItemRecord = z.infer<typeof ItemRecord>;
  * everything counted (status, verdicts, routing choices, calls, tokens, latencies) stays. A
  * sweep's records are held in memory this way (a tenth of the size, or less, for long
  * traces); the per-item file (items.jsonl) is written from the full records on disk.
+ *
+ * `intern` shares the values that repeat across a sweep's records (sweep id, policy,
+ * benchmark, item id, verdict reason, model, skill and service names; see src/core/intern.ts);
+ * `rolloutId`, when given, is the caller's instance of the record's own id (the record index's
+ * key), used instead of the record's copy.
  */
-export function slimRecord(r: ItemRecord): ItemRecord {
+export function slimRecord(r: ItemRecord, intern: Intern = noIntern, rolloutId?: string): ItemRecord {
   return {
     ...r,
+    sweepId: intern(r.sweepId),
+    rolloutId: rolloutId === r.rolloutId ? rolloutId : r.rolloutId,
+    policy: intern(r.policy),
+    benchmark: intern(r.benchmark),
+    itemId: intern(r.itemId),
+    scoreReason: intern(r.scoreReason),
     rawOutput: '',
     steps: r.steps.map((s) => ({
       ...s,
       policyText: '',
       action:
         s.action.type === 'search'
-          ? { ...s.action, input: '' }
+          ? { ...s.action, model: intern(s.action.model), skill: intern(s.action.skill), input: '' }
           : s.action.type === 'answer'
             ? { ...s.action, answer: '' }
             : s.action,
+      ...(s.expert !== undefined ? { expert: intern(s.expert) } : {}),
+      ...(s.skill !== undefined ? { skill: intern(s.skill) } : {}),
       ...(s.observation !== undefined ? { observation: '' } : {}),
-      calls: s.calls.map(({ output: _o, images: _i, attemptErrors: _a, ...c }) => c),
+      calls: s.calls.map(({ output: _o, images: _i, attemptErrors: _a, ...c }) => ({
+        ...c,
+        service: intern(c.service),
+        model: intern(c.model),
+        ...(c.note !== undefined ? { note: intern(c.note) } : {}),
+      })),
     })),
   };
 }

@@ -212,9 +212,14 @@ export class RecordIndex {
 
   /** Every rollout's record that counts. */
   *winners(): Generator<RecordEntry> {
+    for (const [, w] of this.winnersById()) yield w;
+  }
+
+  /** Every rollout's record that counts, with the rollout's id (the index's own instance). */
+  *winnersById(): Generator<[string, RecordEntry]> {
     for (const id of this.byRollout.keys()) {
       const w = this.winner(id);
-      if (w) yield w;
+      if (w) yield [id, w];
     }
   }
 

@@ -8,6 +8,7 @@ import { FailedItem } from '../core/failed.ts';
 import { fastParse } from '../core/fast-check.ts';
 import { writeFileAtomic } from '../core/files.ts';
 import { slug } from '../core/hash.ts';
+import { type Intern, interner } from '../core/intern.ts';
 import { type ImageRef, Item, ItemRecord, slimRecord } from '../core/items.ts';
 import { issuePath } from '../core/yaml-file.ts';
 import { JournalWriter, type RecordEntry, RecordIndex, recordLine, voidLine } from './journal.ts';
@@ -77,6 +78,7 @@ export class DataStore {
   private readonly handedOut = new WeakMap<ItemRecord, RecordEntry>();
   /** Slim records parsed ahead (`readAhead`), by where they were read (a record rewritten is a new entry). */
   private readonly slimAhead = new WeakMap<RecordEntry, ItemRecord>();
+  private readonly interners = new Map<string, Intern>();
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -337,6 +339,16 @@ export class DataStore {
   }
 
   /** The sweep's record index, brought up to date. */
+  /** The interner of a sweep's slim records (see slimRecord), kept as long as the store. */
+  private interner(sweepId: string): Intern {
+    let intern = this.interners.get(sweepId);
+    if (!intern) {
+      intern = interner();
+      this.interners.set(sweepId, intern);
+    }
+    return intern;
+  }
+
   private index(sweepId: string): RecordIndex {
     const dir = this.recordsDir(sweepId);
     let index = this.indexes.get(dir);
@@ -431,11 +443,12 @@ export class DataStore {
    */
   readAhead(sweepId: string): number {
     const index = this.index(sweepId);
+    const intern = this.interner(sweepId);
     let n = 0;
-    for (const entry of index.winners()) {
+    for (const [rolloutId, entry] of index.winnersById()) {
       if (this.slimAhead.has(entry)) continue;
       try {
-        this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry)));
+        this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry), intern, rolloutId));
         n++;
       } catch {
         // readRecords names it.
@@ -450,16 +463,20 @@ export class DataStore {
    */
   async readRecords(sweepId: string, opts: { slim?: boolean } = {}): Promise<ItemRecord[]> {
     const index = this.index(sweepId);
-    const entries = [...index.winners()].sort((a, b) =>
+    const intern = this.interner(sweepId);
+    const entries = [...index.winnersById()].sort(([, a], [, b]) =>
       a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.start - b.start,
     );
     const records: ItemRecord[] = [];
-    for (const [i, entry] of entries.entries()) {
+    for (const [i, [rolloutId, entry]] of entries.entries()) {
       // Other work of this process gets a turn every 500 records.
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
       const ahead = opts.slim ? this.slimAhead.get(entry) : undefined;
       const out =
-        ahead ?? (opts.slim ? slimRecord(this.parseRecord(index, entry)) : this.parseRecord(index, entry));
+        ahead ??
+        (opts.slim
+          ? slimRecord(this.parseRecord(index, entry), intern, rolloutId)
+          : this.parseRecord(index, entry));
       this.handedOut.set(out, entry);
       records.push(out);
     }

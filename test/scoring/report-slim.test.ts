@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FAILED_OUTRIGHT } from '../../src/core/failed.ts';
+import { interner } from '../../src/core/intern.ts';
 import { type ItemRecord, type Step, slimRecord } from '../../src/core/items.ts';
 import { writeReport } from '../../src/scoring/report.ts';
 import { catalog, rec, suite } from './helpers.ts';
@@ -118,12 +119,20 @@ describe('the report from slim records', () => {
     const full = records();
     const byId = new Map(full.map((r) => [r.rolloutId, r]));
     const fromFull = await reportFiles(full);
-    const fromSlim = await reportFiles(full.map(slimRecord), byId);
+    // Slimmed as a store reads a sweep: one interner for all of its records.
+    const intern = interner();
+    const fromSlim = await reportFiles(
+      full.map((r) => slimRecord(r, intern)),
+      byId,
+    );
     expect(Object.keys(fromSlim)).toEqual(Object.keys(fromFull));
     for (const name of Object.keys(fromFull)) expect(fromSlim[name], name).toBe(fromFull[name]);
     // The full records given as their stored JSON text: written as they are, same bytes.
     const texts = new Map<string, ItemRecord | string>(full.map((r) => [r.rolloutId, JSON.stringify(r)]));
-    const fromText = await reportFiles(full.map(slimRecord), texts);
+    const fromText = await reportFiles(
+      full.map((r) => slimRecord(r)),
+      texts,
+    );
     for (const name of Object.keys(fromFull)) expect(fromText[name], name).toBe(fromFull[name]);
     // A record that stands for a failed rollout is rewritten ("failed", its cause), text or not.
     const failed = {
@@ -139,7 +148,7 @@ describe('the report from slim records', () => {
     expect(failedText['items.jsonl']).toBe((await reportFiles([failed]))['items.jsonl']);
     expect(Buffer.from(failedText['items.jsonl'] ?? '', 'base64').toString()).toContain('"cause":"gone"');
     // Without the full records, items.jsonl would lose the texts: the check above can fail.
-    const lossy = await reportFiles(full.map(slimRecord));
+    const lossy = await reportFiles(full.map((r) => slimRecord(r)));
     expect(lossy['items.jsonl']).not.toBe(fromFull['items.jsonl']);
     expect(lossy['results.md']).toBe(fromFull['results.md']);
   });
