@@ -6,7 +6,7 @@
  * of the process, and what each adds per record from the small sweep to the large one. A
  * paper-scale sweep (a million records) needs both to stay flat and small.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ItemRecord } from '../../core/items.ts';
 import type { RolloutJobData } from '../../core/jobs.ts';
@@ -108,6 +108,11 @@ async function finishedSweep(
   return plan.meta.id;
 }
 
+/** Whether the checkout of a baseline's CLI entry writes and reads records in journals. */
+function readsJournals(bin: string): boolean {
+  return existsSync(join(dirname(dirname(bin)), 'src', 'data', 'journal.ts'));
+}
+
 interface Run {
   version: string;
   records: number;
@@ -170,12 +175,18 @@ export const reportScaleScenario: Scenario = {
     const stage = await Stage.quiet(ctx, 'report-scale', dataDir);
     const runs: Run[] = [];
     try {
-      const versions = [...ctx.baselines, { label: 'this', bin: undefined }];
+      // A baseline reads journals when its checkout has them; older ones read one file per record.
+      const versions = [
+        ...ctx.baselines.map((b) => ({ ...b, journals: readsJournals(b.bin) })),
+        { label: 'this', bin: undefined, journals: true },
+      ];
       for (const n of [small, large]) {
         const journal = await finishedSweep(ctx, stage, store, n, 'journal');
-        const files = ctx.baselines.length ? await finishedSweep(ctx, stage, store, n, 'files') : '';
+        const files = versions.some((v) => !v.journals)
+          ? await finishedSweep(ctx, stage, store, n, 'files')
+          : '';
         for (const v of versions) {
-          const sweepId = v.bin ? files : journal;
+          const sweepId = v.journals ? journal : files;
           const m = await timedReport(ctx, stage, sweepId, v.label, v.bin);
           runs.push({ version: v.label, records: n, ...m });
           ctx.log(`  report-scale ${v.label} ${n}: ${JSON.stringify(m)}`);
@@ -217,7 +228,7 @@ export const reportScaleScenario: Scenario = {
         },
       ],
       notes: [
-        `Each record: a rollout of direct:Solo on ${BENCHMARK} written as a routed one (two policy turns, two expert calls with their outputs; about 3 KB of JSON). The sweeps are planned as usual (sweep.json), their records written straight to the data folder (no worker runs): for this checkout in a journal, as its workers write them; for a baseline one file per record, as versions before the journals wrote them.`,
+        `Each record: a rollout of direct:Solo on ${BENCHMARK} written as a routed one (two policy turns, two expert calls with their outputs; about 3 KB of JSON). The sweeps are planned as usual (sweep.json), their records written straight to the data folder (no worker runs): in a journal, as workers write them, for this checkout and for a baseline whose checkout has journals (src/data/journal.ts); for an older baseline one file per record, as versions before the journals wrote them.`,
         'CPU and peak RSS (VmHWM) of the report process, read from /proc every 20 ms until it exits; it writes every report file (tables, items.jsonl, figures). Per record: the difference between the two sweeps, divided by the difference in records; the million-record column extends that line (it ignores the heap limit of Node, about 4 GiB by default).',
       ],
       durationS: elapsedS(started),
