@@ -6,6 +6,7 @@ import { readPause } from '../core/guards.ts';
 import { checkEvictionPolicy, connectRedis, connectWatching } from '../core/redis.ts';
 import { loadRegistry, type Registry } from '../core/registry.ts';
 import type { DataStore } from '../data/store.ts';
+import { readLive } from '../metrics/live.ts';
 import { type EndpointConfig, endpointApiKey, listModels } from '../models/endpoint.ts';
 import { loadSweepFile } from '../producer/config.ts';
 import { DoneWatch } from '../producer/done-watch.ts';
@@ -257,12 +258,10 @@ export function sweepJson(out: Awaited<ReturnType<typeof runSweepCommand>>) {
   };
 }
 
-/**
- * Waits until every rollout of the plan is scored (or failed outright), showing a
- * progress bar on a terminal and a line every few seconds otherwise.
- */
 /** How long `waitForSweep` sees no progress before it checks for lost done entries. */
 const REPAIR_AFTER_MS = 5_000;
+/** How long `waitForSweep` sees no rollout scored before it says which workers report (once per stall). */
+const STALL_NOTICE_MS = 60_000;
 /** The wait's poll interval (ms), and its floor near the end (see nextPollMs). */
 const POLL_MS = 300;
 const MIN_POLL_MS = 5;
@@ -286,6 +285,28 @@ export function nextPollMs(
   return Math.round(Math.min(maxMs, Math.max(MIN_POLL_MS, etaMs / 2, idleMs)));
 }
 
+/**
+ * What a wait that saw no rollout scored for `idleMs` tells the user: whether any worker
+ * process reports under the prefix (each publishes a live entry every 2 s, see
+ * src/metrics/live.ts), and whether one of them orchestrates (takes rollouts).
+ */
+export async function stallNotice(conn: Redis, prefix: string, idleMs: number): Promise<string> {
+  const live = await readLive(conn, prefix);
+  const head = `no rollout scored in the last ${Math.round(idleMs / 1000)} s`;
+  if (live.length === 0)
+    return `${head}, and no worker process reports under prefix ${prefix}: the rollouts wait in Redis until one runs (\`maestro-eval worker\` with the same REDIS_URL and MAESTRO_PREFIX)`;
+  const orchestrating = live.filter((e) => e.roles.includes('orchestrator')).length;
+  const processes = live.length === 1 ? '1 worker process reports' : `${live.length} worker processes report`;
+  if (orchestrating === 0)
+    return `${head}; ${processes} under prefix ${prefix}, none with the orchestrator role, which takes rollouts: start one (\`maestro-eval worker --role orchestrator\`)`;
+  return `${head}; ${processes} (${orchestrating} orchestrating): \`maestro-eval status\` shows what is in flight`;
+}
+
+/**
+ * Waits until every rollout of the plan is scored (or failed outright), showing a
+ * progress bar on a terminal and a line every few seconds otherwise. A wait that sees no
+ * rollout scored for a minute says once which workers report (see stallNotice).
+ */
 export async function waitForSweep(
   conn: Redis,
   prefix: string,
@@ -297,6 +318,8 @@ export async function waitForSweep(
     file?: string;
     /** Called after each poll that leaves rollouts to wait for (idle time's work). */
     onPoll?: () => void;
+    /** No rollout scored for this long: say which workers report (default STALL_NOTICE_MS). */
+    stallNoticeMs?: number;
   } = {},
 ): Promise<{ done: number; failed: number }> {
   const log = opts.log ?? ((l: string) => console.log(l));
@@ -323,6 +346,9 @@ export async function waitForSweep(
   let failed = new Set<string>();
   let lastDone = 0;
   let lastProgress = Date.now();
+  /** When the done count last moved, and whether this stall was told already. */
+  let lastMoved = Date.now();
+  let stallTold = false;
   let first: { done: number; at: number } | undefined;
   try {
     while (remaining.size > 0) {
@@ -349,7 +375,11 @@ export async function waitForSweep(
       }
       if (done > lastDone) {
         lastDone = done;
-        lastProgress = Date.now();
+        lastProgress = lastMoved = Date.now();
+        stallTold = false;
+      } else if (!stallTold && Date.now() - lastMoved >= (opts.stallNoticeMs ?? STALL_NOTICE_MS)) {
+        stallTold = true;
+        log(await stallNotice(conn, prefix, Date.now() - lastMoved));
       } else if (Date.now() - lastProgress > REPAIR_AFTER_MS) {
         // No progress for a while: a rollout may have completed with its done entry lost.
         lastProgress = Date.now();
