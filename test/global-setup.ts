@@ -38,9 +38,10 @@ export default function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'maestro-test-pids-'));
   process.env[PID_DIR_ENV] = dir;
   return () => {
-    const ended = killTracked(dir);
+    const commands: string[] = [];
+    const ended = killTracked(dir, (pid, command) => commands.push(`${pid}: ${command.slice(0, 300)}`));
     if (ended.length)
-      console.error(`test teardown: ended ${ended.length} leftover processes (${ended.join(', ')})`);
+      console.error(`test teardown: ended ${ended.length} leftover processes:\n  ${commands.join('\n  ')}`);
     rmSync(dir, { recursive: true, force: true });
   };
 }

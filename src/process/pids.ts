@@ -34,11 +34,20 @@ export function trackPid(child: ChildProcess, env: NodeJS.ProcessEnv = process.e
   child.once('exit', () => rmSync(file, { force: true }));
 }
 
+/** A live process's command line (arguments joined by spaces), or '' when unreadable. */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Ends every process noted in the pid folder that is still the same process (SIGKILL).
- * Returns the pids ended.
+ * Returns the pids ended; `onEnd` hears each one's command line first (what was left running).
  */
-export function killTracked(dir: string): number[] {
+export function killTracked(dir: string, onEnd?: (pid: number, command: string) => void): number[] {
   const ended: number[] = [];
   if (!existsSync(dir)) return ended;
   for (const name of readdirSync(dir)) {
@@ -49,6 +58,7 @@ export function killTracked(dir: string): number[] {
     const now = startTime(pid);
     if (now !== null && (now === noted || noted.length === 0)) {
       try {
+        onEnd?.(pid, commandLine(pid));
         process.kill(pid, 'SIGKILL');
         ended.push(pid);
       } catch {

@@ -20,7 +20,10 @@ describe('pid files of started processes', () => {
     // A pid file whose process has another start time (the pid was reused): left alone.
     writeFileSync(join(dir, `${process.pid}.pid`), '1');
     const exited = new Promise((r) => child.once('exit', (_code, signal) => r(signal)));
-    expect(killTracked(dir)).toEqual([child.pid]);
+    const heard: string[] = [];
+    expect(killTracked(dir, (pid, command) => heard.push(`${pid} ${command}`))).toEqual([child.pid]);
+    // What was left running is named by its command line.
+    expect(heard).toEqual([`${child.pid} sleep 300`]);
     expect(await exited).toBe('SIGKILL');
     expect(readdirSync(dir)).toEqual([]);
   });
