@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ROOT } from '../src/core/paths.ts';
 import { killTracked, PID_DIR_ENV } from '../src/process/pids.ts';
 
@@ -28,6 +28,17 @@ function buildBundle(): void {
   process.env.MAESTRO_DEV = '1';
 }
 
+/** The test file that started a worker (TestCluster puts it in the worker's environment). */
+function startedBy(pid: number): string {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    const file = env.find((e) => e.startsWith('MAESTRO_TEST_FILE='))?.slice('MAESTRO_TEST_FILE='.length);
+    return file ? ` (started by ${relative(ROOT, file)})` : '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Every process the suite starts through src/process (worker CLIs, redis-servers, CLI runs
  * of the chaos harness) writes a pid file here; the teardown ends, by pid, those still
@@ -39,7 +50,9 @@ export default function setup() {
   process.env[PID_DIR_ENV] = dir;
   return () => {
     const commands: string[] = [];
-    const ended = killTracked(dir, (pid, command) => commands.push(`${pid}: ${command.slice(0, 300)}`));
+    const ended = killTracked(dir, (pid, command) =>
+      commands.push(`${pid}: ${command.slice(0, 300)}${startedBy(pid)}`),
+    );
     if (ended.length)
       console.error(`test teardown: ended ${ended.length} leftover processes:\n  ${commands.join('\n  ')}`);
     rmSync(dir, { recursive: true, force: true });

@@ -85,8 +85,11 @@ describe('graceful shutdown (SIGTERM) during a sweep', () => {
       benchmarks: ['chartqa'],
       limit: 1,
     });
-    // Pools of the first test are stopped; this one has a 1.5 s shutdown deadline.
-    for (const w of cluster.workers.splice(0).filter((x) => x.role.includes('expert'))) {
+    // Pools of the first test are stopped; this one has a 1.5 s shutdown deadline. The
+    // orchestrator and scorer stay the cluster's, for its cleanup to stop.
+    const pools = cluster.workers.filter((x) => x.role.includes('expert'));
+    cluster.workers.splice(0, cluster.workers.length, ...cluster.workers.filter((x) => !pools.includes(x)));
+    for (const w of pools) {
       w.child.kill('SIGKILL');
       await w.exited;
     }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import { generateFixtures } from '../../benchmarks/fixtures/generate.ts';
 import { loadBenchmarks } from '../../src/cli/context.ts';
 import { waitForSweep } from '../../src/cli/sweep.ts';
@@ -107,9 +108,15 @@ export class TestCluster {
 
   /** Starts a worker process and waits for its ready line. */
   async worker(args: string[], extraEnv: Record<string, string> = {}): Promise<SpawnedWorker> {
-    const w = spawnCli(['worker', ...args, '--shutdown-ms', '5000'], this.env(extraEnv), {
-      label: args.join(' '),
-    });
+    // The test file rides in the environment: the suite's teardown names it for a worker left running.
+    const testFile = expect.getState().testPath ?? '';
+    const w = spawnCli(
+      ['worker', ...args, '--shutdown-ms', '5000'],
+      this.env({ MAESTRO_TEST_FILE: testFile, ...extraEnv }),
+      {
+        label: args.join(' '),
+      },
+    );
     this.workers.push(w);
     const started = Date.now();
     while (!w.output.some((l) => l.startsWith('ready:'))) {
