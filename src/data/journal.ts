@@ -178,8 +178,42 @@ export class RecordIndex {
   /** Void write ids, each with the journal that voided it. */
   private readonly voided = new Map<string, string>();
   private readonly readers = new Map<string, number>();
+  /**
+   * Once `follow()` is called: every record entry in the order the scans found it, with its
+   * rollout, so that a reader following a growing sweep looks only at what is new.
+   */
+  private found?: { ids: string[]; entries: RecordEntry[] };
 
   constructor(readonly dir: string) {}
+
+  /**
+   * Starts noting the entries that later scans find (see `winnersFoundSince`); false when it
+   * was following already.
+   */
+  follow(): boolean {
+    if (this.found) return false;
+    this.found = { ids: [], entries: [] };
+    return true;
+  }
+
+  /** How many entries the scans have found since `follow()`: a cursor for `winnersFoundSince`. */
+  get foundCount(): number {
+    return this.found?.entries.length ?? 0;
+  }
+
+  /**
+   * The entries found since the cursor (`foundCount` at an earlier time) that are their
+   * rollout's record that counts now, with the rollout's id.
+   */
+  *winnersFoundSince(cursor: number): Generator<[string, RecordEntry]> {
+    const found = this.found;
+    if (!found) return;
+    for (let i = cursor; i < found.entries.length; i++) {
+      const id = found.ids[i] as string;
+      const entry = found.entries[i] as RecordEntry;
+      if (this.winner(id) === entry) yield [id, entry];
+    }
+  }
 
   /** Reads what is new in the folder. */
   refresh(): void {
@@ -287,6 +321,10 @@ export class RecordIndex {
     if (!known) this.byRollout.set(rolloutId, entry);
     else if (Array.isArray(known)) known.push(entry);
     else this.byRollout.set(rolloutId, [known, entry]);
+    if (this.found) {
+      this.found.ids.push(rolloutId);
+      this.found.entries.push(entry);
+    }
   }
 
   /** A record file of the older kind: its rollout (read once per change of the file). */

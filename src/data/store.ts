@@ -79,6 +79,8 @@ export class DataStore {
   /** Slim records parsed ahead (`readAhead`), by where they were read (a record rewritten is a new entry). */
   private readonly slimAhead = new WeakMap<RecordEntry, ItemRecord>();
   private readonly interners = new Map<string, Intern>();
+  /** Where `readAhead` stopped in each index's found entries (see RecordIndex.follow). */
+  private readonly aheadCursors = new WeakMap<RecordIndex, number>();
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -444,8 +446,14 @@ export class DataStore {
   readAhead(sweepId: string): number {
     const index = this.index(sweepId);
     const intern = this.interner(sweepId);
+    // The first call looks at every record; later ones only at what the scans found since
+    // (a wait polls many times: looking at all of a large sweep's records each time cost
+    // more than parsing the new ones).
+    const since = index.follow() ? undefined : (this.aheadCursors.get(index) ?? 0);
+    const candidates = since === undefined ? index.winnersById() : index.winnersFoundSince(since);
+    this.aheadCursors.set(index, index.foundCount);
     let n = 0;
-    for (const [rolloutId, entry] of index.winnersById()) {
+    for (const [rolloutId, entry] of candidates) {
       if (this.slimAhead.has(entry)) continue;
       try {
         this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry), intern, rolloutId));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ItemRecord } from '../../src/core/items.ts';
+import { RecordIndex } from '../../src/data/journal.ts';
 import { DataStore } from '../../src/data/store.ts';
 import { itemRecord } from '../helpers/records.ts';
 
@@ -182,6 +183,33 @@ describe('record journal', () => {
     const other = new DataStore(store.root);
     expect(other.readAhead('s')).toBe(5); // of 6 rollouts
     await expect(other.readRecords('s', { slim: true })).rejects.toThrow(file);
+  });
+
+  it('a following index gives the records found since a cursor that count now, and nothing older', async () => {
+    const store = fresh();
+    await store.appendRecord(record('r0'));
+    const index = new RecordIndex(store.recordsDir('s'));
+    index.refresh();
+    expect(index.follow()).toBe(true);
+    expect(index.follow()).toBe(false);
+    const start = index.foundCount;
+    expect([...index.winnersFoundSince(start)]).toEqual([]);
+    const w1 = await store.appendRecord(record('r1'));
+    await store.appendRecord(record('r2'));
+    index.refresh();
+    expect([...index.winnersFoundSince(start)].map(([id]) => id)).toEqual(['r1', 'r2']);
+    const cursor = index.foundCount;
+    expect([...index.winnersFoundSince(cursor)]).toEqual([]);
+    // r2 written again (its newer record counts), r1's record voided, r3 new: only r2's new
+    // record and r3 are found since the cursor; r1 no longer counts from the first cursor on.
+    await store.appendRecord(record('r2', { extracted: 'again' }));
+    await store.voidRecords('s', [w1]);
+    await store.appendRecord(record('r3'));
+    index.refresh();
+    const since = [...index.winnersFoundSince(cursor)];
+    expect(since.map(([id]) => id)).toEqual(['r2', 'r3']);
+    for (const [id, entry] of since) expect(index.winner(id)).toBe(entry);
+    expect([...index.winnersFoundSince(start)].map(([id]) => id)).toEqual(['r2', 'r3']);
   });
 
   it('names the journal and line of a broken line', async () => {
