@@ -246,7 +246,10 @@ export class RecordIndex {
 
   /** Every rollout's record that counts. */
   *winners(): Generator<RecordEntry> {
-    for (const [, w] of this.winnersById()) yield w;
+    for (const id of this.byRollout.keys()) {
+      const w = this.winner(id);
+      if (w) yield w;
+    }
   }
 
   /** Every rollout's record that counts, with the rollout's id (the index's own instance). */

@@ -340,7 +340,6 @@ export class DataStore {
     this.idleTimer.unref();
   }
 
-  /** The sweep's record index, brought up to date. */
   /** The interner of a sweep's slim records (see slimRecord), kept as long as the store. */
   private interner(sweepId: string): Intern {
     let intern = this.interners.get(sweepId);
@@ -351,6 +350,7 @@ export class DataStore {
     return intern;
   }
 
+  /** The sweep's record index, brought up to date. */
   private index(sweepId: string): RecordIndex {
     const dir = this.recordsDir(sweepId);
     let index = this.indexes.get(dir);
