@@ -1,4 +1,4 @@
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Queue, UnrecoverableError } from 'bullmq';
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import { describeError, MaestroError, RetryableError } from '../core/errors.ts';
 import { clipTail, ExpertJobData, type ExpertJobResult } from '../core/jobs.ts';
@@ -18,6 +18,7 @@ import { traceHeaders } from '../models/headers.ts';
 import { RedisLimiter } from '../models/limiter.ts';
 import { callsBeforeFailure, SkillRuntime } from '../skills-runtime/runtime.ts';
 import { preloadReply, sendReply } from './awaited-experts.ts';
+import { EagerWorker } from './eager-worker.ts';
 import { noteFailedAttempt, withEarlierAttempts } from './expert-attempts.ts';
 import { bullOptions, redacting, type WorkerSettings } from './runtime.ts';
 
@@ -197,7 +198,7 @@ async function serveExpert(
     adaptiveSet(expert.name, adaptive.controller.limit);
     adaptive.controller.onChange((d) => adaptiveChanged(expert.name, d.limit, d.reason));
   } else await queue.setGlobalConcurrency(expert.capacity);
-  const worker = new Worker(
+  const worker = new EagerWorker(
     name,
     replying(
       opts,
