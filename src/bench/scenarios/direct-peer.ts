@@ -102,15 +102,16 @@ async function phases(stage: Stage, marks: ClientMarks, busyMs: number) {
 
 /** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
 async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1) {
-  const worker = stage.workers[0];
-  const workerPid = worker?.child.pid ?? 0;
-  if (worker) await waitForLine(worker, 'ready:');
+  const workerPids = stage.workers.map((w) => w.child.pid ?? 0);
+  for (const w of stage.workers) await waitForLine(w, 'ready:');
+  /** CPU of every worker process of the stage (one `--role all`, or one per role). */
+  const workerCpu = () => workerPids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
   // Warm-up: WARMUP_SWEEPS sweeps of the same items on other seeds (connections, and a worker
   // whose code V8 has compiled, as in a worker that has been running); the first one's
   // figures are the cold ones.
-  const coldCpu0 = cpuMs(workerPid) ?? 0;
+  const coldCpu0 = workerCpu();
   const first = await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-1`, [1]));
-  const cold = { wallMs: first.wallMs, workerCpuMs: (cpuMs(workerPid) ?? 0) - coldCpu0 };
+  const cold = { wallMs: first.wallMs, workerCpuMs: workerCpu() - coldCpu0 };
   for (let k = 2; k <= WARMUP_SWEEPS; k++)
     await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-${k}`, [k]));
   const file = sweepFile(
@@ -119,7 +120,7 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
     Array.from({ length: seeds }, (_, i) => 100 + i),
   );
   const before = await redisSnapshot(ctx.conn);
-  const workerCpu0 = cpuMs(workerPid) ?? 0;
+  const workerCpu0 = workerCpu();
   const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
   const busy0 = (await stage.simStats())[EXPERT]?.busyMs ?? 0;
   ctx.mark('start');
@@ -130,11 +131,14 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
     run,
     phases: await phases(stage, run.marks, busyMs),
     cold,
-    workerPid,
-    workerCpuMs: (cpuMs(workerPid) ?? 0) - workerCpu0,
+    workerPids,
+    workerCpuMs: workerCpu() - workerCpu0,
     simCpuMs: (cpuMs(stage.sim?.child.pid ?? 0) ?? 0) - simCpu0,
     redis: redisDelta(before, await redisSnapshot(ctx.conn)),
-    workerMem: sampleProcess(workerPid),
+    /** The largest worker process (each has the target). */
+    workerMem: workerPids
+      .map(sampleProcess)
+      .reduce((a, b) => (b.peakRss > a.peakRss ? b : a), { rss: 0, peakRss: 0 }),
   };
 }
 
@@ -142,7 +146,7 @@ type Measured = Awaited<ReturnType<typeof measure>>;
 
 /** The figures of a measured sweep of `n` rollouts, per rollout. */
 function figures(n: number, m: Measured) {
-  const { run, cold, workerPid, workerCpuMs, simCpuMs, redis, workerMem, phases: ph } = m;
+  const { run, cold, workerPids, workerCpuMs, simCpuMs, redis, workerMem, phases: ph } = m;
   const idealMs = (n / CAPACITY) * LATENCY_MS;
   const per = (v: number) => v / n;
   return {
@@ -179,7 +183,7 @@ function figures(n: number, m: Measured) {
       bytesOut: round(per(redis.bytesOut), 0),
     },
     memoryMiB: {
-      workerRss: round((rssBytes(workerPid) ?? 0) / 2 ** 20, 1),
+      workerRss: round(Math.max(...workerPids.map((pid) => rssBytes(pid) ?? 0)) / 2 ** 20, 1),
       workerPeak: round(workerMem.peakRss / 2 ** 20, 1),
       clientPeak: round(run.peakRss / 2 ** 20, 1),
     },
@@ -227,7 +231,7 @@ function result(
           ...PHASES.map(([name, pick]) => [name, f.phases ? pick(f.phases) : '—', '—']),
           ['wall ÷ ideal, warm-up sweep (first after the worker started)', f.cold.wallRatio, '—'],
           ['CPU ms, worker, warm-up sweep', f.cold.workerCpuMs, '—'],
-          ['CPU ms, worker (all roles)', f.cpuMsPerRollout.worker, '—'],
+          ['CPU ms, workers (all roles, all processes)', f.cpuMsPerRollout.worker, '—'],
           ['CPU ms, sweep --wait client', f.cpuMsPerRollout.client, '—'],
           ['CPU ms, worker + client', f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`],
           ['CPU ms, Redis (INFO cpu)', f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`],
@@ -235,7 +239,7 @@ function result(
           ['Redis commands', f.redisPerRollout.commands, '—'],
           ['Redis socket reads (≈ client writes)', f.redisPerRollout.socketReads, '—'],
           ['Redis bytes in / out', `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'],
-          ['worker peak RSS (MiB)', f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`],
+          ['worker peak RSS (MiB; the largest process)', f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`],
           ['sweep --wait peak RSS (MiB)', f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`],
         ],
       },
@@ -249,7 +253,7 @@ function result(
     ],
     notes: [
       `${n} text items (no images) of ${BENCHMARK} (integer metric), policy direct:${EXPERT}: one expert call per rollout. The simulated endpoint answers in ${LATENCY_MS} ms (σ 0) and serves ${CAPACITY} requests at once; the registry capacity is ${CAPACITY}. Ideal = ${n} ÷ ${CAPACITY} × ${LATENCY_MS} ms.`,
-      `One \`worker --role all\` (orchestrator, expert pool, scorer; default concurrency) was started and warmed up with ${WARMUP_SWEEPS} sweeps of the same ${n} items on other seeds before the measured one, as a worker that has been running is (the warm-up rows are the first of them: a worker's first sweep, while V8 is still compiling its code). Wall is the \`maestro-eval sweep FILE --wait\` process from spawn to exit (its start-up, planning, submission and waiting included); that process always starts cold.`,
+      `One \`worker --role all\` (orchestrator, expert pool, scorer; default concurrency), or for a "-split" version one worker process per role (\`--role orchestrator\`, \`--role expert\`, \`--role scorer\`, as a deployment runs them; the orchestrator still scores, the scorer idles), was started and warmed up with ${WARMUP_SWEEPS} sweeps of the same ${n} items on other seeds before the measured one, as a worker that has been running is (the warm-up rows are the first of them: a worker's first sweep, while V8 is still compiling its code). Wall is the \`maestro-eval sweep FILE --wait\` process from spawn to exit (its start-up, planning, submission and waiting included); that process always starts cold.`,
       `The ${(SCALE_SEEDS * 1000).toLocaleString('en-US')}-rollout table (full runs only): one run per dispatch of this checkout, on a stage of its own warmed up the same way, whose measured sweep is the same items under ${SCALE_SEEDS} seeds; the ideal is then ${SCALE_SEEDS} times as long, the client's start-up and report are not. The targets are stated for 1,000 rollouts.`,
       `Where the wall went: the rollouts' span is from the earliest startedAt to the latest finishedAt of the sweep's records (the worker's clock, the same machine's); the client's marks are its spawn, the line saying every rollout is scored, and its exit. The endpoint's mean requests in flight is its busy time (the simulator's sum of request durations) ÷ that span: below ${CAPACITY}, calls waited for the control plane, not for the endpoint.`,
       'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
@@ -258,17 +262,36 @@ function result(
   };
 }
 
+/**
+ * A version measured: this checkout or a baseline's (`bin`), its expert calls' dispatch, and
+ * its workers: one `worker --role all`, or (`split`) one process per role, as a deployment
+ * runs them.
+ */
+interface Version {
+  label: string;
+  bin?: string | undefined;
+  dispatch?: DispatchMode | undefined;
+  split?: boolean;
+}
+
+/** The workers of a split version: an orchestrator, an expert pool and a scorer (idle here: the orchestrator scores). */
+const SPLIT_ROLES = [
+  { role: 'orchestrator' as const },
+  { role: 'expert' as const },
+  { role: 'scorer' as const },
+];
+
 /** One measured run on a stage of its own: this checkout's workers and CLI, or the baseline's. */
 async function measuredRun(
   ctx: BenchContext,
   n: number,
   dataDir: string,
   label: string,
-  version: { bin?: string | undefined; dispatch?: DispatchMode | undefined },
+  version: Version,
   /** The measured sweep runs the items under this many seeds (n × seeds rollouts). */
   seeds = 1,
 ) {
-  const { bin, dispatch } = version;
+  const { bin, dispatch, split } = version;
   const stage = await Stage.start(ctx, {
     name: `direct-peer-${label}`,
     latencyScale: 1,
@@ -279,7 +302,7 @@ async function measuredRun(
       experts: [{ name: EXPERT, capacity: CAPACITY, medianMs: LATENCY_MS, sigma: 0, domains: ['counting'] }],
       ...(dispatch ? { dispatch } : {}),
     },
-    workers: [{ role: 'all' }],
+    workers: split ? SPLIT_ROLES : [{ role: 'all' }],
     ...(bin ? { bin } : {}),
   });
   try {
@@ -310,14 +333,18 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
       ...PHASES.map(([name, pick]) => row(name, (f) => (f.phases ? pick(f.phases) : '—'), '—')),
       row('wall ÷ ideal, warm-up sweep', (f) => f.cold.wallRatio, '—'),
       row('CPU ms, worker, warm-up sweep', (f) => f.cold.workerCpuMs, '—'),
-      row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker, '—'),
+      row('CPU ms, workers (all roles, all processes)', (f) => f.cpuMsPerRollout.worker, '—'),
       row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client, '—'),
       row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
       row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
       row('Redis commands', (f) => f.redisPerRollout.commands, '—'),
       row('Redis socket reads (≈ client writes)', (f) => f.redisPerRollout.socketReads, '—'),
       row('Redis bytes in / out', (f) => `${f.redisPerRollout.bytesIn} / ${f.redisPerRollout.bytesOut}`, '—'),
-      row('worker peak RSS (MiB)', (f) => f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`),
+      row(
+        'worker peak RSS (MiB; the largest process)',
+        (f) => f.memoryMiB.workerPeak,
+        `≤ ${TARGET.workerMiB}`,
+      ),
       row('sweep --wait peak RSS (MiB)', (f) => f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`),
     ],
   };
@@ -337,12 +364,16 @@ function scaledTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, rollo
     rows: [
       row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
       ...PHASES.map(([name, pick]) => row(name, (f) => (f.phases ? pick(f.phases) : '—'))),
-      row('CPU ms, worker (all roles)', (f) => f.cpuMsPerRollout.worker),
+      row('CPU ms, workers (all roles, all processes)', (f) => f.cpuMsPerRollout.worker),
       row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client),
       row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
       row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
       row('Redis commands', (f) => f.redisPerRollout.commands),
-      row('worker peak RSS (MiB)', (f) => f.memoryMiB.workerPeak, `≤ ${TARGET.workerMiB}`),
+      row(
+        'worker peak RSS (MiB; the largest process)',
+        (f) => f.memoryMiB.workerPeak,
+        `≤ ${TARGET.workerMiB}`,
+      ),
       row('sweep --wait peak RSS (MiB)', (f) => f.memoryMiB.clientPeak, `≤ ${TARGET.clientMiB}`),
     ],
   };
@@ -351,19 +382,25 @@ function scaledTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, rollo
 export const directPeerScenario: Scenario = {
   id: 'direct-peer',
   title: 'Direct peer (direct baseline, one endpoint)',
-  estimateS: { full: 190, quick: 45 },
+  estimateS: { full: 240, quick: 55 },
   async run(ctx: BenchContext, { quick }): Promise<ScenarioResult> {
     const started = performance.now();
     const n = quick ? 300 : 1_000;
     const dataDir = join(ctx.root, 'direct-peer-data');
     await writeTextItems(dataDir, BENCHMARK, n, 'generated:direct-peer');
-    // Each baseline, then this checkout, with expert calls through the queue ("this") and made
-    // by the orchestrator ("this-inline", registry `dispatch: inline`), twice over.
-    const versions: Array<{ label: string; bin?: string | undefined; dispatch?: DispatchMode }> = [
-      ...ctx.baselines.flatMap((b) => [b, { ...b, label: `${b.label}-inline`, dispatch: 'inline' as const }]),
-      { label: 'this', bin: undefined },
-      { label: 'this-await', bin: undefined, dispatch: 'await' },
-      { label: 'this-inline', bin: undefined, dispatch: 'inline' },
+    // Each baseline, then this checkout, with expert calls through the queue ("this"; "-split":
+    // the same with one worker process per role), awaited ("this-await") and made by the
+    // orchestrator ("this-inline", registry `dispatch: inline`), twice over.
+    const versions: Version[] = [
+      ...ctx.baselines.flatMap((b) => [
+        b,
+        { ...b, label: `${b.label}-split`, split: true },
+        { ...b, label: `${b.label}-inline`, dispatch: 'inline' as const },
+      ]),
+      { label: 'this' },
+      { label: 'this-split', split: true },
+      { label: 'this-await', dispatch: 'await' },
+      { label: 'this-inline', dispatch: 'inline' },
     ];
     const rounds = quick ? 1 : 2;
     const runs: Array<Awaited<ReturnType<typeof measuredRun>>> = [];
@@ -388,7 +425,7 @@ export const directPeerScenario: Scenario = {
       ),
     );
     out.notes.push(
-      `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" (and each baseline) sends each expert call through the expert's queue (registry default, dispatch: queue); "this-inline" (and "<baseline>-inline") has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
+      `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" (and each baseline) sends each expert call through the expert's queue (registry default, dispatch: queue), from one \`worker --role all\`; "this-split" (and "<baseline>-split") does the same with one worker process per role, where CPU is summed over the three processes and RSS is the largest one's; "this-await" waits for each call's reply (dispatch: await); "this-inline" (and "<baseline>-inline") has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
       `Creating a small file in the data folder (${dataDir}) cost ${fileMs} ms of CPU here (2,000 files, measured after the runs); records go to journals (one file per writing process, appended in groups), so no rollout creates a file: this figure is the cost a file per record would add here (\`--work-dir\` picks the folder).`,
     );
     return out;
