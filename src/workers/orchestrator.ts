@@ -1,4 +1,4 @@
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { DIRECT_SKILL } from '../../skills/index.ts';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
@@ -22,7 +22,6 @@ import { awaitedExperts } from './awaited-experts.ts';
 import { policySeed } from './children.ts';
 import { clusterIO } from './cluster-io.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
-import { EagerWorker } from './eager-worker.ts';
 import { noteFinalFailure } from './failures.ts';
 import { inlineConcurrency, inlineExperts } from './inline-experts.ts';
 import { type InlineScoring, inlineScorer } from './record.ts';
@@ -121,7 +120,7 @@ export function startOrchestrator(opts: OrchestratorOptions) {
     return result;
   }
 
-  const worker = new EagerWorker(ROLLOUT_QUEUE, redacting(process), {
+  const worker = new Worker(ROLLOUT_QUEUE, redacting(process), {
     ...bullOptions(opts),
     concurrency: opts.concurrency ?? (held ? inlineConcurrency(registry) : 16),
   });

@@ -1,4 +1,4 @@
-import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { BenchmarkCatalog } from '../core/benchmarks.ts';
 import { describeError } from '../core/errors.ts';
 import { RolloutJobData, ScoreJobData, type ScoreJobResult } from '../core/jobs.ts';
@@ -8,7 +8,6 @@ import type { DataStore } from '../data/store.ts';
 import { watchWorker } from '../metrics/index.ts';
 import { PolicyCache } from '../policies/index.ts';
 import { DatasetGuard, refuseUnlessHeld } from './datasets.ts';
-import { EagerWorker } from './eager-worker.ts';
 import { type MakeRecord, recordedResult, writeRecord } from './record.ts';
 import { bullOptions, redacting, SweepCache, type WorkerSettings } from './runtime.ts';
 
@@ -61,7 +60,7 @@ export function startScorer(opts: ScorerOptions) {
     },
     () => {},
   );
-  const worker = new EagerWorker(SCORE_QUEUE, redacting(process), {
+  const worker = new Worker(SCORE_QUEUE, redacting(process), {
     ...bullOptions(opts),
     concurrency: opts.concurrency ?? 4,
   });
