@@ -21,9 +21,16 @@ function setUp(processor: (job: Job) => Promise<unknown>, concurrency: number) {
   const prefix = `{eager-${randomBytes(4).toString('hex')}}`;
   const queue = new Queue('q', { connection: conn, prefix });
   const worker = new EagerWorker('q', processor, { connection: conn, prefix, concurrency });
-  const events = new QueueEvents('q', { connection: conn.duplicate(), prefix });
+  const eventsConn = conn.duplicate();
+  const events = new QueueEvents('q', { connection: eventsConn, prefix });
   events.setMaxListeners(200);
-  opened.push({ close: () => queue.obliterate({ force: true }).then(() => queue.close()) }, worker, events);
+  // Closed in reverse order: the events, their connection, the worker, the queue.
+  opened.push(
+    { close: () => queue.obliterate({ force: true }).then(() => queue.close()) },
+    worker,
+    { close: () => eventsConn.quit().then(() => {}) },
+    events,
+  );
   return { queue, worker, events };
 }
 
