@@ -110,7 +110,11 @@ function loadBundle(file) {
   const script = new vm.Script(readFileSync(file, 'utf8'), {
     filename: file,
     cachedData,
-    // import() inside the bundle (of packages left out of it) loads as in any module.
+    // import() inside the bundle loads as in any module only on a run without the code cache:
+    // Node 20 drops this callback from a script compiled from cached data (the import fails
+    // with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). So the bundle has no import() of its own:
+    // packages left out of it are required (src/core/sharp.ts), and the one import() in it,
+    // BullMQ's loader of sandboxed processor files, is not used here.
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((s) => import(s)),
   });
   const helpOnly = process.argv.includes('--help') || process.argv.includes('-h') || !command;
