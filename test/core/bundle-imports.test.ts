@@ -48,3 +48,14 @@ describe('the bundle has no dynamic import of its own', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe("the bundle's text", () => {
+  it('is ASCII, so bin/maestro-eval.js can read it as Latin-1 (the build escapes other characters)', () => {
+    // Built by the test setup from the current sources (test/global-setup.ts).
+    const bytes = readFileSync(join(REPO, 'dist', 'cli.cjs'));
+    const at = bytes.findIndex((b) => b > 0x7f);
+    const context = at < 0 ? '' : bytes.subarray(Math.max(0, at - 40), at + 40).toString('utf8');
+    expect(at < 0 ? 'all ASCII' : `byte ${at} is not ASCII: …${context}…`).toBe('all ASCII');
+    expect(readFileSync(join(REPO, 'bin', 'maestro-eval.js'), 'utf8')).toContain("readFileSync(file, 'latin1')");
+  });
+});
