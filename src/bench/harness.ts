@@ -16,6 +16,7 @@ import { keys } from '../core/queues.ts';
 import { assertRedisReachable } from '../core/redis.ts';
 import { type DispatchMode, loadRegistry, type Registry } from '../core/registry.ts';
 import { DataStore } from '../data/store.ts';
+import { trackPid } from '../process/pids.ts';
 import { freePort, type RedisHandle, startRedisServer } from '../process/redis-server.ts';
 import { CLI_BIN, type SpawnedWorker, spawnCli, stopProcess } from '../process/spawn.ts';
 import { loadSweepFile } from '../producer/config.ts';
@@ -477,6 +478,7 @@ export function spawnNode(
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  trackPid(child);
   const output: string[] = [];
   const onData = (buf: Buffer) => {
     for (const line of buf.toString().split('\n')) {

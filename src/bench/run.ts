@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../core/errors.ts';
 import { ROOT } from '../core/paths.ts';
+import { trackPid } from '../process/pids.ts';
 import { BenchContext } from './harness.ts';
 import { type ProfileWindow, profilesIn, summarizeProfile } from './profile.ts';
 import {
@@ -123,6 +124,7 @@ async function runIsolated(
   for (const b of opts.baselines ?? []) args.push('--baseline', resolve(b));
   try {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    trackPid(child);
     // The scenario's own lines (indented), not the child's header and summary.
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {

@@ -57,6 +57,9 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
         workDir?: string;
       }) => {
         const { runBench } = await import('../bench/run.ts');
+        // Its redis-server, simulators, workers and scenario processes end with it.
+        const { endChildrenOnSignal } = await import('../process/pids.ts');
+        endChildrenOnSignal();
         const redisUrl = ctx.globals().redisUrl;
         await runBench({
           quick: o.quick ?? false,

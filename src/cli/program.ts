@@ -60,6 +60,9 @@ program
   )
   .action(async (o: { items: number; orchestrators: number; verbose?: boolean; sweep?: string }) => {
     const { runDemo } = await import('./demo.ts');
+    // Its redis-server (when it started one), simulator and workers end with it.
+    const { endChildrenOnSignal } = await import('../process/pids.ts');
+    endChildrenOnSignal();
     await runDemo({
       items: o.items,
       ...(o.sweep ? { sweep: o.sweep } : {}),

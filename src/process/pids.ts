@@ -23,8 +23,18 @@ function startTime(pid: number): string | null {
   }
 }
 
-/** Notes a started process in the pid folder (if any); the note goes when it exits. */
+/** The processes started through `src/process` that have not exited yet. */
+const live = new Set<ChildProcess>();
+
+/**
+ * Notes a started process: among this process's live children (see endChildrenOnSignal),
+ * and in the pid folder (if any); the notes go when it exits.
+ */
 export function trackPid(child: ChildProcess, env: NodeJS.ProcessEnv = process.env): void {
+  if (child.exitCode === null && child.signalCode === null) {
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+  }
   const dir = env[PID_DIR_ENV];
   const pid = child.pid;
   if (!dir || !pid || !existsSync(dir)) return;
@@ -68,4 +78,37 @@ export function killTracked(dir: string, onEnd?: (pid: number, command: string) 
     rmSync(file, { force: true });
   }
   return ended;
+}
+
+/** Exit codes of a process ended by a signal, as shells report them. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Makes SIGTERM and SIGINT end the processes this one started before it exits (a command
+ * that starts servers and workers of its own: `bench`, `demo`). Without it, a SIGTERM sent
+ * to this process alone (a supervisor, `timeout`, `kill`) would leave them running. Each live
+ * child gets SIGTERM (a bench scenario process then ends its own), and SIGKILL if it is still
+ * there after `graceMs`; then this process exits with 143 (SIGTERM) or 130 (SIGINT).
+ */
+export function endChildrenOnSignal(graceMs = 3_000): void {
+  let ending = false;
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    if (ending) return;
+    ending = true;
+    const children = [...live];
+    process.stderr.write(`${signal}: ending ${children.length} process(es) this one started\n`);
+    for (const c of children) c.kill('SIGTERM');
+    const exits = children.map((c) =>
+      c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)),
+    );
+    const timer = setTimeout(() => {
+      for (const c of live) c.kill('SIGKILL');
+      process.exit(SIGNAL_EXIT[signal]);
+    }, graceMs);
+    void Promise.all(exits).then(() => {
+      clearTimeout(timer);
+      process.exit(SIGNAL_EXIT[signal]);
+    });
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => onSignal(signal));
 }
