@@ -99,7 +99,9 @@ export function endChildrenOnSignal(graceMs = 3_000): void {
     process.stderr.write(`${signal}: ending ${children.length} process(es) this one started\n`);
     for (const c of children) c.kill('SIGTERM');
     const exits = children.map((c) =>
-      c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)),
+      c.exitCode !== null || c.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((r) => c.once('exit', r)),
     );
     const timer = setTimeout(() => {
       for (const c of live) c.kill('SIGKILL');

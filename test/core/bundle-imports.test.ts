@@ -56,6 +56,8 @@ describe("the bundle's text", () => {
     const at = bytes.findIndex((b) => b > 0x7f);
     const context = at < 0 ? '' : bytes.subarray(Math.max(0, at - 40), at + 40).toString('utf8');
     expect(at < 0 ? 'all ASCII' : `byte ${at} is not ASCII: …${context}…`).toBe('all ASCII');
-    expect(readFileSync(join(REPO, 'bin', 'maestro-eval.js'), 'utf8')).toContain("readFileSync(file, 'latin1')");
+    expect(readFileSync(join(REPO, 'bin', 'maestro-eval.js'), 'utf8')).toContain(
+      "readFileSync(file, 'latin1')",
+    );
   });
 });

@@ -67,7 +67,9 @@ setInterval(() => {}, 1000);
       dirs.push(dir);
       const script = join(dir, 'parent.mts');
       writeFileSync(script, PARENT);
-      const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const parent = spawn(process.execPath, ['--import', 'tsx', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let err = '';
       parent.stderr.on('data', (b: Buffer) => {
         err += b.toString();
