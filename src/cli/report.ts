@@ -68,7 +68,7 @@ export async function runReport(
     prices,
     itemFields: await sweepItemFields(store, meta, catalog),
     png: opts.png ?? false,
-    fullRecord: async (r) => (stored.has(r) ? (store.recordText(r) ?? store.wholeRecord(r)) : r),
+    fullRecord: async (r) => (stored.has(r) ? (store.recordLine(r) ?? store.wholeRecord(r)) : r),
   });
   return { meta, records, failed: failures.length, out, ...report };
 }

@@ -14,20 +14,36 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * `writeFileAtomic` for content made line by line (an items.jsonl of a million records does
  * not fit one string): the lines go to the temp file as they come, then fsync and rename.
  */
-export async function writeLinesAtomic(path: string, lines: AsyncIterable<string>): Promise<void> {
+export async function writeLinesAtomic(
+  path: string,
+  lines: AsyncIterable<string | Uint8Array>,
+): Promise<void> {
   await atomically(path, async (fh) => {
-    let batch: string[] = [];
+    // Lines given as bytes are written as they are (no decoding and encoding again); text
+    // lines between them are joined and encoded once per run.
+    let parts: Uint8Array[] = [];
+    let texts: string[] = [];
     let size = 0;
+    const encodeTexts = () => {
+      if (texts.length) parts.push(Buffer.from(texts.join('')));
+      texts = [];
+    };
     for await (const line of lines) {
-      batch.push(line);
+      if (typeof line === 'string') texts.push(line);
+      else {
+        encodeTexts();
+        parts.push(line);
+      }
       size += line.length;
       if (size >= 1 << 20) {
-        await fh.write(batch.join(''));
-        batch = [];
+        encodeTexts();
+        await fh.writev(parts);
+        parts = [];
         size = 0;
       }
     }
-    if (batch.length) await fh.write(batch.join(''));
+    encodeTexts();
+    if (parts.length) await fh.writev(parts);
   });
 }
 

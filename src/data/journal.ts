@@ -283,6 +283,26 @@ export class RecordIndex {
   }
 
   /**
+   * A record's JSON and the newline after it, as its journal holds them (bytes, not decoded):
+   * what items.jsonl holds for the record. Undefined for a record kept in a file of its own,
+   * or a journal shorter than the index says.
+   */
+  lineBytes(entry: RecordEntry): Buffer | undefined {
+    if (entry.length < 0) return undefined;
+    const line = Buffer.allocUnsafe(entry.length + 1);
+    const fd = this.reader(entry.file);
+    let got = 0;
+    while (got < entry.length) {
+      const n = readSync(fd, line, got, entry.length - got, entry.start + got);
+      if (n === 0) return undefined;
+      got += n;
+    }
+    // The journal's newline, written here rather than read: the JSON's end is what was checked.
+    line[entry.length] = 0x0a;
+    return line;
+  }
+
+  /**
    * A journal opened for reading records one by one (a report reads thousands): kept open
    * until the next look at the folder, at most a second.
    */

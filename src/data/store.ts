@@ -406,6 +406,18 @@ export class DataStore {
     return index.text(entry);
   }
 
+  /**
+   * The line items.jsonl holds for a record `readRecords` gave: its JSON as the journal holds
+   * it and a newline, as bytes (`recordText` and a newline, not decoded). Undefined where
+   * `recordText` is.
+   */
+  recordLine(record: ItemRecord): Buffer | undefined {
+    const entry = this.handedOut.get(record);
+    const index = this.indexes.get(this.recordsDir(record.sweepId));
+    if (!entry || !index || entry.length < 0) return undefined;
+    return index.lineBytes(entry);
+  }
+
   /** Whether a rollout has a record. */
   hasRecord(sweepId: string, rolloutId: string): boolean {
     return this.index(sweepId).winner(rolloutId) !== undefined;

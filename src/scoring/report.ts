@@ -71,11 +71,12 @@ export interface ReportOptions {
   itemFields?: ItemFields;
   /**
    * The full record behind one of `records`, for items.jsonl, when `records` are slim
-   * (DataStore.readRecords with `slim`): the record, or its JSON text as stored (one line,
-   * written as it is, not parsed and written again); without it, items.jsonl is written
+   * (DataStore.readRecords with `slim`): the record, its JSON text as stored (one line,
+   * written as it is, not parsed and written again), or that line's bytes with its newline
+   * (DataStore.recordLine: copied, not even decoded); without it, items.jsonl is written
    * from `records`.
    */
-  fullRecord?: (r: ItemRecord) => Promise<ItemRecord | string>;
+  fullRecord?: (r: ItemRecord) => Promise<ItemRecord | string | Uint8Array>;
   /**
    * Also raster the figures to PNG (2×, with sharp). Off by default: the SVG and PDF figures
    * are the report's, and the raster costs ~0.3 s of CPU and ~20 MB of resident memory.
@@ -347,8 +348,12 @@ export async function writeReport(
       (async function* () {
         for (const r of sorted) {
           const whole = full ? await full(r) : r;
-          if (typeof whole !== 'string') yield itemLine(whole);
           // The stored text is the line, unless the line is not the record as it is.
+          if (whole instanceof Uint8Array)
+            yield isFailedOutright(r)
+              ? itemLine(JSON.parse(Buffer.from(whole).toString()) as ItemRecord)
+              : whole;
+          else if (typeof whole !== 'string') yield itemLine(whole);
           else yield isFailedOutright(r) ? itemLine(JSON.parse(whole) as ItemRecord) : `${whole}\n`;
         }
       })(),

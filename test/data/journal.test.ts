@@ -78,6 +78,12 @@ describe('record journal', () => {
     expect(JSON.parse(store.recordText(fromJournal as ItemRecord) ?? '')).toEqual(record('r1'));
     expect(store.recordText(fromFile as ItemRecord)).toBeUndefined();
     expect(store.recordText(other)).toBeUndefined();
+    // The same as bytes with the line's newline (what items.jsonl holds), undecoded.
+    expect(store.recordLine(fromJournal as ItemRecord)?.toString()).toBe(
+      `${store.recordText(fromJournal as ItemRecord)}\n`,
+    );
+    expect(store.recordLine(fromFile as ItemRecord)).toBeUndefined();
+    expect(store.recordLine(other)).toBeUndefined();
   });
 
   it('reads journals larger than its read buffer, and lines longer than it', async () => {

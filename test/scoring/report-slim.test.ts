@@ -59,7 +59,9 @@ function records(): ItemRecord[] {
           benchmark,
           itemId: `${benchmark}-${k}`,
           correct: (i + k) % 2 === 0,
-          rawOutput: `${LONG}<answer>${k}</answer>`,
+          // Text outside ASCII too (a wrong answer's reason, an answer in another script).
+          ...((i + k) % 2 === 0 ? {} : { scoreReason: `count ${k} ≠ ${k + 1}` }),
+          rawOutput: `${LONG}<answer>${k}</answer> 答案`,
           steps: [
             step(0, k % 2 ? 'gpt-5' : 'Qwen', 'direct'),
             step(1, 'gpt-5', 'ocr', k === 1 ? 'bad tag' : undefined),
@@ -82,7 +84,7 @@ function records(): ItemRecord[] {
   return out;
 }
 
-async function reportFiles(recs: ItemRecord[], full?: Map<string, ItemRecord | string>) {
+async function reportFiles(recs: ItemRecord[], full?: Map<string, ItemRecord | string | Uint8Array>) {
   const dir = await mkdtemp(join(tmpdir(), 'report-slim-'));
   dirs.push(dir);
   await writeReport(dir, recs, {
@@ -134,6 +136,15 @@ describe('the report from slim records', () => {
       texts,
     );
     for (const name of Object.keys(fromFull)) expect(fromText[name], name).toBe(fromFull[name]);
+    // Given as their stored line's bytes (DataStore.recordLine): copied as they are, same bytes.
+    const lines = new Map<string, Uint8Array>(
+      full.map((r) => [r.rolloutId, Buffer.from(`${JSON.stringify(r)}\n`)]),
+    );
+    const fromLines = await reportFiles(
+      full.map((r) => slimRecord(r)),
+      lines,
+    );
+    for (const name of Object.keys(fromFull)) expect(fromLines[name], name).toBe(fromFull[name]);
     // A record that stands for a failed rollout is rewritten ("failed", its cause), text or not.
     const failed = {
       ...(full[0] as ItemRecord),
@@ -146,6 +157,11 @@ describe('the report from slim records', () => {
       new Map([[failed.rolloutId, JSON.stringify(failed)]]),
     );
     expect(failedText['items.jsonl']).toBe((await reportFiles([failed]))['items.jsonl']);
+    const failedLine = await reportFiles(
+      [slimRecord(failed)],
+      new Map([[failed.rolloutId, Buffer.from(`${JSON.stringify(failed)}\n`)]]),
+    );
+    expect(failedLine['items.jsonl']).toBe(failedText['items.jsonl']);
     expect(Buffer.from(failedText['items.jsonl'] ?? '', 'base64').toString()).toContain('"cause":"gone"');
     // Without the full records, items.jsonl would lose the texts: the check above can fail.
     const lossy = await reportFiles(full.map((r) => slimRecord(r)));
