@@ -33,6 +33,33 @@ const EXTERNAL = ['sharp', '@techstark/opencv-js', 'playwright-core', 'tsx', 'ts
 /** Only the dashboard serves web pages: its server's packages (CommonJS) load from node_modules. */
 const DASHBOARD_ONLY = ['express', '@bull-board/api', '@bull-board/api/*', '@bull-board/express'];
 
+/**
+ * Parts of packages that nothing here uses, left out of the bundle (an empty module in their
+ * place): BullMQ's PostgreSQL backend (326 KB; its index re-exports it, nothing else refers
+ * to it) and zod's translated error messages (303 KB; `z.locales`, never set: the English
+ * ones are imported on their own). Each is text every process would read, and modules it
+ * would initialize, at every start. `importer` and `path` are matched as the package writes
+ * them.
+ */
+const UNUSED = [
+  { importer: /[\\/]node_modules[\\/]bullmq[\\/]dist[\\/]cjs[\\/]index\.js$/, path: /^\.\/postgres$/ },
+  {
+    importer: /[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|mini|core)[\\/][^\\/]+\.js$/,
+    path: /^\.\.?\/locales\/index\.js$/,
+  },
+];
+
+const unusedParts = {
+  name: 'unused-parts',
+  setup(build) {
+    build.onResolve({ filter: /(postgres|locales\/index\.js)$/ }, (args) => {
+      const hit = UNUSED.some((u) => u.importer.test(args.importer) && u.path.test(args.path));
+      return hit ? { path: `${args.importer}:${args.path}`, namespace: 'unused' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'unused' }, () => ({ contents: '', loader: 'js' }));
+  },
+};
+
 if (!existsSync(join(root, 'src', 'cli', 'main.ts'))) {
   console.log('build: no sources here (an install of the dependencies alone); nothing to bundle');
   process.exit(0);
@@ -132,7 +159,7 @@ try {
       // compiled as it is, no second copy of its text is made to wrap it.
       banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
       footer: { js: '})' },
-      plugins: [sourceUrls("require('node:url').pathToFileURL(__filename)", '__filename')],
+      plugins: [sourceUrls("require('node:url').pathToFileURL(__filename)", '__filename'), unusedParts],
     }),
     // The memory bench's child process (an ES module: it awaits at its top level).
     esbuild.build({
@@ -144,7 +171,7 @@ try {
       banner: {
         js: "import{createRequire as __maestroRequire}from'node:module';const require=__maestroRequire(import.meta.url);",
       },
-      plugins: [sourceUrls('import.meta.url', 'import.meta.filename')],
+      plugins: [sourceUrls('import.meta.url', 'import.meta.filename'), unusedParts],
     }),
   ]);
 } catch {

@@ -61,3 +61,15 @@ describe("the bundle's text", () => {
     );
   });
 });
+
+describe('parts of packages left out of the bundle (scripts/build.mjs UNUSED)', () => {
+  it("holds neither BullMQ's PostgreSQL backend nor zod's translations, and still zod's English messages", () => {
+    const text = readFileSync(join(REPO, 'dist', 'cli.cjs'), 'latin1');
+    // esbuild names each wrapped module by its path: present means bundled.
+    expect(text).not.toContain('node_modules/bullmq/dist/cjs/postgres/');
+    expect(text).not.toContain('node_modules/zod/v4/locales/he.js');
+    expect(text).toContain('node_modules/zod/v4/locales/en.js');
+    // The same packages from node_modules (the sources' view) still have them: a test of the stubs, not of the packages.
+    expect(readdirSync(join(REPO, 'node_modules/bullmq/dist/cjs/postgres'))).toContain('sql-scripts.js');
+  });
+});
