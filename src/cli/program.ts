@@ -134,6 +134,10 @@ program
         png: o.png ?? false,
       });
       if (o.json) console.log(JSON.stringify(sweepJson(out)));
+      // A waited sweep is over once its report is written and printed (stdout is written
+      // synchronously on Linux, its connections are closed): exit now instead of letting
+      // Node free the heap page by page first.
+      if (o.wait) process.exit(process.exitCode ?? 0);
     },
   );
 
