@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
 import { redact } from '../core/redact.ts';
+import { exitWhenFlushed } from './exit.ts';
 import { loadRegistry } from '../core/registry.ts';
 import {
   dataStore,
@@ -134,10 +135,9 @@ program
         png: o.png ?? false,
       });
       if (o.json) console.log(JSON.stringify(sweepJson(out)));
-      // A waited sweep is over once its report is written and printed (stdout is written
-      // synchronously on Linux, its connections are closed): exit now instead of letting
-      // Node free the heap page by page first.
-      if (o.wait) process.exit(process.exitCode ?? 0);
+      // A waited sweep is over once its report is written and printed (its connections are
+      // closed): exit once the output is out, without Node's freeing of the heap page by page.
+      if (o.wait) await exitWhenFlushed(Number(process.exitCode ?? 0));
     },
   );
 
@@ -270,6 +270,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     console.error(`error: ${redact(describeError(err))}`);
-    process.exit(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
+    await exitWhenFlushed(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
   }
 }
