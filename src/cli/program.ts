@@ -7,7 +7,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
 import { redact } from '../core/redact.ts';
-import { exitWhenFlushed } from './exit.ts';
 import { loadRegistry } from '../core/registry.ts';
 import {
   dataStore,
@@ -17,6 +16,7 @@ import {
   registryFiles,
   resolveEnv,
 } from './context.ts';
+import { exitWhenFlushed } from './exit.ts';
 
 const list = (v: string) =>
   v
