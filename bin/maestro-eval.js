@@ -57,7 +57,14 @@ const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
 const CLIENT_FLAGS =
   '--semi-space-growth-factor=1 --interrupt-budget=540672 --heap-growing-percent=50 --initial-old-space-size=64';
 const WORKER_FLAGS = '--heap-growing-percent=50';
-const commandFlags = command === 'sweep' ? CLIENT_FLAGS : command === 'worker' ? WORKER_FLAGS : undefined;
+// The bench's floor (a bare BullMQ client and worker, see src/bench/floor.ts) starts as its
+// counterparts do.
+const commandFlags =
+  command === 'sweep' || command === 'bench-floor-client'
+    ? CLIENT_FLAGS
+    : command === 'worker' || command === 'bench-floor-worker'
+      ? WORKER_FLAGS
+      : undefined;
 if (commandFlags) setFlagsFromString(commandFlags);
 
 const root = fileURLToPath(new URL('../', import.meta.url));

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import type { GlobalOptions } from './context.ts';
+import { type GlobalOptions, resolveEnv } from './context.ts';
 
 const list = (v: string, prev: string[] = []) => [
   ...prev,
@@ -15,6 +15,23 @@ const port = (v: string) => {
     throw new InvalidArgumentError('expected a port (0 = off)');
   return n;
 };
+
+const count = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+};
+
+/** Redis and the key prefix of the floor's processes, as every command reads them. */
+function floorConnection(g: GlobalOptions) {
+  const env = resolveEnv(g);
+  return { redisUrl: env.REDIS_URL, prefix: env.MAESTRO_PREFIX };
+}
+
+async function exitFlushed(): Promise<never> {
+  const { exitWhenFlushed } = await import('./exit.ts');
+  return exitWhenFlushed(0);
+}
 
 /** `maestro-eval bench`, and the worker's `--metrics-port` flag. */
 export function register(program: Command, ctx: { globals: () => GlobalOptions }): void {
@@ -77,6 +94,30 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
         process.exit(0);
       },
     );
+
+  // The floor of the direct-peer scenario (src/bench/floor.ts): started by the bench, not by
+  // users, so left out of the help. Two commands, so that each starts as its counterpart does
+  // (bin/maestro-eval.js: the client's V8 flags and code cache for the client, the worker's for
+  // the worker).
+  program
+    .command('bench-floor-worker', { hidden: true })
+    .requiredOption('--base-url <url>', "the endpoint's OpenAI-compatible base URL")
+    .option('--model <name>', 'the model named in each request', 'Solo')
+    .option('--concurrency <n>', 'calls at once', count, 64)
+    .action(async (o: { baseUrl: string; model: string; concurrency: number }) => {
+      const { runFloorWorker } = await import('../bench/floor.ts');
+      await runFloorWorker({ ...floorConnection(ctx.globals()), ...o });
+      await exitFlushed();
+    });
+  program
+    .command('bench-floor-client', { hidden: true })
+    .option('--calls <n>', 'jobs to add and wait for', count, 1000)
+    .option('--tag <text>', 'prefix of the job ids', 'floor')
+    .action(async (o: { calls: number; tag: string }) => {
+      const { runFloorClient } = await import('../bench/floor.ts');
+      await runFloorClient({ ...floorConnection(ctx.globals()), ...o });
+      await exitFlushed();
+    });
 
   // The worker command lives in main.ts; its metrics port is read from MAESTRO_METRICS_PORT,
   // and this flag sets that variable for the process.

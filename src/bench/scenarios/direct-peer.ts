@@ -13,6 +13,7 @@ import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
 import type { DispatchMode } from '../../core/registry.ts';
 import { DataStore } from '../../data/store.ts';
 import type { SpawnedWorker } from '../../process/spawn.ts';
+import { FLOOR_QUEUE } from '../floor.ts';
 import type { BenchContext } from '../harness.ts';
 import { Stage, spawnNode, waitForLine } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
@@ -62,46 +63,91 @@ function sweepFile(stage: Stage, name: string, seeds: number[]): string {
   return file;
 }
 
-/** Runs `maestro-eval sweep FILE --wait` as its own process; returns its wall time, CPU and peak RSS. */
-async function timedSweep(ctx: BenchContext, stage: Stage, file: string, args: string[] = []) {
+/**
+ * The client of a measured run: `maestro-eval sweep FILE --wait`, or for the floor the bare
+ * client adding the calls (see src/bench/floor.ts). `submitted` matches its line saying every
+ * rollout is enqueued (its first group the sweep's id, or the floor's tag), `ended` its line
+ * saying every one is done.
+ */
+interface ClientRun {
+  args: string[];
+  label: string;
+  submitted: RegExp;
+  ended: RegExp;
+}
+
+const sweepClient = (file: string): ClientRun => ({
+  args: ['sweep', file, '--wait'],
+  label: 'sweep --wait',
+  submitted: /^sweep (\S+):.* enqueued/m,
+  ended: /^sweep \S+: \d+\/\d+ scored/m,
+});
+
+const floorClient = (tag: string, calls: number): ClientRun => ({
+  args: ['bench-floor-client', '--calls', String(calls), '--tag', tag],
+  label: 'floor client',
+  submitted: /^floor (\S+): \d+ calls added/m,
+  ended: /^floor \S+: \d+\/\d+ completed/m,
+});
+
+/** Runs a client as its own process; returns its wall time, CPU and peak RSS. */
+async function timedSweep(ctx: BenchContext, stage: Stage, run: ClientRun) {
   const started = performance.now();
   const spawnedAt = Date.now();
   const client: SpawnedWorker = spawnNode(
     ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : [],
-    ['sweep', file, '--wait', ...args],
+    run.args,
     stage.env(),
-    { echo: ctx.verbose, label: 'sweep --wait' },
+    { echo: ctx.verbose, label: run.label },
     stage.opts.bin,
   );
-  if (client.child.pid) ctx.processLabels.set(client.child.pid, `${stage.opts.name}: sweep --wait`);
+  if (client.child.pid) ctx.processLabels.set(client.child.pid, `${stage.opts.name}: ${run.label}`);
   let enqueuedAt = 0;
   let sweepId = '';
-  /** When the client printed that every rollout is scored (Date.now()). */
+  /** When the client printed that every rollout is done (Date.now()). */
   let scoredAt = 0;
   client.child.stdout?.on('data', (b: Buffer) => {
     const text = b.toString();
-    if (!enqueuedAt && text.includes(' enqueued')) {
+    const submitted = enqueuedAt ? null : run.submitted.exec(text);
+    if (submitted) {
       enqueuedAt = performance.now();
-      sweepId = /^sweep (\S+):/m.exec(text)?.[1] ?? '';
+      sweepId = submitted[1] ?? '';
     }
-    if (!scoredAt && /^sweep \S+: \d+\/\d+ scored/m.test(text)) scoredAt = Date.now();
+    if (!scoredAt && run.ended.test(text)) scoredAt = Date.now();
   });
   const sample: ClientSample = await watchProcess(client, 10);
   const wallMs = performance.now() - started;
   if (sample.exitCode !== 0)
-    throw new Error(`sweep --wait exited ${sample.exitCode}:\n${client.output.slice(-10).join('\n')}`);
+    throw new Error(`${run.label} exited ${sample.exitCode}:\n${client.output.slice(-10).join('\n')}`);
   const marks: ClientMarks = { spawnedAt, scoredAt, exitedAt: Date.now(), sweepId };
   return { wallMs, afterEnqueueMs: enqueuedAt ? performance.now() - enqueuedAt : wallMs, marks, ...sample };
 }
 
-/** Where the wall of the measured sweep went (see wallPhases), from its records. */
-async function phases(stage: Stage, marks: ClientMarks, busyMs: number) {
-  const records = await new DataStore(stage.opts.dataDir ?? stage.ctx.dataDir).readRecords(marks.sweepId);
-  return wallPhases(records, marks, busyMs);
+/**
+ * Where the wall of the measured sweep went (see wallPhases), from its records; for the floor,
+ * from its jobs (BullMQ's processedOn and finishedOn of each).
+ */
+async function phases(stage: Stage, marks: ClientMarks, busyMs: number, floorCalls = 0) {
+  if (!floorCalls) {
+    const records = await new DataStore(stage.opts.dataDir ?? stage.ctx.dataDir).readRecords(marks.sweepId);
+    return wallPhases(records, marks, busyMs);
+  }
+  const pipeline = stage.ctx.conn.pipeline();
+  for (let i = 0; i < floorCalls; i++)
+    pipeline.hmget(`${stage.prefix}:${FLOOR_QUEUE}:${marks.sweepId}-${i}`, 'processedOn', 'finishedOn');
+  const spans = ((await pipeline.exec()) ?? []).map(([, v]) => {
+    const [on, off] = (v as Array<string | null>).map(Number);
+    return { startedAt: new Date(on ?? 0).toISOString(), finishedAt: new Date(off ?? 0).toISOString() };
+  });
+  return wallPhases(spans, marks, busyMs);
 }
 
-/** The measured sweep: wall time and client figures, worker, simulator and Redis deltas. */
-async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1) {
+/**
+ * The measured sweep: wall time and client figures, worker, simulator and Redis deltas. With
+ * `floorCalls`, the floor's client instead, adding that many calls (the stage's worker is the
+ * floor's).
+ */
+async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1, floorCalls = 0) {
   const workerPids = stage.workers.map((w) => w.child.pid ?? 0);
   for (const w of stage.workers) await waitForLine(w, 'ready:');
   /** CPU of every worker process of the stage (one `--role all`, or one per role). */
@@ -110,12 +156,15 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
   // whose code V8 has compiled, as in a worker that has been running); the first one's
   // figures are the cold ones.
   const coldCpu0 = workerCpu();
-  const first = await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-1`, [1]));
+  const client = (name: string, seedList: number[]) =>
+    floorCalls
+      ? floorClient(name, (floorCalls / seeds) * seedList.length)
+      : sweepClient(sweepFile(stage, name, seedList));
+  const first = await timedSweep(ctx, stage, client(`direct-peer-warmup-${label}-1`, [1]));
   const cold = { wallMs: first.wallMs, workerCpuMs: workerCpu() - coldCpu0 };
   for (let k = 2; k <= WARMUP_SWEEPS; k++)
-    await timedSweep(ctx, stage, sweepFile(stage, `direct-peer-warmup-${label}-${k}`, [k]));
-  const file = sweepFile(
-    stage,
+    await timedSweep(ctx, stage, client(`direct-peer-warmup-${label}-${k}`, [k]));
+  const measured = client(
     `direct-peer-${label}`,
     Array.from({ length: seeds }, (_, i) => 100 + i),
   );
@@ -124,12 +173,12 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
   const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
   const busy0 = (await stage.simStats())[EXPERT]?.busyMs ?? 0;
   ctx.mark('start');
-  const run = await timedSweep(ctx, stage, file);
+  const run = await timedSweep(ctx, stage, measured);
   ctx.mark('end');
   const busyMs = ((await stage.simStats())[EXPERT]?.busyMs ?? 0) - busy0;
   return {
     run,
-    phases: await phases(stage, run.marks, busyMs),
+    phases: await phases(stage, run.marks, busyMs, floorCalls),
     cold,
     workerPids,
     workerCpuMs: workerCpu() - workerCpu0,
@@ -272,6 +321,8 @@ interface Version {
   bin?: string | undefined;
   dispatch?: DispatchMode | undefined;
   split?: boolean;
+  /** The floor: the same calls through a bare BullMQ queue and worker (src/bench/floor.ts). */
+  floor?: boolean;
 }
 
 /** The workers of a split version: an orchestrator, an expert pool and a scorer (idle here: the orchestrator scores). */
@@ -281,7 +332,24 @@ const SPLIT_ROLES = [
   { role: 'scorer' as const },
 ];
 
-/** One measured run on a stage of its own: this checkout's workers and CLI, or the baseline's. */
+/** Starts the floor's worker on the stage (serving the stage's expert endpoint), as one of its workers. */
+function startFloorWorker(ctx: BenchContext, stage: Stage): void {
+  const expert = stage.registry.experts.find((e) => e.name === EXPERT);
+  if (!expert) throw new Error(`direct-peer: the stage's registry has no expert ${EXPERT}`);
+  const worker = spawnNode(
+    ctx.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`] : [],
+    ['bench-floor-worker', '--base-url', expert.baseUrl, '--model', expert.model],
+    stage.env(),
+    { echo: ctx.verbose, label: `${stage.opts.name}:floor` },
+  );
+  if (worker.child.pid) ctx.processLabels.set(worker.child.pid, 'floor worker');
+  stage.workers.push(worker);
+}
+
+/**
+ * One measured run on a stage of its own: this checkout's workers and CLI, the baseline's, or
+ * the floor.
+ */
 async function measuredRun(
   ctx: BenchContext,
   n: number,
@@ -291,7 +359,7 @@ async function measuredRun(
   /** The measured sweep runs the items under this many seeds (n × seeds rollouts). */
   seeds = 1,
 ) {
-  const { bin, dispatch, split } = version;
+  const { bin, dispatch, split, floor } = version;
   const stage = await Stage.start(ctx, {
     name: `direct-peer-${label}`,
     latencyScale: 1,
@@ -302,11 +370,12 @@ async function measuredRun(
       experts: [{ name: EXPERT, capacity: CAPACITY, medianMs: LATENCY_MS, sigma: 0, domains: ['counting'] }],
       ...(dispatch ? { dispatch } : {}),
     },
-    workers: split ? SPLIT_ROLES : [{ role: 'all' }],
+    workers: floor ? [] : split ? SPLIT_ROLES : [{ role: 'all' }],
     ...(bin ? { bin } : {}),
   });
   try {
-    const m = await measure(ctx, stage, label, seeds);
+    if (floor) startFloorWorker(ctx, stage);
+    const m = await measure(ctx, stage, label, seeds, floor ? n * seeds : 0);
     const f = figures(n * seeds, m);
     ctx.log(`  direct-peer ${label}: ${JSON.stringify(f)}`);
     return { label, f, redis: m.redis };
@@ -390,8 +459,10 @@ export const directPeerScenario: Scenario = {
     await writeTextItems(dataDir, BENCHMARK, n, 'generated:direct-peer');
     // Each baseline, then this checkout, with expert calls through the queue ("this"; "-split":
     // the same with one worker process per role), awaited ("this-await") and made by the
-    // orchestrator ("this-inline", registry `dispatch: inline`), twice over.
+    // orchestrator ("this-inline", registry `dispatch: inline`), twice over; first the floor:
+    // the same calls through a bare BullMQ queue and worker, nothing of the product around them.
     const versions: Version[] = [
+      { label: 'floor', floor: true },
       ...ctx.baselines.flatMap((b) => [
         b,
         { ...b, label: `${b.label}-split`, split: true },
@@ -425,6 +496,7 @@ export const directPeerScenario: Scenario = {
       ),
     );
     out.notes.push(
+      `"floor" is the least a Node.js client and worker pay here to send these calls through BullMQ: a bare client (\`maestro-eval bench-floor-client\`, src/bench/floor.ts) adds one job per item (${CAPACITY} per addBulk) and checks every 5 ms whether the queue has completed them all; a bare BullMQ worker (\`bench-floor-worker\`, concurrency ${CAPACITY}) posts each job's prompt to the same endpoint and returns the answer. No planning, registry, rollout state, scoring, records or report; both start through the same bundle and code cache as the product's processes. Its "rollouts started" and "finished" are its jobs' processedOn and finishedOn. What the product's versions add to the floor's figures is what the control plane costs; a target below the floor's figure is out of reach on this machine for any design that sends calls through a queue from a Node.js client.`,
       `${ctx.baselines.length ? `Baselines: ${ctx.baselines.map((b) => `${b.label} (${b.bin})`).join(', ')}. ` : ''}"this" (and each baseline) sends each expert call through the expert's queue (registry default, dispatch: queue), from one \`worker --role all\`; "this-split" (and "<baseline>-split") does the same with one worker process per role, where CPU is summed over the three processes and RSS is the largest one's; "this-await" waits for each call's reply (dispatch: await); "this-inline" (and "<baseline>-inline") has the orchestrator make it (dispatch: inline). The headline and the per-rollout table are of the last run, this-inline.`,
       `Creating a small file in the data folder (${dataDir}) cost ${fileMs} ms of CPU here (2,000 files, measured after the runs); records go to journals (one file per writing process, appended in groups), so no rollout creates a file: this figure is the cost a file per record would add here (\`--work-dir\` picks the folder).`,
     );
