@@ -59,6 +59,12 @@ const DATASET_RECHECK_MS = 1_000;
  */
 /** How long a journal nobody appends to stays open (ms). */
 const JOURNAL_IDLE_MS = 30_000;
+/**
+ * Bytes of journal lines `readAhead` keeps for the report (about 4,000 records of a direct
+ * sweep): a waiting client's report then writes items.jsonl without reading them again;
+ * the records past it are read again from their journals, as before.
+ */
+const LINES_AHEAD_BUDGET = 8 * 2 ** 20;
 
 /**
  * Names this process's journals and record writes apart from any other writer's: its id and
@@ -81,6 +87,12 @@ export class DataStore {
   private readonly interners = new Map<string, Intern>();
   /** Where `readAhead` stopped in each index's found entries (see RecordIndex.follow). */
   private readonly aheadCursors = new WeakMap<RecordIndex, number>();
+  /**
+   * The journal lines `readAhead` read, kept (up to LINES_AHEAD_BUDGET bytes in all) for
+   * `recordLine`: the report's items.jsonl then copies them without reading them again.
+   */
+  private readonly linesAhead = new WeakMap<RecordEntry, Buffer>();
+  private linesAheadBytes = 0;
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -363,9 +375,9 @@ export class DataStore {
   }
 
   /** Parses one record's text (naming where it is when it is broken). */
-  private parseRecord(index: RecordIndex, entry: RecordEntry): ItemRecord {
+  private parseRecord(index: RecordIndex, entry: RecordEntry, text = index.text(entry)): ItemRecord {
     const where = entry.length < 0 ? '' : `bytes ${entry.start}+${entry.length}`;
-    const parsed = fastParse(ItemRecord, parseJson(index.text(entry), entry.file, where));
+    const parsed = fastParse(ItemRecord, parseJson(text, entry.file, where));
     if (!parsed.success)
       throw new ConfigError(entry.file, where, parsed.error.issues[0]?.message ?? 'invalid record');
     return parsed.data;
@@ -415,7 +427,7 @@ export class DataStore {
     const entry = this.handedOut.get(record);
     const index = this.indexes.get(this.recordsDir(record.sweepId));
     if (!entry || !index || entry.length < 0) return undefined;
-    return index.lineBytes(entry);
+    return this.linesAhead.get(entry) ?? index.lineBytes(entry);
   }
 
   /** Whether a rollout has a record. */
@@ -468,7 +480,15 @@ export class DataStore {
     for (const [rolloutId, entry] of candidates) {
       if (this.slimAhead.has(entry)) continue;
       try {
-        this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry), intern, rolloutId));
+        // The line is read as bytes and kept while the budget lasts (see linesAhead).
+        const keep = entry.length >= 0 && this.linesAheadBytes + entry.length < LINES_AHEAD_BUDGET;
+        const line = keep ? index.lineBytes(entry) : undefined;
+        const text = line?.toString('utf8', 0, entry.length);
+        this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry, text), intern, rolloutId));
+        if (line) {
+          this.linesAhead.set(entry, line);
+          this.linesAheadBytes += line.length;
+        }
         n++;
       } catch {
         // readRecords names it.

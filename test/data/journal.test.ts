@@ -183,6 +183,18 @@ describe('record journal', () => {
     expect(slim.find((r) => r.rolloutId === 'r1')?.extracted).toBe('second');
     // Whole records are still read back from where the slim ones were.
     expect(store.wholeRecord(slim[0] as ItemRecord).rawOutput).toBe(record('r0').rawOutput);
+    // The lines read ahead are kept for items.jsonl: not read again (bytes changed in place
+    // here, which journals never see, show which copy is given).
+    const r0 = slim.find((r) => r.rolloutId === 'r0') as ItemRecord;
+    const kept = store.recordLine(r0)?.toString();
+    expect(kept).toMatch(/^\{.*"rolloutId":"r0".*\}\n$/);
+    const journal = join(store.recordsDir('s'), journals(store)[0] ?? '');
+    const before = readFileSync(journal, 'latin1');
+    writeFileSync(journal, before.replace('"rolloutId":"r0"', '"rolloutId":"q0"'), 'latin1');
+    expect(store.recordLine(r0)?.toString()).toBe(kept);
+    const unread = (await new DataStore(store.root).readRecords('s')).find((r) => r.rolloutId === 'q0');
+    expect(unread).toBeDefined();
+    writeFileSync(journal, before, 'latin1');
     // A broken record is not read ahead: the report names it.
     const file = join(store.recordsDir('s'), journals(store)[0] ?? '');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"sweepId":"s"', '"sweepId":5'));

@@ -255,6 +255,8 @@ function result(
   f: ReturnType<typeof figures>,
   redis: Measured['redis'],
   started: number,
+  /** The floor's wall ÷ ideal in the same round, when it was measured. */
+  floorRatio?: number,
 ): ScenarioResult {
   const per = (v: number) => v / n;
   const pass =
@@ -268,7 +270,7 @@ function result(
     title: 'Direct peer (direct baseline, one endpoint)',
     target: `wall ≤ ${TARGET.wallRatio}× ideal; CPU ≤ ${TARGET.cpuMsPerRollout} ms/rollout (all roles); Redis CPU ≤ ${TARGET.redisCpuMsPerRollout} ms/rollout; worker ≤ ${TARGET.workerMiB} MB, client ≤ ${TARGET.clientMiB} MB`,
     pass,
-    headline: `wall ${f.wallRatio}× ideal (${f.wallMs} vs ${f.idealMs} ms); CPU ${f.cpuMsPerRollout.allRoles} ms/rollout, Redis ${f.cpuMsPerRollout.redis} ms; ${f.redisPerRollout.commands} commands/rollout; RSS worker ${f.memoryMiB.workerPeak} MiB, client ${f.memoryMiB.clientPeak} MiB`,
+    headline: `wall ${f.wallRatio}× ideal (${f.wallMs} vs ${f.idealMs} ms); CPU ${f.cpuMsPerRollout.allRoles} ms/rollout, Redis ${f.cpuMsPerRollout.redis} ms; ${f.redisPerRollout.commands} commands/rollout; RSS worker ${f.memoryMiB.workerPeak} MiB, client ${f.memoryMiB.clientPeak} MiB${floorRatio === undefined ? '' : `; the floor (a bare BullMQ client and worker) ${floorRatio}× ideal`}`,
     figures: f,
     tables: [
       {
@@ -386,18 +388,32 @@ async function measuredRun(
 
 /** With baselines: each version's runs, alternated (only ratios within a run are compared). */
 function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, versions: string[]) {
-  const of = (v: string) => runs.filter((r) => r.label.replace(/-\d+$/, '') === v).map((r) => r.f);
+  const runsOf = (v: string) => runs.filter((r) => r.label.replace(/-\d+$/, '') === v);
   type F = ReturnType<typeof figures>;
   const row = (name: string, pick: (f: F) => number | string, target: string) => [
     name,
-    ...versions.map((v) => of(v).map(pick).join(', ')),
+    ...versions.map((v) =>
+      runsOf(v)
+        .map((r) => pick(r.f))
+        .join(', '),
+    ),
     target,
   ];
+  /** Each run's wall over the floor's in the same round (labels end in the round's number). */
+  const overFloor = (r: (typeof runs)[number]) => {
+    const floor = runs.find((x) => x.label === `floor-${/-(\d+)$/.exec(r.label)?.[1]}`);
+    return floor ? round(r.f.wallMs / floor.f.wallMs, 2) : '—';
+  };
   return {
     title: `Versions alternated in this run (${runs.map((r) => r.label).join(', ')}); "this" is the checkout running the bench`,
     columns: ['per rollout', ...versions, 'target'],
     rows: [
       row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
+      [
+        "wall ÷ the floor's wall in the same round",
+        ...versions.map((v) => runsOf(v).map(overFloor).join(', ')),
+        '—',
+      ],
       row('wall ÷ ideal, after the enqueue line', (f) => f.afterEnqueueRatio, '—'),
       ...PHASES.map(([name, pick]) => row(name, (f) => (f.phases ? pick(f.phases) : '—'), '—')),
       row('wall ÷ ideal, warm-up sweep', (f) => f.cold.wallRatio, '—'),
@@ -485,7 +501,8 @@ export const directPeerScenario: Scenario = {
       for (const v of versions.filter((x) => !x.bin))
         scaled.push(await measuredRun(ctx, n, dataDir, `${v.label}-x${SCALE_SEEDS}`, v, SCALE_SEEDS));
     const last = runs[runs.length - 1]!;
-    const out = result(n, last.f, last.redis, started);
+    const floorRun = runs.filter((r) => r.label.startsWith('floor-')).at(-1);
+    const out = result(n, last.f, last.redis, started, floorRun?.f.wallRatio);
     const fileMs = round(fileCreationCpuMs(dataDir), 3);
     ctx.log(`  direct-peer: creating a file in the data folder costs ${fileMs} ms of CPU`);
     if (scaled.length) out.tables.splice(1, 0, scaledTable(scaled, n * SCALE_SEEDS));
