@@ -60,9 +60,9 @@ const DATASET_RECHECK_MS = 1_000;
 /** How long a journal nobody appends to stays open (ms). */
 const JOURNAL_IDLE_MS = 30_000;
 /**
- * Bytes of journal lines `readAhead` keeps for the report (about 4,000 records of a direct
- * sweep): a waiting client's report then writes items.jsonl without reading them again;
- * the records past it are read again from their journals, as before.
+ * Bytes of journal lines kept from records read slim, for the report (about 4,000 records of
+ * a direct sweep): items.jsonl is then written without reading them again; the records past
+ * it are read again from their journals.
  */
 const LINES_AHEAD_BUDGET = 8 * 2 ** 20;
 
@@ -88,8 +88,9 @@ export class DataStore {
   /** Where `readAhead` stopped in each index's found entries (see RecordIndex.follow). */
   private readonly aheadCursors = new WeakMap<RecordIndex, number>();
   /**
-   * The journal lines `readAhead` read, kept (up to LINES_AHEAD_BUDGET bytes in all) for
-   * `recordLine`: the report's items.jsonl then copies them without reading them again.
+   * The journal lines of the records read slim (by `readAhead` or `readRecords`), kept (up to
+   * LINES_AHEAD_BUDGET bytes in all) for `recordLine`: the report's items.jsonl then copies
+   * them without reading them again.
    */
   private readonly linesAhead = new WeakMap<RecordEntry, Buffer>();
   private linesAheadBytes = 0;
@@ -480,21 +481,32 @@ export class DataStore {
     for (const [rolloutId, entry] of candidates) {
       if (this.slimAhead.has(entry)) continue;
       try {
-        // The line is read as bytes and kept while the budget lasts (see linesAhead).
-        const keep = entry.length >= 0 && this.linesAheadBytes + entry.length < LINES_AHEAD_BUDGET;
-        const line = keep ? index.lineBytes(entry) : undefined;
-        const text = line?.toString('utf8', 0, entry.length);
-        this.slimAhead.set(entry, slimRecord(this.parseRecord(index, entry, text), intern, rolloutId));
-        if (line) {
-          this.linesAhead.set(entry, line);
-          this.linesAheadBytes += line.length;
-        }
+        this.slimAhead.set(entry, this.slimRecord(index, entry, intern, rolloutId));
         n++;
       } catch {
         // readRecords names it.
       }
     }
     return n;
+  }
+
+  /**
+   * A record read slim; its journal line is kept for `recordLine` while the budget lasts (see
+   * linesAhead): the report's items.jsonl copies it without reading it again.
+   */
+  private slimRecord(index: RecordIndex, entry: RecordEntry, intern: Intern, rolloutId: string) {
+    const keep = entry.length >= 0 && this.linesAheadBytes + entry.length < LINES_AHEAD_BUDGET;
+    const line = keep ? index.lineBytes(entry) : undefined;
+    const record = slimRecord(
+      this.parseRecord(index, entry, line?.toString('utf8', 0, entry.length)),
+      intern,
+      rolloutId,
+    );
+    if (line) {
+      this.linesAhead.set(entry, line);
+      this.linesAheadBytes += line.length;
+    }
+    return record;
   }
 
   /**
@@ -514,9 +526,7 @@ export class DataStore {
       const ahead = opts.slim ? this.slimAhead.get(entry) : undefined;
       const out =
         ahead ??
-        (opts.slim
-          ? slimRecord(this.parseRecord(index, entry), intern, rolloutId)
-          : this.parseRecord(index, entry));
+        (opts.slim ? this.slimRecord(index, entry, intern, rolloutId) : this.parseRecord(index, entry));
       this.handedOut.set(out, entry);
       records.push(out);
     }
