@@ -287,9 +287,10 @@ export class RecordIndex {
    * what items.jsonl holds for the record. Undefined for a record kept in a file of its own,
    * or a journal shorter than the index says.
    */
-  lineBytes(entry: RecordEntry): Buffer | undefined {
+  lineBytes(entry: RecordEntry, into?: Buffer): Buffer | undefined {
     if (entry.length < 0) return undefined;
-    const line = Buffer.allocUnsafe(entry.length + 1);
+    // `into`: where to read it (its first length + 1 bytes), e.g. a slice of a larger buffer.
+    const line = into ? into.subarray(0, entry.length + 1) : Buffer.allocUnsafe(entry.length + 1);
     const fd = this.reader(entry.file);
     let got = 0;
     while (got < entry.length) {

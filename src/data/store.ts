@@ -60,11 +60,12 @@ const DATASET_RECHECK_MS = 1_000;
 /** How long a journal nobody appends to stays open (ms). */
 const JOURNAL_IDLE_MS = 30_000;
 /**
- * Bytes of journal lines kept from records read slim, for the report (about 4,000 records of
- * a direct sweep): items.jsonl is then written without reading them again; the records past
- * it are read again from their journals.
+ * Bytes of journal lines a waiting client keeps for its report (about 4,000 records of a
+ * direct sweep): items.jsonl is then written without reading them again; the records past
+ * it are read again from their journals. Kept in slabs of LINE_SLAB bytes.
  */
 const LINES_AHEAD_BUDGET = 8 * 2 ** 20;
+const LINE_SLAB = 2 ** 20;
 
 /**
  * Names this process's journals and record writes apart from any other writer's: its id and
@@ -88,12 +89,15 @@ export class DataStore {
   /** Where `readAhead` stopped in each index's found entries (see RecordIndex.follow). */
   private readonly aheadCursors = new WeakMap<RecordIndex, number>();
   /**
-   * The journal lines of the records read slim (by `readAhead` or `readRecords`), kept (up to
-   * LINES_AHEAD_BUDGET bytes in all) for `recordLine`: the report's items.jsonl then copies
-   * them without reading them again.
+   * The journal lines of a waiting client's records (read by `readAhead`, then by
+   * `readRecords` for those that landed after its last call), kept for `recordLine`: the
+   * report's items.jsonl copies them without reading them again. They sit in slabs of
+   * LINE_SLAB bytes, LINES_AHEAD_BUDGET bytes of slabs in all.
    */
   private readonly linesAhead = new WeakMap<RecordEntry, Buffer>();
   private linesAheadBytes = 0;
+  private lineSlab = Buffer.alloc(0);
+  private lineSlabUsed = 0;
   private readonly datasetCache = new Map<string, { mtimeMs: number; checkedAt: number; dataset: Dataset }>();
 
   constructor(root: string) {
@@ -481,7 +485,7 @@ export class DataStore {
     for (const [rolloutId, entry] of candidates) {
       if (this.slimAhead.has(entry)) continue;
       try {
-        this.slimAhead.set(entry, this.slimRecord(index, entry, intern, rolloutId));
+        this.slimAhead.set(entry, this.slimRecord(index, entry, intern, rolloutId, true));
         n++;
       } catch {
         // readRecords names it.
@@ -494,9 +498,15 @@ export class DataStore {
    * A record read slim; its journal line is kept for `recordLine` while the budget lasts (see
    * linesAhead): the report's items.jsonl copies it without reading it again.
    */
-  private slimRecord(index: RecordIndex, entry: RecordEntry, intern: Intern, rolloutId: string) {
-    const keep = entry.length >= 0 && this.linesAheadBytes + entry.length < LINES_AHEAD_BUDGET;
-    const line = keep ? index.lineBytes(entry) : undefined;
+  private slimRecord(
+    index: RecordIndex,
+    entry: RecordEntry,
+    intern: Intern,
+    rolloutId: string,
+    keepLine: boolean,
+  ) {
+    const into = keepLine && entry.length >= 0 ? this.lineRoom(entry.length + 1) : undefined;
+    const line = into ? index.lineBytes(entry, into) : undefined;
     const record = slimRecord(
       this.parseRecord(index, entry, line?.toString('utf8', 0, entry.length)),
       intern,
@@ -504,9 +514,21 @@ export class DataStore {
     );
     if (line) {
       this.linesAhead.set(entry, line);
-      this.linesAheadBytes += line.length;
+      this.lineSlabUsed += line.length;
     }
     return record;
+  }
+
+  /** Room for a kept line of `size` bytes (see linesAhead); undefined once the budget is spent. */
+  private lineRoom(size: number): Buffer | undefined {
+    if (this.lineSlabUsed + size > this.lineSlab.length) {
+      const slab = Math.max(LINE_SLAB, size);
+      if (this.linesAheadBytes + slab > LINES_AHEAD_BUDGET) return undefined;
+      this.lineSlab = Buffer.allocUnsafeSlow(slab);
+      this.lineSlabUsed = 0;
+      this.linesAheadBytes += slab;
+    }
+    return this.lineSlab.subarray(this.lineSlabUsed, this.lineSlabUsed + size);
   }
 
   /**
@@ -516,6 +538,9 @@ export class DataStore {
   async readRecords(sweepId: string, opts: { slim?: boolean } = {}): Promise<ItemRecord[]> {
     const index = this.index(sweepId);
     const intern = this.interner(sweepId);
+    // A client that waited (read ahead) keeps the lines of the last records too; `report`
+    // alone keeps none (it would hold them longer than reading them again costs).
+    const waiting = this.aheadCursors.has(index);
     const entries = [...index.winnersById()].sort(([, a], [, b]) =>
       a.file !== b.file ? (a.file < b.file ? -1 : 1) : a.start - b.start,
     );
@@ -526,7 +551,9 @@ export class DataStore {
       const ahead = opts.slim ? this.slimAhead.get(entry) : undefined;
       const out =
         ahead ??
-        (opts.slim ? this.slimRecord(index, entry, intern, rolloutId) : this.parseRecord(index, entry));
+        (opts.slim
+          ? this.slimRecord(index, entry, intern, rolloutId, waiting)
+          : this.parseRecord(index, entry));
       this.handedOut.set(out, entry);
       records.push(out);
     }

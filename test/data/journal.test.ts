@@ -169,6 +169,23 @@ describe('record journal', () => {
     expect((await store.readRecords('s')).map((r) => r.rolloutId)).toEqual(['r4']);
   });
 
+  it('keeps at most 8 MiB of lines read ahead; the lines past it are read again', async () => {
+    const store = fresh();
+    // 12 records of ~1 MiB: the first ones fill the budget, the last ones are not kept.
+    for (let i = 0; i < 12; i++)
+      await store.appendRecord(record(`r${String(i).padStart(2, '0')}`, { rawOutput: 'x'.repeat(2 ** 20) }));
+    expect(store.readAhead('s')).toBe(12);
+    const slim = await store.readRecords('s', { slim: true });
+    const byId = (id: string) => slim.find((r) => r.rolloutId === id) as ItemRecord;
+    const journal = join(store.recordsDir('s'), journals(store)[0] ?? '');
+    const before = readFileSync(journal, 'latin1');
+    writeFileSync(journal, before.replaceAll('"rolloutId":"r', '"rolloutId":"q'), 'latin1');
+    const kept = slim.filter((r) => store.recordLine(r)?.toString().includes(`"rolloutId":"${r.rolloutId}"`));
+    // Lines of a bit over 1 MiB, each in a slab of its own: 7 fit in 8 MiB.
+    expect(kept.map((r) => r.rolloutId)).toEqual(['r00', 'r01', 'r02', 'r03', 'r04', 'r05', 'r06']);
+    expect(store.recordLine(byId('r11'))?.toString()).toContain('"rolloutId":"q11"');
+  });
+
   it('reads records ahead as they land; the report gets the same records, the newest of each rollout', async () => {
     const store = fresh();
     for (let i = 0; i < 5; i++) await store.appendRecord(record(`r${i}`));
@@ -183,28 +200,35 @@ describe('record journal', () => {
     expect(slim.find((r) => r.rolloutId === 'r1')?.extracted).toBe('second');
     // Whole records are still read back from where the slim ones were.
     expect(store.wholeRecord(slim[0] as ItemRecord).rawOutput).toBe(record('r0').rawOutput);
-    // The lines of records read slim, ahead or not, are kept for items.jsonl: not read again
-    // (bytes changed in place here, which journals never see, show which copy is given).
+    // A waiting client keeps the lines of the records it read slim for items.jsonl, those
+    // read ahead and those that landed after (read by readRecords): not read again (bytes
+    // changed in place here, which journals never see, show which copy is given).
     const r0 = slim.find((r) => r.rolloutId === 'r0') as ItemRecord;
     const kept = store.recordLine(r0)?.toString();
     expect(kept).toMatch(/^\{.*"rolloutId":"r0".*\}\n$/);
-    const notAhead = new DataStore(store.root);
-    const r0NotAhead = (await notAhead.readRecords('s', { slim: true })).find((r) => r.rolloutId === 'r0');
-    const whole = new DataStore(store.root);
-    const r0Whole = (await whole.readRecords('s')).find((r) => r.rolloutId === 'r0');
+    await store.appendRecord(record('r6'));
+    const r6 = (await store.readRecords('s', { slim: true })).find((r) => r.rolloutId === 'r6') as ItemRecord;
+    const kept6 = store.recordLine(r6)?.toString();
+    expect(kept6).toMatch(/"rolloutId":"r6"/);
+    // `report` alone (no read-ahead) keeps nothing: its lines are read when asked for.
+    const reporter = new DataStore(store.root);
+    const r0Report = (await reporter.readRecords('s', { slim: true })).find((r) => r.rolloutId === 'r0');
     const journal = join(store.recordsDir('s'), journals(store)[0] ?? '');
     const before = readFileSync(journal, 'latin1');
-    writeFileSync(journal, before.replace('"rolloutId":"r0"', '"rolloutId":"q0"'), 'latin1');
+    writeFileSync(
+      journal,
+      before.replace('"rolloutId":"r0"', '"rolloutId":"q0"').replace('"rolloutId":"r6"', '"rolloutId":"q6"'),
+      'latin1',
+    );
     expect(store.recordLine(r0)?.toString()).toBe(kept);
-    expect(notAhead.recordLine(r0NotAhead as ItemRecord)?.toString()).toBe(kept);
-    // Whole records keep nothing: their line is read when asked for.
-    expect(whole.recordLine(r0Whole as ItemRecord)?.toString()).toContain('"rolloutId":"q0"');
+    expect(store.recordLine(r6)?.toString()).toBe(kept6);
+    expect(reporter.recordLine(r0Report as ItemRecord)?.toString()).toContain('"rolloutId":"q0"');
     writeFileSync(journal, before, 'latin1');
     // A broken record is not read ahead: the report names it.
     const file = join(store.recordsDir('s'), journals(store)[0] ?? '');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"sweepId":"s"', '"sweepId":5'));
     const other = new DataStore(store.root);
-    expect(other.readAhead('s')).toBe(5); // of 6 rollouts
+    expect(other.readAhead('s')).toBe(6); // of 7 rollouts
     await expect(other.readRecords('s', { slim: true })).rejects.toThrow(file);
   });
 
