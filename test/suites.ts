@@ -11,6 +11,7 @@ export const CLUSTER_TESTS = [
   'test/deploy/deploy.test.ts',
   'test/models/judge-cap.test.ts',
   'test/scale/adaptive.test.ts',
+  'test/scale/bench-floor.test.ts',
   'test/scale/eviction.test.ts',
   'test/scale/redis-cluster.test.ts',
   'test/scale/telemetry.test.ts',
