@@ -495,8 +495,9 @@ export class DataStore {
   }
 
   /**
-   * A record read slim; its journal line is kept for `recordLine` while the budget lasts (see
-   * linesAhead): the report's items.jsonl copies it without reading it again.
+   * A record read slim. With `keepLine` (a waiting client), its journal line is kept for
+   * `recordLine` while the budget lasts (see linesAhead): the report's items.jsonl copies it
+   * without reading it again.
    */
   private slimRecord(
     index: RecordIndex,
