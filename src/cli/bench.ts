@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, resolveEnv } from './context.ts';
+import { positiveInt } from './options.ts';
 
 const list = (v: string, prev: string[] = []) => [
   ...prev,
@@ -13,12 +14,6 @@ const port = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65_535)
     throw new InvalidArgumentError('expected a port (0 = off)');
-  return n;
-};
-
-const count = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
 };
 
@@ -103,7 +98,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
     .command('bench-floor-worker', { hidden: true })
     .requiredOption('--base-url <url>', "the endpoint's OpenAI-compatible base URL")
     .option('--model <name>', 'the model named in each request', 'Solo')
-    .option('--concurrency <n>', 'calls at once', count, 64)
+    .option('--concurrency <n>', 'calls at once', positiveInt, 64)
     .action(async (o: { baseUrl: string; model: string; concurrency: number }) => {
       const { runFloorWorker } = await import('../bench/floor.ts');
       await runFloorWorker({ ...floorConnection(ctx.globals()), ...o });
@@ -111,7 +106,7 @@ export function register(program: Command, ctx: { globals: () => GlobalOptions }
     });
   program
     .command('bench-floor-client', { hidden: true })
-    .option('--calls <n>', 'jobs to add and wait for', count, 1000)
+    .option('--calls <n>', 'jobs to add and wait for', positiveInt, 1000)
     .option('--tag <text>', 'prefix of the job ids', 'floor')
     .action(async (o: { calls: number; tag: string }) => {
       const { runFloorClient } = await import('../bench/floor.ts');

@@ -7,6 +7,7 @@ import { DEFAULT_CATALOG } from '../core/paths.ts';
 import { type DataStore, DatasetManifest } from '../data/store.ts';
 import type { ImportResult } from '../importers/index.ts';
 import { dataStore, type GlobalOptions, resolveEnv } from './context.ts';
+import { positiveInt } from './options.ts';
 
 /**
  * `maestro-eval data …`: import datasets from their release formats, list them, write
@@ -17,11 +18,6 @@ import { dataStore, type GlobalOptions, resolveEnv } from './context.ts';
 /** The `--format` ids (test/importers checks them against src/importers/index.ts). */
 export const IMPORT_FORMATS = ['verl-parquet', 'hf', 'vlmeval-tsv'] as const;
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 const positiveNumber = (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');

@@ -3,7 +3,7 @@
  * through tsx) and the bundle in dist/ (npm run build) both call it.
  */
 import { resolve as resolvePath } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
 import { redact } from '../core/redact.ts';
@@ -17,17 +17,14 @@ import {
   resolveEnv,
 } from './context.ts';
 import { exitWhenFlushed } from './exit.ts';
+import { positiveInt } from './options.ts';
 
 const list = (v: string) =>
   v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
+const int = positiveInt;
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 const program = new Command('maestro-eval')

@@ -16,6 +16,7 @@ import {
   resolveEnv,
   sweepBenchmarks,
 } from './context.ts';
+import { positiveInt } from './options.ts';
 import type { runReport } from './report.ts';
 
 /**
@@ -251,12 +252,6 @@ export async function runCompare(
   });
   return { sweepId: meta.id, comparison, markdown: comparisonMarkdown(comparison, catalog) };
 }
-
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-};
 
 function benchmarksFrom(o: { catalog?: string; suite?: string }): {
   catalog: BenchmarkCatalog;
