@@ -153,10 +153,19 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
         const inRate = n / inS;
         const clusterRate = n / clusterS;
         const ratio = clusterRate / inRate;
+        /** CPU ms per rollout of a process in both runs, and what its other threads took of it. */
         const cpuRow = (label: string) => {
-          const a = inCpu.find((c) => c.label === label)?.cpuMs;
-          const b = clusterCpu.find((c) => c.label === label)?.cpuMs;
-          return [label, a === undefined ? '-' : round(a / n, 3), b === undefined ? '-' : round(b / n, 3)];
+          const perRollout = (v: number | null | undefined) =>
+            v === null || v === undefined ? '-' : round(v / n, 3);
+          const cells = (row?: { cpuMs: number; mainMs: number | null }) => [
+            perRollout(row?.cpuMs),
+            perRollout(row && row.mainMs !== null ? row.cpuMs - row.mainMs : null),
+          ];
+          return [
+            label,
+            ...cells(inCpu.find((c) => c.label === label)),
+            ...cells(clusterCpu.find((c) => c.label === label)),
+          ];
         };
         const totalIn = inCpu.reduce((a, c) => a + c.cpuMs, 0);
         const totalCluster = clusterCpu.reduce((a, c) => a + c.cpuMs, 0);
@@ -195,10 +204,16 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
           tables: [
             {
               title: 'CPU time per rollout by process (ms) — where the time goes on the 2 cores',
-              columns: ['process', 'in-process run', 'cluster run'],
+              columns: [
+                'process',
+                'in-process run',
+                'of which other threads',
+                'cluster run',
+                'of which other threads',
+              ],
               rows: [
                 ...procs.map((p) => cpuRow(p.label)),
-                ['total', round(totalIn / n, 3), round(totalCluster / n, 3)],
+                ['total', round(totalIn / n, 3), '', round(totalCluster / n, 3), ''],
               ],
             },
             {
@@ -221,7 +236,7 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
             inline
               ? `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: two orchestrators (concurrency ${orchestratorConcurrency} each) that make the expert calls (registry dispatch: inline) and score the rollouts, and a scorer process (idle here), all on this machine.`
               : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}) that scores the rollouts${dispatch === 'await' ? ' and awaits its expert calls (registry dispatch: await)' : ''}, one expert pool and a scorer process (idle here), all on this machine.`,
-            'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout.',
+            'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout. "Other threads" is the part a process spent beside its main thread (/proc/<pid>/task/<pid>/stat): for Node.js, V8 compiling code and collecting garbage in the background, and libuv\'s pool writing and syncing files.',
           ],
           durationS: elapsedS(started),
         };

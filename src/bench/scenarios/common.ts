@@ -53,16 +53,29 @@ export function commandDelta(
   return rows.sort((x, y) => y.usec - x.usec);
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
-export function cpuMs(pid: number): number | null {
-  if (!pid) return null;
+/** CPU time (user + system, ms) in a /proc stat file; null when it cannot be read. */
+function statCpuMs(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000;
   } catch {
     return null;
   }
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
+export function cpuMs(pid: number): number | null {
+  return pid ? statCpuMs(`/proc/${pid}/stat`) : null;
+}
+
+/**
+ * CPU time (ms) of a process's main thread alone: in Node.js, the JavaScript. The rest of
+ * `cpuMs` ran on its other threads: V8's compiler and garbage collector helpers, and
+ * libuv's pool (file writes, fsync, DNS).
+ */
+export function mainThreadCpuMs(pid: number): number | null {
+  return pid ? statCpuMs(`/proc/${pid}/task/${pid}/stat`) : null;
 }
 
 /** Resident set size (bytes) of a process, from /proc (Linux); null elsewhere. */
@@ -76,23 +89,26 @@ export function rssBytes(pid: number): number | null {
   }
 }
 
-/** CPU time of each process between two snapshots. */
+/** CPU time of each process between two snapshots, and of its main thread. */
 export class CpuMeter {
-  private readonly start = new Map<string, number>();
+  private readonly start = new Map<string, { all: number; main: number | null }>();
   constructor(private readonly procs: Array<{ label: string; pid: number }>) {
     for (const p of procs) {
-      const v = cpuMs(p.pid);
-      if (v !== null) this.start.set(`${p.label}#${p.pid}`, v);
+      const all = cpuMs(p.pid);
+      if (all !== null) this.start.set(`${p.label}#${p.pid}`, { all, main: mainThreadCpuMs(p.pid) });
     }
   }
 
-  /** CPU ms used per labelled process since construction. */
-  read(): Array<{ label: string; cpuMs: number }> {
-    const out: Array<{ label: string; cpuMs: number }> = [];
+  /** CPU ms used per labelled process since construction; `mainMs`: by its main thread. */
+  read(): Array<{ label: string; cpuMs: number; mainMs: number | null }> {
+    const out: Array<{ label: string; cpuMs: number; mainMs: number | null }> = [];
     for (const p of this.procs) {
       const before = this.start.get(`${p.label}#${p.pid}`);
       const now = cpuMs(p.pid);
-      if (before !== undefined && now !== null) out.push({ label: p.label, cpuMs: now - before });
+      const main = mainThreadCpuMs(p.pid);
+      if (before === undefined || now === null) continue;
+      const mainMs = main !== null && before.main !== null ? main - before.main : null;
+      out.push({ label: p.label, cpuMs: now - before.all, mainMs });
     }
     return out;
   }

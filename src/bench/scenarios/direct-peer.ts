@@ -19,7 +19,7 @@ import { Stage, spawnNode, waitForLine } from '../harness.ts';
 import type { ScenarioResult } from '../report.ts';
 import { round } from '../stats.ts';
 import { writeTextItems } from '../text-items.ts';
-import { cpuMs, elapsedS, rssBytes, type Scenario } from './common.ts';
+import { cpuMs, elapsedS, mainThreadCpuMs, rssBytes, type Scenario } from './common.ts';
 import {
   type ClientMarks,
   type ClientSample,
@@ -152,6 +152,8 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
   for (const w of stage.workers) await waitForLine(w, 'ready:');
   /** CPU of every worker process of the stage (one `--role all`, or one per role). */
   const workerCpu = () => workerPids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+  /** The part of it on their main threads (the rest: V8's compiler and GC, libuv's pool). */
+  const workerMainCpu = () => workerPids.reduce((sum, pid) => sum + (mainThreadCpuMs(pid) ?? 0), 0);
   // Warm-up: WARMUP_SWEEPS sweeps of the same items on other seeds (connections, and a worker
   // whose code V8 has compiled, as in a worker that has been running); the first one's
   // figures are the cold ones.
@@ -170,6 +172,7 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
   );
   const before = await redisSnapshot(ctx.conn);
   const workerCpu0 = workerCpu();
+  const workerMainCpu0 = workerMainCpu();
   const simCpu0 = cpuMs(stage.sim?.child.pid ?? 0) ?? 0;
   const busy0 = (await stage.simStats())[EXPERT]?.busyMs ?? 0;
   ctx.mark('start');
@@ -182,6 +185,7 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
     cold,
     workerPids,
     workerCpuMs: workerCpu() - workerCpu0,
+    workerMainCpuMs: workerMainCpu() - workerMainCpu0,
     simCpuMs: (cpuMs(stage.sim?.child.pid ?? 0) ?? 0) - simCpu0,
     redis: redisDelta(before, await redisSnapshot(ctx.conn)),
     /** The largest worker process (each has the target). */
@@ -193,9 +197,13 @@ async function measure(ctx: BenchContext, stage: Stage, label: string, seeds = 1
 
 type Measured = Awaited<ReturnType<typeof measure>>;
 
+/** The row of the workers' CPU spent beside their main threads (the JavaScript's). */
+const WORKER_OTHER_THREADS =
+  "CPU ms, workers, beside their main threads (V8 compiling and collecting, libuv's pool)";
+
 /** The figures of a measured sweep of `n` rollouts, per rollout. */
 function figures(n: number, m: Measured) {
-  const { run, cold, workerPids, workerCpuMs, simCpuMs, redis, workerMem, phases: ph } = m;
+  const { run, cold, workerPids, workerCpuMs, workerMainCpuMs, simCpuMs, redis, workerMem, phases: ph } = m;
   const idealMs = (n / CAPACITY) * LATENCY_MS;
   const per = (v: number) => v / n;
   return {
@@ -220,6 +228,8 @@ function figures(n: number, m: Measured) {
     cold: { wallRatio: round(cold.wallMs / idealMs, 2), workerCpuMs: round(per(cold.workerCpuMs), 3) },
     cpuMsPerRollout: {
       worker: round(per(workerCpuMs), 3),
+      /** Of `worker`, what ran beside the workers' main threads. */
+      workerOtherThreads: round(per(workerCpuMs - workerMainCpuMs), 3),
       client: round(per(run.cpuMs), 3),
       allRoles: round(per(workerCpuMs + run.cpuMs), 3),
       redis: round(per(redis.cpuMs), 3),
@@ -283,6 +293,7 @@ function result(
           ['wall ÷ ideal, warm-up sweep (first after the worker started)', f.cold.wallRatio, '—'],
           ['CPU ms, worker, warm-up sweep', f.cold.workerCpuMs, '—'],
           ['CPU ms, workers (all roles, all processes)', f.cpuMsPerRollout.worker, '—'],
+          [WORKER_OTHER_THREADS, f.cpuMsPerRollout.workerOtherThreads, '—'],
           ['CPU ms, sweep --wait client', f.cpuMsPerRollout.client, '—'],
           ['CPU ms, worker + client', f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`],
           ['CPU ms, Redis (INFO cpu)', f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`],
@@ -307,7 +318,7 @@ function result(
       `One \`worker --role all\` (orchestrator, expert pool, scorer; default concurrency), or for a "-split" version one worker process per role (\`--role orchestrator\`, \`--role expert\`, \`--role scorer\`, as a deployment runs them; the orchestrator still scores, the scorer idles), was started and warmed up with ${WARMUP_SWEEPS} sweeps of the same ${n} items on other seeds before the measured one, as a worker that has been running is (the warm-up rows are the first of them: a worker's first sweep, while V8 is still compiling its code). Wall is the \`maestro-eval sweep FILE --wait\` process from spawn to exit (its start-up, planning, submission and waiting included); that process always starts cold.`,
       `The ${(SCALE_SEEDS * 1000).toLocaleString('en-US')}-rollout table (full runs only): one run per dispatch of this checkout, on a stage of its own warmed up the same way, whose measured sweep is the same items under ${SCALE_SEEDS} seeds; the ideal is then ${SCALE_SEEDS} times as long, the client's start-up and report are not. The targets are stated for 1,000 rollouts.`,
       `Where the wall went: the rollouts' span is from the earliest startedAt to the latest finishedAt of the sweep's records (the worker's clock, the same machine's); the client's marks are its spawn, the line saying every rollout is scored, and its exit. The endpoint's mean requests in flight is its busy time (the simulator's sum of request durations) ÷ that span: below ${CAPACITY}, calls waited for the control plane, not for the endpoint.`,
-      'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
+      'CPU: /proc/<pid>/stat of the worker (difference) and of the client (sampled every 10 ms until it exits); of the worker CPU, /proc/<pid>/task/<pid>/stat is its main thread (the JavaScript) and the rest ran on its other threads (V8 compiling code and collecting garbage in the background, the libuv pool writing and syncing files); Redis CPU is used_cpu_sys + used_cpu_user of INFO cpu; commands and bytes from INFO commandstats and INFO stats (total_net_input_bytes/total_net_output_bytes), all before/after the measured sweep. Peak RSS is VmHWM.',
     ],
     durationS: elapsedS(started),
   };
@@ -419,6 +430,7 @@ function beforeAfterTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, 
       row('wall ÷ ideal, warm-up sweep', (f) => f.cold.wallRatio, '—'),
       row('CPU ms, worker, warm-up sweep', (f) => f.cold.workerCpuMs, '—'),
       row('CPU ms, workers (all roles, all processes)', (f) => f.cpuMsPerRollout.worker, '—'),
+      row(WORKER_OTHER_THREADS, (f) => f.cpuMsPerRollout.workerOtherThreads, '—'),
       row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client, '—'),
       row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
       row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
@@ -450,6 +462,7 @@ function scaledTable(runs: Array<Awaited<ReturnType<typeof measuredRun>>>, rollo
       row('wall ÷ ideal', (f) => f.wallRatio, `≤ ${TARGET.wallRatio}`),
       ...PHASES.map(([name, pick]) => row(name, (f) => (f.phases ? pick(f.phases) : '—'))),
       row('CPU ms, workers (all roles, all processes)', (f) => f.cpuMsPerRollout.worker),
+      row(WORKER_OTHER_THREADS, (f) => f.cpuMsPerRollout.workerOtherThreads),
       row('CPU ms, sweep --wait client', (f) => f.cpuMsPerRollout.client),
       row('CPU ms, worker + client', (f) => f.cpuMsPerRollout.allRoles, `≤ ${TARGET.cpuMsPerRollout}`),
       row('CPU ms, Redis (INFO cpu)', (f) => f.cpuMsPerRollout.redis, `≤ ${TARGET.redisCpuMsPerRollout}`),
