@@ -9,14 +9,14 @@ import { CpuMeter } from '../../src/bench/scenarios/common.ts';
  * A child burns 600 ms of CPU on the thread it is told, measured around the burn.
  */
 const CHILD = `
-const { Worker } = require('node:worker_threads');
+const { Worker: Thread } = require('node:worker_threads');
 const burn = 'const t0 = process.cpuUsage(); while (true) { const u = process.cpuUsage(t0); if (u.user + u.system >= 600000) break; }';
 process.stdin.once('data', (b) => {
   if (b.toString().trim() === 'main') {
     eval(burn);
     console.log('done');
   } else {
-    const w = new Worker(burn + "; require('node:worker_threads').parentPort.postMessage(1)", { eval: true });
+    const w = new Thread(burn + "; require('node:worker_threads').parentPort.postMessage(1)", { eval: true });
     w.once('message', () => console.log('done'));
   }
 });
