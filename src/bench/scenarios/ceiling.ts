@@ -20,8 +20,16 @@ import {
 } from './common.ts';
 
 const TARGET_RATIO = 0.5;
-/** Rollouts each path runs before the measured ones (a full run; 50 in --quick). */
-const WARMUP_ROLLOUTS = 2_000;
+/**
+ * Rollouts each orchestrator process runs before the measured ones (a full run; 50 in all
+ * in --quick). With 2,000 in all, V8 was still compiling in the measured phase: `--trace-opt`
+ * counted 170 compiles a second in an orchestrator at the start of its warm-up, still 20–40 a
+ * second (40–100 ms of compiler time a second, a fifth of its CPU with the collector's threads)
+ * after 10,000, and two orchestrators of 1,000 warm-up rollouts each spent 0.10 ms per rollout
+ * beside their main threads against 0.05 after 10,000 each. A worker of a real sweep runs for
+ * hours; the ceiling is its steady state.
+ */
+const WARMUP_PER_ORCHESTRATOR = 10_000;
 /** Rollouts at once in the in-process reference. */
 const IN_PROCESS_CONCURRENCY = 64;
 
@@ -91,7 +99,8 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
         // Warm both paths alike (connections, caches, and code V8 has compiled, as in
         // processes that have been running a sweep) on the same rollouts of another sweep: the
         // bench process may already be warm from earlier scenarios, the workers never are.
-        const warmN = quick ? 50 : WARMUP_ROLLOUTS;
+        const orchestrators = inline ? 2 : 1;
+        const warmN = quick ? 50 : WARMUP_PER_ORCHESTRATOR * orchestrators;
         const warm = await stage.plan(
           'ceiling-warm',
           ['maestro'],
@@ -177,6 +186,7 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
           headline: `${round(ratio, 2)} (cluster ${round(clusterRate, 0)} rollouts/s vs in-process ${round(inRate, 0)} rollouts/s)`,
           figures: {
             rollouts: n,
+            warmupRollouts: warmN,
             inProcess: {
               seconds: round(inS, 2),
               rolloutsPerS: round(inRate, 1),
@@ -236,6 +246,7 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
             inline
               ? `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: two orchestrators (concurrency ${orchestratorConcurrency} each) that make the expert calls (registry dispatch: inline) and score the rollouts, and a scorer process (idle here), all on this machine.`
               : `In-process reference: ${IN_PROCESS_CONCURRENCY} rollouts at once in the bench process, calling the same policy, skill and scoring code with no queue. Cluster: one orchestrator (concurrency ${orchestratorConcurrency}) that scores the rollouts${dispatch === 'await' ? ' and awaits its expert calls (registry dispatch: await)' : ''}, one expert pool and a scorer process (idle here), all on this machine.`,
+            `Both paths first ran the same ${warmN} rollouts of another sweep (${quick ? 'a smoke run' : `${WARMUP_PER_ORCHESTRATOR} per orchestrator process`}): connections, caches and the code V8 compiles, as in processes that have been running a sweep for a while.`,
             'Time is wall-clock from the first rollout to the last durable record. Both runs share 2 cores with the simulated servers (and the cluster run with redis-server), so the CPU table is the profile: what each process spent per rollout. "Other threads" is the part a process spent beside its main thread (/proc/<pid>/task/<pid>/stat): for Node.js, V8 compiling code and collecting garbage in the background, and libuv\'s pool writing and syncing files.',
           ],
           durationS: elapsedS(started),
