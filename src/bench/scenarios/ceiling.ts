@@ -8,16 +8,8 @@ import { BENCH_BENCHMARKS, type BenchContext, Stage } from '../harness.ts';
 import { InProcessRunner } from '../inprocess.ts';
 import type { ScenarioResult } from '../report.ts';
 import { round } from '../stats.ts';
-import {
-  ALL_DOMAINS,
-  CpuMeter,
-  commandDelta,
-  commandStats,
-  elapsedS,
-  rssBytes,
-  type Scenario,
-  seedsFor,
-} from './common.ts';
+import { ALL_DOMAINS, CpuMeter, elapsedS, rssBytes, type Scenario, seedsFor } from './common.ts';
+import { redisDelta, redisSnapshot } from './peer-meter.ts';
 
 const TARGET_RATIO = 0.5;
 /**
@@ -130,7 +122,7 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
         const inS = (performance.now() - t) / 1000;
         const inCpu = cpu.read();
 
-        const cmdBefore = await commandStats(ctx.conn);
+        const redisBefore = await redisSnapshot(ctx.conn);
         cpu = new CpuMeter(procs);
         const rss: Record<string, { early?: number; end?: number }> = {};
         const sampleRss = (key: 'early' | 'end') => {
@@ -157,7 +149,8 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
         ctx.mark('end');
         sampleRss('end');
         const clusterCpu = cpu.read();
-        const redis = commandDelta(cmdBefore, await commandStats(ctx.conn));
+        const redisRun = redisDelta(redisBefore, await redisSnapshot(ctx.conn));
+        const redis = redisRun.byCommand;
 
         const inRate = n / inS;
         const clusterRate = n / clusterS;
@@ -200,7 +193,12 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
             },
             ratio: round(ratio, 3),
             cpuMsPerRollout: { inProcess: round(totalIn / n, 3), cluster: round(totalCluster / n, 3) },
-            redisCommandsPerRollout: round(redis.reduce((a, r) => a + r.calls, 0) / n, 1),
+            redisCommandsPerRollout: round(redisRun.commands / n, 1),
+            redisBytesPerRollout: {
+              in: round(redisRun.bytesIn / n, 0),
+              out: round(redisRun.bytesOut / n, 0),
+            },
+            redisCpuMsPerRollout: round(redisRun.cpuMs / n, 3),
             workerRssMiB: Object.fromEntries(
               Object.entries(rss).map(([k, v]) => [
                 k,
@@ -227,7 +225,7 @@ function ceilingScenarioFor(dispatch: DispatchMode): Scenario {
               ],
             },
             {
-              title: 'Redis commands per rollout in the cluster run (server side)',
+              title: `Redis commands per rollout in the cluster run (server side; ${round(redisRun.commands / n, 1)} commands, ${round(redisRun.bytesIn / n, 0)} bytes in and ${round(redisRun.bytesOut / n, 0)} out, ${round(redisRun.cpuMs / n, 3)} ms of Redis CPU per rollout from INFO)`,
               columns: ['command', 'calls / rollout', 'µs / rollout'],
               rows: redis.slice(0, 8).map((r) => [r.command, round(r.calls / n, 2), round(r.usec / n, 1)]),
             },

@@ -8,7 +8,7 @@
  * of the `sweep --wait` client.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_CATALOG, DEFAULT_SUITE } from '../../core/paths.ts';
 import type { DispatchMode } from '../../core/registry.ts';
 import { DataStore } from '../../data/store.ts';
@@ -48,13 +48,18 @@ const TARGET = {
   clientMiB: 100,
 };
 
+/**
+ * The sweep file of a measured run. A baseline reads the benchmark catalog and suite of its
+ * own checkout (an older one may not know the keys this checkout's files have).
+ */
 function sweepFile(stage: Stage, name: string, seeds: number[]): string {
   const file = join(stage.dir, `${name}.sweep.yaml`);
+  const root = stage.opts.bin ? dirname(dirname(stage.opts.bin)) : null;
   const doc = {
     name,
     registry: [stage.registryFile],
-    catalog: DEFAULT_CATALOG,
-    suite: DEFAULT_SUITE,
+    catalog: root ? join(root, 'benchmarks', 'catalog.yaml') : DEFAULT_CATALOG,
+    suite: root ? join(root, 'benchmarks', 'suites', 'default.yaml') : DEFAULT_SUITE,
     benchmarks: [BENCHMARK],
     policies: [`direct:${EXPERT}`],
     seeds,

@@ -14,15 +14,8 @@ import { BENCH_BENCHMARKS, type BenchContext, Stage, scrapeValue, sleep } from '
 import { InProcessRunner } from '../inprocess.ts';
 import type { ScenarioResult } from '../report.ts';
 import { mean, quantile, round } from '../stats.ts';
-import {
-  ALL_DOMAINS,
-  commandDelta,
-  commandStats,
-  cpuMs,
-  elapsedS,
-  type Scenario,
-  seedsFor,
-} from './common.ts';
+import { ALL_DOMAINS, cpuMs, elapsedS, type Scenario, seedsFor } from './common.ts';
+import { redisDelta, redisSnapshot } from './peer-meter.ts';
 
 const TARGET_P50_MS = 3;
 /** Rollouts traced with MONITOR after the measurement (the median one is reported). */
@@ -212,7 +205,7 @@ function overheadScenarioFor(dispatch: DispatchMode): Scenario {
         const inMs: number[] = [];
         const clusterMs: number[] = [];
         const steps: number[] = [];
-        let cmdBefore = await commandStats(ctx.conn);
+        let redisBefore = await redisSnapshot(ctx.conn);
         const scrape = async () => {
           // Skill runs are timed where they happen: the expert pool, or the orchestrator.
           const [orch, pool] = [stage.workers[0]?.metricsUrl, stage.workers[inline ? 0 : 1]?.metricsUrl];
@@ -238,7 +231,7 @@ function overheadScenarioFor(dispatch: DispatchMode): Scenario {
           }
           if (i === warmup) {
             ctx.mark('start');
-            cmdBefore = await commandStats(ctx.conn);
+            redisBefore = await redisSnapshot(ctx.conn);
             scrapeBefore = await scrape();
             runner.timing.decide = runner.timing.skill = runner.timing.score = runner.timing.record = 0;
             runner.timing.rollouts = 0;
@@ -261,7 +254,7 @@ function overheadScenarioFor(dispatch: DispatchMode): Scenario {
           } else coldPerStep.push((tCluster - tIn) / Math.max(1, res.steps));
         }
         ctx.mark('end');
-        const cmdAfter = await commandStats(ctx.conn);
+        const redisAfter = await redisSnapshot(ctx.conn);
         const cpuIn = perIn.reduce((a, v) => a + v, 0);
         const cpuCluster = perCluster.reduce((a, v) => a + v, 0);
         const scrapeAfter = await scrape();
@@ -283,8 +276,9 @@ function overheadScenarioFor(dispatch: DispatchMode): Scenario {
         const p50 = quantile(perStep, 0.5);
         const p99 = quantile(perStep, 0.99);
         const totalSteps = steps.reduce((a, s) => a + s, 0);
-        const redis = commandDelta(cmdBefore, cmdAfter);
-        const redisCalls = redis.reduce((a, r) => a + r.calls, 0);
+        const redisRun = redisDelta(redisBefore, redisAfter);
+        const redis = redisRun.byCommand;
+        const redisCalls = redisRun.commands;
         const redisUsec = redis.reduce((a, r) => a + r.usec, 0);
         const tm = runner.timing;
         const clusterPolicy =
@@ -323,6 +317,10 @@ function overheadScenarioFor(dispatch: DispatchMode): Scenario {
             inProcessRolloutMs: { p50: round(quantile(inMs, 0.5), 3), mean: round(inMean, 3) },
             redisCommandsPerRollout: round(redisCalls / n, 1),
             redisServerUsecPerRollout: round(redisUsec / n, 1),
+            redisBytesPerRollout: {
+              in: round(redisRun.bytesIn / n, 0),
+              out: round(redisRun.bytesOut / n, 0),
+            },
             cpuMsPerRollout: { inProcess: round(cpuIn / n, 2), cluster: round(cpuCluster / n, 2) },
             calibration: {
               redisPingP50Ms: round(floor.pingMs, 3),
@@ -375,7 +373,7 @@ function overheadScenarioFor(dispatch: DispatchMode): Scenario {
               rows: trace?.rows ?? [],
             },
             {
-              title: `Redis commands per rollout (server side, ${round(redisUsec / n, 0)} µs of Redis CPU per rollout)`,
+              title: `Redis commands per rollout (server side, ${round(redisUsec / n, 0)} µs of Redis CPU per rollout; ${round(redisRun.bytesIn / n, 0)} bytes in and ${round(redisRun.bytesOut / n, 0)} out per rollout, the in-process runs' few commands included)`,
               columns: ['command', 'calls / rollout', 'µs / rollout'],
               rows: redis.slice(0, 8).map((r) => [r.command, round(r.calls / n, 2), round(r.usec / n, 1)]),
             },
