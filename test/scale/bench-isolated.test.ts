@@ -32,6 +32,14 @@ describe('a bench run of several scenarios', () => {
     ) as BenchReport;
     expect(written.scenarios.map((s) => s.id)).toEqual(['overhead-inline', 'bodies']);
     expect(written.scenarios[1]?.figures).toHaveProperty('1024KiB');
+    // Redis traffic per rollout is reported beside the commands (INFO stats, both ways).
+    const overhead = written.scenarios[0]?.figures as {
+      redisCommandsPerRollout?: number;
+      redisBytesPerRollout?: { in: number; out: number };
+    };
+    expect(overhead.redisCommandsPerRollout).toBeGreaterThan(10);
+    expect(overhead.redisBytesPerRollout?.in).toBeGreaterThan(500);
+    expect(overhead.redisBytesPerRollout?.out).toBeGreaterThan(100);
   }, 180_000);
 
   it('says which scenario failed when its process does', async () => {

@@ -52,7 +52,7 @@ const TARGET = {
  * The sweep file of a measured run. A baseline reads the benchmark catalog and suite of its
  * own checkout (an older one may not know the keys this checkout's files have).
  */
-function sweepFile(stage: Stage, name: string, seeds: number[]): string {
+export function sweepFile(stage: Stage, name: string, seeds: number[]): string {
   const file = join(stage.dir, `${name}.sweep.yaml`);
   const root = stage.opts.bin ? dirname(dirname(stage.opts.bin)) : null;
   const doc = {
