@@ -4,7 +4,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, describeError, NotFoundError } from '../core/errors.ts';
+import { bugStack, ConfigError, describeError, NotFoundError } from '../core/errors.ts';
 import { DEMO_SWEEP } from '../core/paths.ts';
 import { redact } from '../core/redact.ts';
 import { loadRegistry } from '../core/registry.ts';
@@ -267,6 +267,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     console.error(`error: ${redact(describeError(err))}`);
+    // A bug's stack always; any error's with MAESTRO_DEBUG=1.
+    const bug = bugStack(err);
+    const stack = bug ?? bugStack(err, process.env.MAESTRO_DEBUG === '1');
+    if (stack) console.error(redact(stack));
+    if (bug) console.error('(a bug in maestro-eval: please report it with the lines above)');
     await exitWhenFlushed(err instanceof ConfigError || err instanceof NotFoundError ? 2 : 1);
   }
 }

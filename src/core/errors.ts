@@ -50,3 +50,17 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * The stack to print below an error's message on the command line: for errors that mean a
+ * bug (a TypeError, RangeError or ReferenceError: the project's own errors name their
+ * cause, and a one-line "Maximum call stack size exceeded" names nothing), or for any error
+ * when `debug` (MAESTRO_DEBUG=1). Null otherwise.
+ */
+export function bugStack(err: unknown, debug = false): string | null {
+  if (!(err instanceof Error) || !err.stack) return null;
+  if (debug) return err.stack;
+  if (err instanceof MaestroError) return null;
+  const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+  return bug ? err.stack : null;
+}

@@ -153,7 +153,10 @@ export async function discardSweep(
       await queue.close();
     }
   }
-  if (plan.keys.length) result.removedKeys = await conn.del(...plan.keys);
+  // In chunks: one DEL of every key would hold Redis for as long, and a spread of hundreds of
+  // thousands of arguments overflows the call stack.
+  for (let i = 0; i < plan.keys.length; i += 1_000)
+    result.removedKeys += await conn.del(...plan.keys.slice(i, i + 1_000));
   if (!keepMeta) await conn.srem(keys.sweeps(prefix), plan.sweepId);
   const dir = store.sweepDir(plan.sweepId);
   if (keepMeta) {

@@ -57,7 +57,8 @@ export async function submitSweep(
   // A sweep Redis has no metadata of was never submitted (or was discarded): none of its
   // rollouts is done or queued, so none is looked up one by one.
   const known = (await conn.exists(keys.sweep(prefix, meta.id))) === 1;
-  if (!known) todo.push(...rollouts);
+  // One by one: push(...rollouts) overflows the stack past ~100,000 rollouts.
+  if (!known) for (const r of rollouts) todo.push(r);
   for (let i = 0; known && i < rollouts.length; i += CHUNK) {
     const chunk = rollouts.slice(i, i + CHUNK);
     const pipe = conn.pipeline();

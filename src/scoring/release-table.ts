@@ -26,7 +26,9 @@ export function meanAtK(values: Map<string, number[]>): MeanAtK | undefined {
   const mean = perItem.reduce((a, b) => a + b, 0) / perItem.length;
   const variance =
     perItem.length > 1 ? perItem.reduce((a, x) => a + (x - mean) ** 2, 0) / (perItem.length - 1) : 0;
-  const k = Math.max(...[...values.values()].map((v) => v.length));
+  // A loop, not Math.max(...): a spread of hundreds of thousands of items overflows the stack.
+  let k = 0;
+  for (const v of values.values()) k = Math.max(k, v.length);
   return { mean: mean * 100, se: Math.sqrt(variance / perItem.length) * 100, items: perItem.length, k };
 }
 
@@ -38,7 +40,11 @@ type Cell = {
   unsupported?: string;
 };
 
-const push = (m: Map<string, number[]>, key: string, v: number) => m.set(key, [...(m.get(key) ?? []), v]);
+const push = (m: Map<string, number[]>, key: string, v: number) => {
+  const values = m.get(key);
+  if (values) values.push(v);
+  else m.set(key, [v]);
+};
 
 /**
  * Per policy and benchmark, each item's per-sample values. A failed sample (an error or a

@@ -79,6 +79,16 @@ describe('mean@k', () => {
     expect(meanAtK(new Map())).toBeUndefined();
   });
 
+  it('takes a paper-scale table: 300,000 items, the largest sample count', () => {
+    // A spread of this many values into Math.max overflowed the call stack.
+    const values = new Map<string, number[]>();
+    for (let i = 0; i < 300_000; i++) values.set(`item-${i}`, i === 7 ? [1, 0, 1] : [i % 2]);
+    const m = meanAtK(values);
+    expect(m?.items).toBe(300_000);
+    expect(m?.k).toBe(3);
+    expect(m?.mean).toBeCloseTo(((150_000 - 1 + 2 / 3) / 300_000) * 100, 6);
+  });
+
   it('writes both tables and marks, not zeroes, the cells without a release function', () => {
     const rec = (benchmark: string, itemId: string, correct: boolean, rr: ItemRecord['releaseReward']) =>
       ({
