@@ -25,7 +25,9 @@ describe('bugStack', () => {
     expect(bugStack(config)).toBeNull();
     expect(bugStack(new MaestroError('Redis is down'))).toBeNull();
     expect(bugStack(new Error('the endpoint answered 500'))).toBeNull();
-    expect(bugStack(config, true)).toMatch(/^ConfigError: sweep.yaml at policies\[0\]: unknown key "x"\n\s+at /);
+    expect(bugStack(config, true)).toMatch(
+      /^ConfigError: sweep.yaml at policies\[0\]: unknown key "x"\n\s+at /,
+    );
     expect(bugStack(new Error('plain'), true)).toMatch(/^Error: plain\n/);
     expect(bugStack('a string', true)).toBeNull();
   });
