@@ -15,11 +15,11 @@ const TARGET_RATIO = 0.5;
 /**
  * Rollouts each orchestrator process runs before the measured ones (a full run; 50 in all
  * in --quick). With 2,000 in all, V8 was still compiling in the measured phase: `--trace-opt`
- * counted 170 compiles a second in an orchestrator at the start of its warm-up, still 20–40 a
- * second (40–100 ms of compiler time a second, a fifth of its CPU with the collector's threads)
- * after 10,000, and two orchestrators of 1,000 warm-up rollouts each spent 0.10 ms per rollout
- * beside their main threads against 0.05 after 10,000 each. A worker of a real sweep runs for
- * hours; the ceiling is its steady state.
+ * counted 170 compiles a second in an orchestrator at the start of its warm-up and still 20–40
+ * a second (40–100 ms of compiler time a second) after 10,000, when a quarter of its CPU ran
+ * on other threads (compiler and collector). Two orchestrators of 1,000 warm-up rollouts
+ * each spent 0.10 ms per rollout beside their main threads, against 0.05 after 10,000 each.
+ * A worker of a real sweep runs for hours; the ceiling is its steady state.
  */
 const WARMUP_PER_ORCHESTRATOR = 10_000;
 /** Rollouts at once in the in-process reference. */
